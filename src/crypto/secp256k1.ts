@@ -1,0 +1,164 @@
+/**
+ * secp256k1 as RLPx uses it: 64-byte public keys (no 0x04 prefix), ECDH that yields the
+ * shared point's x coordinate, and 65-byte recoverable signatures laid out r ‖ s ‖ v.
+ *
+ * Fast path: libsecp256k1 through the `secp256k1` package's prebuilt N-API addon (loaded
+ * directly, so its slow elliptic.js fallback is never picked up by accident).
+ * Fallback: @noble/secp256k1.
+ */
+import { createRequire } from 'node:module';
+import { randomBytes } from 'node:crypto';
+import * as noble from '@noble/secp256k1';
+import { hmac } from '@noble/hashes/hmac.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { KeyError } from '../errors.js';
+import { assertBytes, concatBytes, hexToBytes } from './bytes.js';
+import { forceNoble } from './backend.js';
+import { keccak256 } from './keccak.js';
+
+noble.hashes.sha256 = sha256;
+noble.hashes.hmacSha256 = (key, msg) => hmac(sha256, key, msg);
+
+interface NativeSecp256k1 {
+  privateKeyVerify(key: Uint8Array): boolean;
+  publicKeyVerify(key: Uint8Array): boolean;
+  publicKeyCreate(key: Uint8Array, compressed?: boolean): Uint8Array;
+  ecdsaSign(msg: Uint8Array, key: Uint8Array): { signature: Uint8Array; recid: number };
+  ecdsaRecover(sig: Uint8Array, recid: number, msg: Uint8Array, compressed?: boolean): Uint8Array;
+  ecdh(
+    pub: Uint8Array,
+    key: Uint8Array,
+    opts: { hashfn: (x: Uint8Array, y: Uint8Array) => Uint8Array },
+    out: Uint8Array,
+  ): Uint8Array;
+}
+
+function loadNative(): NativeSecp256k1 | undefined {
+  if (forceNoble) return undefined;
+  try {
+    return createRequire(import.meta.url)('secp256k1/bindings') as NativeSecp256k1;
+  } catch {
+    return undefined;
+  }
+}
+
+const native = loadNative();
+export const secp256k1Backend: 'libsecp256k1' | 'noble' = native ? 'libsecp256k1' : 'noble';
+
+export const PRIVATE_KEY_SIZE = 32;
+export const PUBLIC_KEY_SIZE = 64;
+export const SIGNATURE_SIZE = 65;
+const CURVE_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+
+function withPrefix(pub: Uint8Array): Uint8Array {
+  const out = new Uint8Array(65);
+  out[0] = 0x04;
+  out.set(pub, 1);
+  return out;
+}
+
+/** A fresh private key from the system CSPRNG. */
+export function generatePrivateKey(): Uint8Array {
+  for (;;) {
+    const k = new Uint8Array(randomBytes(32));
+    if (isValidPrivateKey(k)) return k;
+  }
+}
+
+export function isValidPrivateKey(key: Uint8Array): boolean {
+  if (!(key instanceof Uint8Array) || key.length !== PRIVATE_KEY_SIZE) return false;
+  let v = 0n;
+  for (const b of key) v = (v << 8n) | BigInt(b);
+  return v > 0n && v < CURVE_N;
+}
+
+/** Import a 32-byte private key from bytes or hex (with or without 0x); rejects 0 and >= n. */
+export function privateKeyFrom(input: Uint8Array | string): Uint8Array {
+  let key: Uint8Array;
+  try {
+    key = typeof input === 'string' ? hexToBytes(input.trim()) : input;
+  } catch (err) {
+    throw new KeyError('private key: not a hex string', { cause: err });
+  }
+  if (!(key instanceof Uint8Array)) throw new TypeError('private key: expected Uint8Array or hex string');
+  if (key.length !== PRIVATE_KEY_SIZE) throw new KeyError(`private key: expected 32 bytes, got ${key.length}`);
+  if (!isValidPrivateKey(key)) throw new KeyError('private key: must be in [1, n-1]');
+  return new Uint8Array(key);
+}
+
+/** The 64-byte wire public key (x ‖ y) of a private key. */
+export function publicKeyOf(privateKey: Uint8Array): Uint8Array {
+  assertBytes(privateKey, 'privateKey', PRIVATE_KEY_SIZE);
+  if (!isValidPrivateKey(privateKey)) throw new KeyError('private key: must be in [1, n-1]');
+  const full = native ? native.publicKeyCreate(privateKey, false) : noble.getPublicKey(privateKey, false);
+  return full.slice(1);
+}
+
+/** True for a 64-byte x ‖ y that is a point on the curve (and so not the point at infinity). */
+export function isValidPublicKey(pub: Uint8Array): boolean {
+  if (!(pub instanceof Uint8Array) || pub.length !== PUBLIC_KEY_SIZE) return false;
+  const full = withPrefix(pub);
+  if (native) return native.publicKeyVerify(full);
+  try {
+    noble.Point.fromBytes(full).assertValidity();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function assertPublicKey(pub: Uint8Array, name: string): Uint8Array {
+  assertBytes(pub, name);
+  if (pub.length !== PUBLIC_KEY_SIZE) throw new KeyError(`${name}: expected 64 bytes, got ${pub.length}`);
+  const full = withPrefix(pub);
+  if (!isValidPublicKey(pub)) throw new KeyError(`${name}: not a point on secp256k1`);
+  return full;
+}
+
+/** Node id as used by discovery and logs: keccak256 of the 64-byte public key. */
+export function nodeIdOf(publicKey: Uint8Array): Uint8Array {
+  assertBytes(publicKey, 'publicKey', PUBLIC_KEY_SIZE);
+  return keccak256(publicKey);
+}
+
+/** ECDH: the x coordinate of privateKey·publicKey (32 bytes), as RLPx and ECIES use it. */
+export function ecdh(privateKey: Uint8Array, publicKey: Uint8Array): Uint8Array {
+  assertBytes(privateKey, 'privateKey', PRIVATE_KEY_SIZE);
+  const full = assertPublicKey(publicKey, 'publicKey');
+  if (native) {
+    try {
+      return native.ecdh(full, privateKey, { hashfn: (x) => x }, new Uint8Array(32));
+    } catch (err) {
+      throw new KeyError('ecdh failed', { cause: err });
+    }
+  }
+  return noble.getSharedSecret(privateKey, full, true).slice(1);
+}
+
+/** Sign a 32-byte hash; returns r ‖ s ‖ v (65 bytes, v in {0, 1}). */
+export function sign(hash: Uint8Array, privateKey: Uint8Array): Uint8Array {
+  assertBytes(hash, 'hash', 32);
+  assertBytes(privateKey, 'privateKey', PRIVATE_KEY_SIZE);
+  if (native) {
+    const { signature, recid } = native.ecdsaSign(hash, privateKey);
+    return concatBytes(signature, Uint8Array.of(recid));
+  }
+  const rec = noble.sign(hash, privateKey, { prehash: false, format: 'recovered' });
+  return concatBytes(rec.subarray(1), rec.subarray(0, 1));
+}
+
+/** Recover the 64-byte public key that made an r ‖ s ‖ v signature over `hash`. */
+export function recover(hash: Uint8Array, signature: Uint8Array): Uint8Array {
+  assertBytes(hash, 'hash', 32);
+  assertBytes(signature, 'signature', SIGNATURE_SIZE);
+  const v = signature[64]!;
+  if (v > 3) throw new KeyError(`signature: recovery id ${v} out of range`);
+  try {
+    if (native) return native.ecdsaRecover(signature.subarray(0, 64), v, hash, false).slice(1);
+    const rec = concatBytes(Uint8Array.of(v), signature.subarray(0, 64));
+    const point = noble.recoverPublicKey(rec, hash, { prehash: false });
+    return noble.Point.fromBytes(point).toBytes(false).slice(1);
+  } catch (err) {
+    throw new KeyError('signature: public key cannot be recovered', { cause: err });
+  }
+}

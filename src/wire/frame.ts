@@ -1,0 +1,181 @@
+/**
+ * RLPx frames (geth's sessionState): sealing outgoing frames and an incremental decoder for
+ * incoming ones. Each direction has one continuous AES-256-CTR keystream (zero IV) and one
+ * HashMac.
+ *
+ *   frame  = header-ct(16) ‖ header-mac(16) ‖ body-ct(padded to 16) ‖ frame-mac(16)
+ *   header = body-size(3, big-endian) ‖ c2 80 80 (rlp [0, 0]) ‖ zero padding to 16
+ *
+ * Frames carry opaque bodies: message codes and compression belong to message.ts.
+ */
+import { createCipheriv, createDecipheriv, type Cipher, type Decipher } from 'node:crypto';
+import { FrameError } from '../errors.js';
+import { equalBytes } from '../crypto/bytes.js';
+import { HashMac, MAC_SIZE } from './mac.js';
+import type { Secrets } from './handshake.js';
+
+export const HEADER_SIZE = 16;
+/** Header ciphertext plus header MAC: what must arrive before a body size is trusted. */
+export const HEADER_BLOCK_SIZE = HEADER_SIZE + MAC_SIZE;
+/** The body size field has 3 bytes. */
+export const MAX_FRAME_SIZE = 0xffffff;
+/** rlp([capability-id = 0, context-id = 0]); geth ignores it on receipt, and so do we. */
+const HEADER_DATA = Uint8Array.of(0xc2, 0x80, 0x80);
+const ZERO_IV = Buffer.alloc(16);
+
+const padded = (n: number): number => (n + 15) & ~15;
+
+/** Total bytes on the wire for a frame with a body of `size` bytes. */
+export function frameWireSize(size: number): number {
+  return HEADER_BLOCK_SIZE + padded(size) + MAC_SIZE;
+}
+
+/** The egress half of a session. */
+export class FrameSealer {
+  readonly #cipher: Cipher;
+  readonly #mac: HashMac;
+
+  constructor(secrets: Secrets) {
+    this.#cipher = createCipheriv('aes-256-ctr', secrets.aes, ZERO_IV);
+    this.#mac = new HashMac(secrets.mac, secrets.egressMac);
+  }
+
+  /** Encrypt and authenticate one frame body. */
+  seal(body: Uint8Array): Uint8Array {
+    const size = body.length;
+    if (size > MAX_FRAME_SIZE) throw new RangeError(`frame body of ${size} bytes exceeds ${MAX_FRAME_SIZE}`);
+    const bodyPadded = padded(size);
+    const out = new Uint8Array(HEADER_BLOCK_SIZE + bodyPadded + MAC_SIZE);
+
+    out[0] = size >>> 16;
+    out[1] = (size >>> 8) & 0xff;
+    out[2] = size & 0xff;
+    out.set(HEADER_DATA, 3);
+    const headerCt = this.#cipher.update(out.subarray(0, HEADER_SIZE));
+    out.set(headerCt, 0);
+    out.set(this.#mac.header(headerCt), HEADER_SIZE);
+
+    const bodyRegion = out.subarray(HEADER_BLOCK_SIZE, HEADER_BLOCK_SIZE + bodyPadded);
+    bodyRegion.set(body);
+    const bodyCt = this.#cipher.update(bodyRegion);
+    bodyRegion.set(bodyCt);
+    out.set(this.#mac.frame(bodyCt), HEADER_BLOCK_SIZE + bodyPadded);
+    return out;
+  }
+}
+
+/**
+ * The ingress half of a session: an incremental decoder. Push socket chunks of any size,
+ * then call read() until it returns undefined ("need more data").
+ *
+ * The header MAC is checked before the body size is believed; a body is never assembled
+ * before all of it has arrived, so a peer that announces 16 MiB and stalls costs only the
+ * bytes it really sent. A frame that arrives in one chunk is decrypted straight from it.
+ */
+export class FrameReader {
+  readonly #decipher: Decipher;
+  readonly #mac: HashMac;
+  readonly #maxFrameSize: number;
+  #chunks: Uint8Array[] = [];
+  #buffered = 0;
+  /** Body size from a verified header whose body has not all arrived yet. */
+  #pendingSize = -1;
+  #failed: FrameError | undefined;
+
+  constructor(secrets: Secrets, options: { maxFrameSize?: number } = {}) {
+    const max = options.maxFrameSize ?? MAX_FRAME_SIZE;
+    if (!Number.isInteger(max) || max < 0 || max > MAX_FRAME_SIZE) {
+      throw new RangeError(`maxFrameSize must be an integer in [0, ${MAX_FRAME_SIZE}], got ${max}`);
+    }
+    this.#decipher = createDecipheriv('aes-256-ctr', secrets.aes, ZERO_IV);
+    this.#mac = new HashMac(secrets.mac, secrets.ingressMac);
+    this.#maxFrameSize = max;
+  }
+
+  /** Bytes received but not yet returned as frames. */
+  get buffered(): number {
+    return this.#buffered;
+  }
+
+  push(chunk: Uint8Array): void {
+    if (chunk.length === 0) return;
+    this.#chunks.push(chunk);
+    this.#buffered += chunk.length;
+  }
+
+  /**
+   * The next complete frame body, or undefined when more data is needed. After a FrameError
+   * the stream is unusable (the keystream and MAC have diverged) and every call rethrows it.
+   */
+  read(): Uint8Array | undefined {
+    if (this.#failed) throw this.#failed;
+    try {
+      return this.#read();
+    } catch (err) {
+      if (err instanceof FrameError) {
+        this.#failed = err;
+        this.#chunks = [];
+        this.#buffered = 0;
+      }
+      throw err;
+    }
+  }
+
+  #read(): Uint8Array | undefined {
+    if (this.#pendingSize < 0) {
+      if (this.#buffered < HEADER_BLOCK_SIZE) return undefined;
+      const block = this.#take(HEADER_BLOCK_SIZE);
+      const headerCt = block.subarray(0, HEADER_SIZE);
+      if (!equalBytes(this.#mac.header(headerCt), block.subarray(HEADER_SIZE))) {
+        throw new FrameError('frame: bad header MAC');
+      }
+      const header = this.#decipher.update(headerCt);
+      const size = (header[0]! << 16) | (header[1]! << 8) | header[2]!;
+      if (size > this.#maxFrameSize) {
+        throw new FrameError(`frame: body of ${size} bytes exceeds the ${this.#maxFrameSize}-byte limit`);
+      }
+      this.#pendingSize = size;
+    }
+    const size = this.#pendingSize;
+    const need = padded(size) + MAC_SIZE;
+    if (this.#buffered < need) return undefined;
+    const block = this.#take(need);
+    const bodyCt = block.subarray(0, need - MAC_SIZE);
+    if (!equalBytes(this.#mac.frame(bodyCt), block.subarray(need - MAC_SIZE))) {
+      throw new FrameError('frame: bad frame MAC');
+    }
+    this.#pendingSize = -1;
+    // The decipher's output is a fresh buffer: the caller owns the body.
+    const plain = this.#decipher.update(bodyCt);
+    return new Uint8Array(plain.buffer, plain.byteOffset, size);
+  }
+
+  /** Remove `n` buffered bytes: a view when they sit in one chunk, else one exact-size copy. */
+  #take(n: number): Uint8Array {
+    const first = this.#chunks[0]!;
+    let out: Uint8Array;
+    if (first.length >= n) {
+      out = first.subarray(0, n);
+      if (first.length === n) this.#chunks.shift();
+      else this.#chunks[0] = first.subarray(n);
+    } else {
+      out = new Uint8Array(n);
+      let at = 0;
+      while (at < n) {
+        const c = this.#chunks[0]!;
+        const want = n - at;
+        if (c.length <= want) {
+          out.set(c, at);
+          at += c.length;
+          this.#chunks.shift();
+        } else {
+          out.set(c.subarray(0, want), at);
+          this.#chunks[0] = c.subarray(want);
+          at = n;
+        }
+      }
+    }
+    this.#buffered -= n;
+    return out;
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * RLPx messages inside frame bodies: body = rlp(code) ‖ payload, where the payload is
+ * snappy-compressed once both sides have agreed to it (after Hello, p2p version >= 5).
+ * The code itself is never compressed.
+ */
+import { ProtocolError } from '../errors.js';
+import { concatBytes } from '../crypto/bytes.js';
+import { MAX_DECODED_SIZE, snappyCompress, snappyDecompress } from './snappy.js';
+
+export interface Message {
+  code: number;
+  payload: Uint8Array;
+}
+
+/** RLP encoding of a non-negative integer message code. */
+export function encodeCode(code: number): Uint8Array {
+  if (!Number.isSafeInteger(code) || code < 0) throw new RangeError(`message code must be a non-negative integer, got ${code}`);
+  if (code === 0) return Uint8Array.of(0x80);
+  if (code < 0x80) return Uint8Array.of(code);
+  const bytes: number[] = [];
+  for (let v = code; v > 0; v = Math.floor(v / 256)) bytes.unshift(v % 256);
+  return Uint8Array.of(0x80 + bytes.length, ...bytes);
+}
+
+/** Read the RLP integer code at the start of a body; returns it and where the payload starts. */
+export function decodeCode(body: Uint8Array): { code: number; offset: number } {
+  if (body.length === 0) throw new ProtocolError('message: empty frame body');
+  const b0 = body[0]!;
+  if (b0 < 0x80) return { code: b0, offset: 1 };
+  if (b0 === 0x80) return { code: 0, offset: 1 };
+  if (b0 > 0x86) throw new ProtocolError('message: code is not an RLP integer of at most 6 bytes');
+  const len = b0 - 0x80;
+  if (body.length < 1 + len) throw new ProtocolError('message: truncated code');
+  if (body[1] === 0 || (len === 1 && body[1]! < 0x80)) throw new ProtocolError('message: code is not canonical RLP');
+  let code = 0;
+  for (let i = 1; i <= len; i++) code = code * 256 + body[i]!;
+  return { code, offset: 1 + len };
+}
+
+export function encodeMessage(code: number, payload: Uint8Array, compress: boolean): Uint8Array {
+  if (payload.length > MAX_DECODED_SIZE) {
+    throw new RangeError(`message payload of ${payload.length} bytes exceeds ${MAX_DECODED_SIZE}`);
+  }
+  return concatBytes(encodeCode(code), compress ? snappyCompress(payload) : payload);
+}
+
+export function decodeMessage(body: Uint8Array, decompress: boolean, maxSize: number = MAX_DECODED_SIZE): Message {
+  const { code, offset } = decodeCode(body);
+  const raw = body.subarray(offset);
+  return { code, payload: decompress ? snappyDecompress(raw, maxSize) : raw };
+}

@@ -1,0 +1,42 @@
+/**
+ * Snappy block format, as devp2p uses it after Hello. The codec is snappyjs; this module only
+ * adds the check that keeps a "snappy bomb" harmless: the decoded length a payload declares
+ * is read and capped before a single byte is decompressed.
+ */
+import snappyjs from 'snappyjs';
+import { SnappyError } from '../errors.js';
+
+/** The largest decoded message we accept: the frame size limit, as geth uses. */
+export const MAX_DECODED_SIZE = 0xffffff;
+
+/** The decoded length a snappy block declares in its varint preamble. */
+export function snappyDecodedLength(data: Uint8Array): number {
+  let value = 0;
+  for (let i = 0, shift = 0; i < 5; i++, shift += 7) {
+    if (i >= data.length) throw new SnappyError('snappy: truncated length preamble');
+    const b = data[i]!;
+    value += (b & 0x7f) * 2 ** shift;
+    if ((b & 0x80) === 0) {
+      if (value > 0xffffffff) break;
+      return value;
+    }
+  }
+  throw new SnappyError('snappy: length preamble overflows 32 bits');
+}
+
+export function snappyCompress(data: Uint8Array): Uint8Array {
+  return snappyjs.compress(data);
+}
+
+export function snappyDecompress(data: Uint8Array, maxSize: number = MAX_DECODED_SIZE): Uint8Array {
+  const declared = snappyDecodedLength(data);
+  if (declared > maxSize) throw new SnappyError(`snappy: declared size ${declared} exceeds the ${maxSize}-byte limit`);
+  let out: Uint8Array;
+  try {
+    out = snappyjs.uncompress(data, maxSize);
+  } catch (err) {
+    throw new SnappyError(`snappy: corrupt input (${(err as Error).message})`, { cause: err });
+  }
+  if (out.length !== declared) throw new SnappyError('snappy: decoded length differs from the declared length');
+  return out;
+}
