@@ -10,6 +10,11 @@ import { MAX_DECODED_SIZE, snappyCompress, snappyDecompress } from './snappy.js'
 export interface Message {
   code: number;
   payload: Uint8Array;
+  /**
+   * The payload as it came off the wire, set only when the connection was asked to be
+   * lenient for this code and the payload was not valid snappy (an uncompressed Disconnect).
+   */
+  raw?: Uint8Array;
 }
 
 /** RLP encoding of a non-negative integer message code. */

@@ -1,0 +1,72 @@
+/**
+ * Dialing: TCP connect, RLPx handshake as initiator, Hello. Resolves with a running Peer.
+ */
+import { connect, type Socket } from 'node:net';
+import { NetworkError, RlpxError, TimeoutError } from '../errors.js';
+import { DisconnectReason } from '../reasons.js';
+import { RlpxConnection, type ConnectionOptions } from '../wire/connection.js';
+import { parseEnode, type Enode } from './enode.js';
+import { Peer, type PeerOptions } from './peer.js';
+
+export interface DialOptions extends PeerOptions, Omit<ConnectionOptions, 'signal'> {
+  /** TCP connect deadline, ms. */
+  connectTimeout?: number;
+  signal?: AbortSignal;
+}
+
+function connectSocket(host: string, port: number, timeout: number, signal?: AbortSignal): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host, port });
+    const cleanup = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      socket.off('error', onError);
+      socket.off('connect', onConnect);
+    };
+    const onError = (err: Error): void => {
+      cleanup();
+      socket.destroy();
+      reject(new NetworkError(`connect to ${host}:${port} failed: ${err.message}`, { cause: err }));
+    };
+    const onAbort = (): void => {
+      cleanup();
+      socket.destroy();
+      reject(signal!.reason);
+    };
+    const onConnect = (): void => {
+      cleanup();
+      resolve(socket);
+    };
+    const timer = setTimeout(() => {
+      cleanup();
+      socket.destroy();
+      reject(new TimeoutError(`connect to ${host}:${port} timed out after ${timeout} ms`, DisconnectReason.NetworkError));
+    }, timeout);
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    socket.once('error', onError);
+    socket.once('connect', onConnect);
+  });
+}
+
+/** Dial a node and run a Peer with it; resolves once both Hellos are exchanged. */
+export async function dial(target: string | Enode, options: DialOptions): Promise<Peer> {
+  const node = typeof target === 'string' ? parseEnode(target) : target;
+  const { signal } = options;
+  signal?.throwIfAborted();
+  const socket = await connectSocket(node.host, node.port, options.connectTimeout ?? 10_000, signal);
+  const conn = await RlpxConnection.initiate(socket, options.privateKey, node.id, options);
+  const peer = new Peer(conn, options);
+  const onAbort = (): void => peer.destroy(new NetworkError('dial aborted', { cause: signal?.reason }));
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    await peer.ready;
+    return peer;
+  } catch (err) {
+    await peer.closed;
+    if (signal?.aborted) throw signal.reason;
+    throw err instanceof RlpxError ? err : new NetworkError(String(err), { cause: err });
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+}

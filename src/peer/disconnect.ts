@@ -1,0 +1,30 @@
+/**
+ * Disconnect (0x01): payload [reason]. Old clients send a bare reason byte, and some send an
+ * empty payload; both are accepted. Whether the payload was snappy-compressed is settled by
+ * the caller, which also accepts an uncompressed one after Hello.
+ */
+import { RLP } from '@ethereumjs/rlp';
+import type { DisconnectReason } from '../reasons.js';
+
+export function encodeDisconnect(reason: DisconnectReason): Uint8Array {
+  return RLP.encode([reason]);
+}
+
+/**
+ * The reason in a Disconnect payload, or undefined when there is none we can read.
+ * Never throws: a peer that is leaving gets the benefit of the doubt.
+ */
+export function decodeDisconnect(payload: Uint8Array): number | undefined {
+  if (payload.length === 0) return undefined;
+  let v: unknown;
+  try {
+    v = RLP.decode(payload);
+  } catch {
+    return payload.length === 1 ? payload[0] : undefined;
+  }
+  if (Array.isArray(v)) v = v[0];
+  if (!(v instanceof Uint8Array)) return undefined;
+  if (v.length === 0) return 0;
+  if (v.length > 1) return undefined;
+  return v[0];
+}

@@ -1,0 +1,23 @@
+/**
+ * The devp2p base protocol ("p2p"): its message codes, version and limits.
+ * Codes 0x00-0x0f are reserved for it; subprotocols are offset from 0x10.
+ */
+
+/** p2p version we speak; version 5 switches on snappy after Hello. */
+export const P2P_VERSION = 5;
+export const SNAPPY_MIN_VERSION = 5;
+
+export const P2PCode = {
+  Hello: 0x00,
+  Disconnect: 0x01,
+  Ping: 0x02,
+  Pong: 0x03,
+} as const;
+
+/** Message codes reserved for the base protocol. */
+export const BASE_PROTOCOL_LENGTH = 0x10;
+/** A base-protocol message (Hello included) larger than this is refused, as geth does. */
+export const BASE_PROTOCOL_MAX_MESSAGE_SIZE = 2 * 1024;
+
+/** Ping and Pong carry an empty list. */
+export const EMPTY_LIST = Uint8Array.of(0xc0);

@@ -1,0 +1,170 @@
+/**
+ * A listening node: accepts RLPx connections, runs Peers, and enforces the peer table's
+ * limits (too many peers 0x04, already connected 0x05, self 0x0a, pending handshakes capped).
+ */
+import { EventEmitter } from 'node:events';
+import { createServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
+import { NetworkError } from '../errors.js';
+import { DisconnectReason } from '../reasons.js';
+import { bytesToHex } from '../crypto/bytes.js';
+import { publicKeyOf } from '../crypto/secp256k1.js';
+import { RlpxConnection, type ConnectionOptions } from '../wire/connection.js';
+import { dial, type DialOptions } from './dial.js';
+import { formatEnode, parseEnode, type Enode } from './enode.js';
+import { Peer, type PeerOptions } from './peer.js';
+
+export interface ListenOptions extends PeerOptions, Omit<ConnectionOptions, 'signal'> {
+  host?: string;
+  port?: number;
+  maxPeers?: number;
+  maxPendingHandshakes?: number;
+  signal?: AbortSignal;
+}
+
+interface ServerLimits {
+  host: string;
+  port: number;
+  maxPeers: number;
+  maxPendingHandshakes: number;
+}
+
+export const SERVER_DEFAULTS: Readonly<ServerLimits> = Object.freeze({
+  host: '127.0.0.1',
+  port: 30303,
+  maxPeers: 50,
+  maxPendingHandshakes: 50,
+});
+
+export interface ServerEvents {
+  /** A peer passed Hello and the table's checks. */
+  peer: [peer: Peer];
+  /** A connection that never became a peer, and why. */
+  rejected: [info: { remote: string; error: Error }];
+  close: [];
+}
+
+export class Server extends EventEmitter<ServerEvents> {
+  readonly publicKey: Uint8Array;
+  /** Running peers by hex public key. */
+  readonly peers = new Map<string, Peer>();
+  readonly #net: NetServer;
+  readonly #opts: ListenOptions & ServerLimits;
+  readonly #sockets = new Set<Socket>();
+  #pending = 0;
+  #closing: Promise<void> | undefined;
+
+  /** @internal use listen() */
+  constructor(net: NetServer, opts: ListenOptions & ServerLimits) {
+    super();
+    this.#net = net;
+    this.#opts = opts;
+    this.publicKey = publicKeyOf(opts.privateKey);
+    net.on('connection', (socket) => this.#onConnection(socket));
+  }
+
+  get address(): AddressInfo {
+    return this.#net.address() as AddressInfo;
+  }
+
+  get enode(): string {
+    const a = this.address;
+    return formatEnode({ id: this.publicKey, host: a.address, port: a.port });
+  }
+
+  /** Handshakes and Hellos in progress. */
+  get pendingHandshakes(): number {
+    return this.#pending;
+  }
+
+  /** Dial a node with this server's key and options; the peer joins this server's table. */
+  async dial(target: string | Enode, options: Partial<DialOptions> = {}): Promise<Peer> {
+    const node = typeof target === 'string' ? parseEnode(target) : target;
+    const id = bytesToHex(node.id);
+    if (this.peers.has(id)) throw new NetworkError(`already connected to ${id.slice(0, 16)}…`);
+    const peer = await dial(node, { ...this.#opts, listenPort: this.address.port, ...options });
+    if (!this.#admit(peer)) throw new NetworkError(`peer refused: ${peer.closeInfo?.name ?? 'closed'}`);
+    return peer;
+  }
+
+  #onConnection(socket: Socket): void {
+    socket.on('error', () => {}); // handled by whoever owns it next; never let it crash us
+    if (this.#closing || this.#pending >= this.#opts.maxPendingHandshakes) {
+      socket.destroy();
+      this.emit('rejected', { remote: `${socket.remoteAddress}:${socket.remotePort}`, error: new NetworkError('too many pending handshakes') });
+      return;
+    }
+    this.#sockets.add(socket);
+    socket.once('close', () => this.#sockets.delete(socket));
+    this.#pending++;
+    void this.#accept(socket).finally(() => this.#pending--);
+  }
+
+  async #accept(socket: Socket): Promise<void> {
+    const remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    let peer: Peer | undefined;
+    try {
+      const conn = await RlpxConnection.accept(socket, this.#opts.privateKey, this.#opts);
+      peer = new Peer(conn, { ...this.#opts, listenPort: this.address.port });
+      await peer.ready;
+    } catch (error) {
+      if (peer) await peer.closed;
+      this.emit('rejected', { remote, error: error as Error });
+      return;
+    }
+    this.#admit(peer);
+  }
+
+  /** Apply the table's rules to a peer that passed Hello; false if it was sent away. */
+  #admit(peer: Peer): boolean {
+    if (this.#closing) {
+      void peer.disconnect(DisconnectReason.ClientQuitting);
+      return false;
+    }
+    if (this.peers.has(peer.id)) {
+      void peer.disconnect(DisconnectReason.AlreadyConnected);
+      return false;
+    }
+    if (this.peers.size >= this.#opts.maxPeers) {
+      void peer.disconnect(DisconnectReason.TooManyPeers);
+      return false;
+    }
+    if (peer.isClosing) return false;
+    this.peers.set(peer.id, peer);
+    void peer.closed.then(() => {
+      if (this.peers.get(peer.id) === peer) this.peers.delete(peer.id);
+    });
+    this.emit('peer', peer);
+    return true;
+  }
+
+  /** Stop listening, send 0x08 to every peer, and wait for all sockets to close. */
+  close(reason: DisconnectReason = DisconnectReason.ClientQuitting): Promise<void> {
+    this.#closing ??= (async () => {
+      const stopped = new Promise<void>((r) => this.#net.close(() => r()));
+      await Promise.all([...this.peers.values()].map((p) => p.disconnect(reason)));
+      for (const s of this.#sockets) s.destroy();
+      await stopped;
+      this.emit('close');
+    })();
+    return this.#closing;
+  }
+}
+
+/** Start listening; resolves once the port is bound. */
+export async function listen(options: ListenOptions): Promise<Server> {
+  const opts = { ...SERVER_DEFAULTS, ...options };
+  for (const k of ['maxPeers', 'maxPendingHandshakes', 'port'] as const) {
+    if (!Number.isInteger(opts[k]) || opts[k] < 0) throw new RangeError(`${k} must be a non-negative integer, got ${opts[k]}`);
+  }
+  const net = createServer({ noDelay: true });
+  const server = new Server(net, opts);
+  await new Promise<void>((resolve, reject) => {
+    net.once('error', reject);
+    net.listen(opts.port, opts.host, () => {
+      net.off('error', reject);
+      resolve();
+    });
+  });
+  options.signal?.addEventListener('abort', () => void server.close(), { once: true });
+  return server;
+}

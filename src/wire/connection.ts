@@ -1,0 +1,356 @@
+/**
+ * An RLPx connection over a node:net socket (geth's rlpx.Conn): the handshake with its
+ * deadline, then framed messages in both directions with read and write deadlines and
+ * bounded buffering. It knows message codes and snappy, nothing of Hello or Ping.
+ *
+ * One owner (the Peer) receives messages, one error and one end through callbacks, all
+ * synchronous, so the owner runs exactly one read loop.
+ */
+import type { Socket } from 'node:net';
+import { HandshakeError, NetworkError, ProtocolError, RlpxError, SnappyError, TimeoutError } from '../errors.js';
+import { DisconnectReason } from '../reasons.js';
+import { asBuffer } from '../crypto/bytes.js';
+import { FrameReader, FrameSealer, MAX_FRAME_SIZE } from './frame.js';
+import { HandshakeState, handshakePacketSize, type Secrets } from './handshake.js';
+import { decodeCode, decodeMessage, encodeMessage, type Message } from './message.js';
+import { MAX_DECODED_SIZE } from './snappy.js';
+
+export interface ConnectionOptions {
+  /** Deadline for the whole handshake, ms (geth: 5 s). */
+  handshakeTimeout?: number;
+  /** Close when no frame arrives for this long, ms (geth: 30 s). 0 disables. */
+  readTimeout?: number;
+  /** Close when written data cannot drain for this long, ms (geth: 20 s). */
+  writeTimeout?: number;
+  /** Most bytes we let sit in the socket's write buffer; sends beyond it are refused. */
+  maxWriteBuffer?: number;
+  /** Largest frame body accepted. */
+  maxFrameSize?: number;
+  signal?: AbortSignal;
+}
+
+export const CONNECTION_DEFAULTS = Object.freeze({
+  handshakeTimeout: 5_000,
+  readTimeout: 30_000,
+  writeTimeout: 20_000,
+  maxWriteBuffer: 16 * 1024 * 1024,
+  maxFrameSize: MAX_FRAME_SIZE,
+});
+
+function checkOptions(o: ConnectionOptions): Required<Omit<ConnectionOptions, 'signal'>> {
+  const r = { ...CONNECTION_DEFAULTS, ...o };
+  for (const k of ['handshakeTimeout', 'readTimeout', 'writeTimeout', 'maxWriteBuffer', 'maxFrameSize'] as const) {
+    const v = r[k];
+    if (!Number.isInteger(v) || v < 0) throw new RangeError(`${k} must be a non-negative integer, got ${v}`);
+  }
+  return r;
+}
+
+export interface ConnectionHandlers {
+  message(msg: Message): void;
+  /** Called once with the error that ended reading or writing; the socket is still open. */
+  error(err: RlpxError): void;
+  /** Called once when the socket is gone. */
+  end(): void;
+}
+
+export class RlpxConnection {
+  readonly remotePublicKey: Uint8Array;
+  readonly socket: Socket;
+  readonly #sealer: FrameSealer;
+  readonly #reader: FrameReader;
+  readonly #opts: Required<Omit<ConnectionOptions, 'signal'>>;
+  #handlers: ConnectionHandlers | undefined;
+  #snappy = false;
+  #lenient: ReadonlySet<number> = new Set();
+  #maxMessageSize = MAX_DECODED_SIZE;
+  #readTimer: NodeJS.Timeout | undefined;
+  #writeTimer: NodeJS.Timeout | undefined;
+  #failed = false;
+  #pendingError: RlpxError | undefined;
+  #ended = false;
+
+  private constructor(socket: Socket, secrets: Secrets, leftover: Uint8Array[], opts: Required<Omit<ConnectionOptions, 'signal'>>) {
+    this.socket = socket;
+    this.remotePublicKey = secrets.remotePublicKey;
+    this.#sealer = new FrameSealer(secrets);
+    this.#reader = new FrameReader(secrets, { maxFrameSize: opts.maxFrameSize });
+    this.#opts = opts;
+    for (const c of leftover) this.#reader.push(c);
+    socket.pause();
+    // Listen for failure from the first moment: an 'error' with no listener would crash the process.
+    socket.on('error', (err) => this.#fail(new NetworkError(`socket error: ${err.message}`, { cause: err })));
+    socket.on('end', () => this.#fail(new NetworkError('remote closed the connection')));
+    socket.on('close', () => this.#onClose());
+    socket.on('drain', () => this.#clearWriteTimer());
+  }
+
+  /** Dial side: send auth, read ack. */
+  static async initiate(
+    socket: Socket,
+    privateKey: Uint8Array,
+    remotePublicKey: Uint8Array,
+    options: ConnectionOptions = {},
+  ): Promise<RlpxConnection> {
+    const opts = checkOptions(options);
+    const state = HandshakeState.initiator(remotePublicKey, { privateKey });
+    return runHandshake(socket, opts, options.signal, async (io) => {
+      io.write(state.makeAuth());
+      state.readAck(await io.readPacket());
+      return state.secrets();
+    });
+  }
+
+  /** Listen side: read auth, send ack. */
+  static async accept(socket: Socket, privateKey: Uint8Array, options: ConnectionOptions = {}): Promise<RlpxConnection> {
+    const opts = checkOptions(options);
+    const state = HandshakeState.recipient({ privateKey });
+    return runHandshake(socket, opts, options.signal, async (io) => {
+      state.readAuth(await io.readPacket());
+      io.write(state.makeAck());
+      return state.secrets();
+    });
+  }
+
+  /** @internal */
+  static _create(socket: Socket, secrets: Secrets, leftover: Uint8Array[], opts: Required<Omit<ConnectionOptions, 'signal'>>): RlpxConnection {
+    return new RlpxConnection(socket, secrets, leftover, opts);
+  }
+
+  /** Compress payloads both ways from now on (after a Hello with p2p version >= 5). */
+  setSnappy(on: boolean): void {
+    this.#snappy = on;
+  }
+
+  /**
+   * Codes whose payload is delivered raw (in `raw`, with an empty `payload`) when it is not
+   * valid snappy, instead of failing the connection.
+   */
+  setLenientCodes(codes: readonly number[]): void {
+    this.#lenient = new Set(codes);
+  }
+
+  /** Cap on one message's (decoded) payload. */
+  setMaxMessageSize(size: number): void {
+    this.#maxMessageSize = size;
+  }
+
+  get closed(): boolean {
+    return this.#ended || this.socket.destroyed;
+  }
+
+  /** Start delivering messages. Frames that arrived with the handshake are delivered first. */
+  start(handlers: ConnectionHandlers): void {
+    if (this.#handlers) throw new Error('connection already started');
+    this.#handlers = handlers;
+    const s = this.socket;
+    if (this.#pendingError) {
+      const err = this.#pendingError;
+      queueMicrotask(() => handlers.error(err));
+    }
+    if (this.#ended) {
+      queueMicrotask(() => handlers.end());
+      return;
+    }
+    s.on('data', (chunk: Buffer) => this.#onData(chunk));
+    if (this.#opts.readTimeout > 0) {
+      this.#readTimer = setTimeout(
+        () => this.#fail(new TimeoutError(`no message for ${this.#opts.readTimeout} ms`, DisconnectReason.ReadTimeout)),
+        this.#opts.readTimeout,
+      );
+      this.#readTimer.unref();
+    }
+    this.#drainReader();
+    if (!this.#failed) s.resume();
+  }
+
+  /**
+   * Send one message. Resolves when the frame is handed to the kernel; rejects with a typed
+   * error when the connection is gone or its write buffer is full.
+   */
+  send(code: number, payload: Uint8Array, options: { compress?: boolean } = {}): Promise<void> {
+    if (this.closed) return Promise.reject(new NetworkError('connection is closed'));
+    const frame = this.#sealer.seal(encodeMessage(code, payload, options.compress ?? this.#snappy));
+    if (this.socket.writableLength + frame.length > this.#opts.maxWriteBuffer) {
+      return Promise.reject(new NetworkError(`write buffer full (${this.socket.writableLength} bytes pending)`));
+    }
+    return new Promise((resolve, reject) => {
+      this.socket.write(asBuffer(frame), (err) => (err ? reject(new NetworkError(`write failed: ${err.message}`, { cause: err })) : resolve()));
+      if (this.socket.writableNeedDrain && !this.#writeTimer && this.#opts.writeTimeout > 0) {
+        this.#writeTimer = setTimeout(
+          () => this.#fail(new TimeoutError(`writes stalled for ${this.#opts.writeTimeout} ms`, DisconnectReason.NetworkError)),
+          this.#opts.writeTimeout,
+        );
+        this.#writeTimer.unref();
+      }
+    });
+  }
+
+  /** Bytes written by us but not yet taken by the kernel. */
+  get pendingWriteBytes(): number {
+    return this.socket.writableLength;
+  }
+
+  /** Tear the socket down now. */
+  destroy(): void {
+    this.#stopTimers();
+    this.socket.destroy();
+  }
+
+  #onData(chunk: Buffer): void {
+    if (this.#failed) return;
+    this.#reader.push(chunk);
+    this.#drainReader();
+  }
+
+  #drainReader(): void {
+    try {
+      for (;;) {
+        if (this.#failed) return;
+        const body = this.#reader.read();
+        if (!body) return;
+        this.#readTimer?.refresh();
+        this.#handlers!.message(this.#decode(body));
+      }
+    } catch (err) {
+      if (err instanceof RlpxError) this.#fail(err);
+      else this.#fail(new ProtocolError(`unexpected error while reading: ${(err as Error).message}`, { cause: err }));
+    }
+  }
+
+  #decode(body: Uint8Array): Message {
+    try {
+      return decodeMessage(body, this.#snappy, this.#maxMessageSize);
+    } catch (err) {
+      if (!(err instanceof SnappyError)) throw err;
+      const { code, offset } = decodeCode(body);
+      if (!this.#lenient.has(code)) throw err;
+      return { code, payload: new Uint8Array(0), raw: body.subarray(offset) };
+    }
+  }
+
+  #fail(err: RlpxError): void {
+    if (this.#failed || this.#ended) return;
+    this.#failed = true;
+    this.socket.pause();
+    this.#stopTimers();
+    if (this.#handlers) this.#handlers.error(err);
+    else this.#pendingError = err;
+  }
+
+  #onClose(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#stopTimers();
+    this.#handlers?.end();
+  }
+
+  #clearWriteTimer(): void {
+    if (this.#writeTimer) clearTimeout(this.#writeTimer);
+    this.#writeTimer = undefined;
+  }
+
+  #stopTimers(): void {
+    if (this.#readTimer) clearTimeout(this.#readTimer);
+    this.#readTimer = undefined;
+    this.#clearWriteTimer();
+  }
+}
+
+interface HandshakeIo {
+  write(packet: Uint8Array): void;
+  readPacket(): Promise<Uint8Array>;
+}
+
+async function runHandshake(
+  socket: Socket,
+  opts: Required<Omit<ConnectionOptions, 'signal'>>,
+  signal: AbortSignal | undefined,
+  steps: (io: HandshakeIo) => Promise<Secrets>,
+): Promise<RlpxConnection> {
+  socket.setNoDelay(true);
+  const chunks: Uint8Array[] = [];
+  let buffered = 0;
+  let wake: (() => void) | undefined;
+  let failure: RlpxError | undefined;
+
+  const fail = (err: RlpxError): void => {
+    failure ??= err;
+    wake?.();
+  };
+  const onData = (c: Buffer): void => {
+    chunks.push(c);
+    buffered += c.length;
+    wake?.();
+  };
+  const onError = (err: Error): void => fail(new NetworkError(`socket error during handshake: ${err.message}`, { cause: err }));
+  const onEnd = (): void => fail(new HandshakeError('remote closed the connection during the handshake', { reason: DisconnectReason.NetworkError }));
+  const timer = setTimeout(
+    () => fail(new TimeoutError(`handshake did not complete within ${opts.handshakeTimeout} ms`, DisconnectReason.ReadTimeout)),
+    opts.handshakeTimeout,
+  );
+  const onAbort = (): void => fail(new NetworkError('handshake aborted', { cause: signal?.reason }));
+  if (signal?.aborted) onAbort();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  socket.on('data', onData);
+  socket.on('error', onError);
+  socket.on('end', onEnd);
+  socket.on('close', onEnd);
+
+  const take = (n: number): Uint8Array => {
+    const out = new Uint8Array(n);
+    let at = 0;
+    while (at < n) {
+      const c = chunks[0]!;
+      const want = Math.min(n - at, c.length);
+      out.set(c.subarray(0, want), at);
+      at += want;
+      if (want === c.length) chunks.shift();
+      else chunks[0] = c.subarray(want);
+    }
+    buffered -= n;
+    return out;
+  };
+  const waitFor = async (n: number): Promise<void> => {
+    while (buffered < n) {
+      if (failure) throw failure;
+      await new Promise<void>((r) => (wake = r));
+      wake = undefined;
+    }
+    if (failure) throw failure;
+  };
+  const io: HandshakeIo = {
+    write(packet) {
+      socket.write(asBuffer(packet));
+    },
+    async readPacket() {
+      await waitFor(2);
+      // The size is checked against the cap before waiting for (or decrypting) the body.
+      const total = handshakePacketSize(Uint8Array.of(chunks[0]![0]!, buffered > 1 ? peekSecond() : 0));
+      await waitFor(total);
+      return take(total);
+    },
+  };
+  function peekSecond(): number {
+    const c0 = chunks[0]!;
+    return c0.length > 1 ? c0[1]! : chunks[1]![0]!;
+  }
+
+  try {
+    const secrets = await steps(io);
+    if (failure) throw failure;
+    return RlpxConnection._create(socket, secrets, chunks.splice(0), opts);
+  } catch (err) {
+    socket.on('error', () => {});
+    socket.destroy();
+    if (err instanceof RlpxError) throw err;
+    throw new HandshakeError(`handshake failed: ${(err as Error).message}`, { cause: err });
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort);
+    socket.off('data', onData);
+    socket.off('error', onError);
+    socket.off('end', onEnd);
+    socket.off('close', onEnd);
+  }
+}
