@@ -88,8 +88,7 @@ export function privateKeyFrom(input: Uint8Array | string): Uint8Array {
 
 /** The 64-byte wire public key (x ‖ y) of a private key. */
 export function publicKeyOf(privateKey: Uint8Array): Uint8Array {
-  assertBytes(privateKey, 'privateKey', PRIVATE_KEY_SIZE);
-  if (!isValidPrivateKey(privateKey)) throw new KeyError('private key: must be in [1, n-1]');
+  assertPrivateKey(privateKey);
   const full = native ? native.publicKeyCreate(privateKey, false) : noble.getPublicKey(privateKey, false);
   return full.slice(1);
 }
@@ -122,8 +121,13 @@ export function nodeIdOf(publicKey: Uint8Array): Uint8Array {
 }
 
 /** ECDH: the x coordinate of privateKey·publicKey (32 bytes), as RLPx and ECIES use it. */
-export function ecdh(privateKey: Uint8Array, publicKey: Uint8Array): Uint8Array {
+function assertPrivateKey(privateKey: Uint8Array): void {
   assertBytes(privateKey, 'privateKey', PRIVATE_KEY_SIZE);
+  if (!isValidPrivateKey(privateKey)) throw new KeyError('private key: must be in [1, n-1]');
+}
+
+export function ecdh(privateKey: Uint8Array, publicKey: Uint8Array): Uint8Array {
+  assertPrivateKey(privateKey);
   const full = assertPublicKey(publicKey, 'publicKey');
   if (native) {
     try {
@@ -138,7 +142,7 @@ export function ecdh(privateKey: Uint8Array, publicKey: Uint8Array): Uint8Array 
 /** Sign a 32-byte hash; returns r ‖ s ‖ v (65 bytes, v in {0, 1}). */
 export function sign(hash: Uint8Array, privateKey: Uint8Array): Uint8Array {
   assertBytes(hash, 'hash', 32);
-  assertBytes(privateKey, 'privateKey', PRIVATE_KEY_SIZE);
+  assertPrivateKey(privateKey);
   if (native) {
     const { signature, recid } = native.ecdsaSign(hash, privateKey);
     return concatBytes(signature, Uint8Array.of(recid));

@@ -92,7 +92,7 @@ export class FrameReader {
     this.#maxFrameSize = max;
   }
 
-  /** Bytes received but not yet returned as frames. */
+  /** Bytes received and not yet consumed (a verified header is consumed before its body arrives). */
   get buffered(): number {
     return this.#buffered;
   }

@@ -62,7 +62,7 @@ export interface Secrets {
  * checked against the cap before anything else is read.
  */
 export function handshakePacketSize(prefix: Uint8Array): number {
-  if (prefix.length < SIZE_PREFIX) throw new RangeError('handshake: need 2 bytes of size prefix');
+  if (prefix.length < SIZE_PREFIX) throw new HandshakeError(`handshake: packet of ${prefix.length} bytes has no size prefix`);
   const size = (prefix[0]! << 8) | prefix[1]!;
   if (size > MAX_HANDSHAKE_PACKET) {
     throw new HandshakeError(`handshake: packet of ${size} bytes exceeds the ${MAX_HANDSHAKE_PACKET}-byte limit`);

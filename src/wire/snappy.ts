@@ -1,9 +1,11 @@
 /**
- * Snappy block format, as devp2p uses it after Hello. The codec is snappyjs; this module only
- * adds the check that keeps a "snappy bomb" harmless: the decoded length a payload declares
- * is read and capped before a single byte is decompressed.
+ * Snappy block format, as devp2p uses it after Hello. The codec is snappy, napi-rs's binding of the Rust
+ * `snap` crate, strict like geth's golang/snappy: short, long or out-of-range input is an
+ * error). This module adds the check that keeps a "snappy bomb" harmless: the decoded length
+ * a payload declares is read and capped before a single byte is decompressed.
  */
-import snappyjs from 'snappyjs';
+import { compressSync, uncompressSync } from 'snappy';
+import { asBuffer } from '../crypto/bytes.js';
 import { SnappyError } from '../errors.js';
 
 /** The largest decoded message we accept: the frame size limit, as geth uses. */
@@ -25,7 +27,7 @@ export function snappyDecodedLength(data: Uint8Array): number {
 }
 
 export function snappyCompress(data: Uint8Array): Uint8Array {
-  return snappyjs.compress(data);
+  return compressSync(asBuffer(data));
 }
 
 export function snappyDecompress(data: Uint8Array, maxSize: number = MAX_DECODED_SIZE): Uint8Array {
@@ -33,7 +35,7 @@ export function snappyDecompress(data: Uint8Array, maxSize: number = MAX_DECODED
   if (declared > maxSize) throw new SnappyError(`snappy: declared size ${declared} exceeds the ${maxSize}-byte limit`);
   let out: Uint8Array;
   try {
-    out = snappyjs.uncompress(data, maxSize);
+    out = uncompressSync(data, { asBuffer: true }) as Buffer;
   } catch (err) {
     throw new SnappyError(`snappy: corrupt input (${(err as Error).message})`, { cause: err });
   }

@@ -1,0 +1,164 @@
+/**
+ * A minimal, optional eth subprotocol: enough of eth/69+ for a node to keep us as a peer.
+ * It advertises the versions geth v1.17 offers, reads the remote Status, checks it, and
+ * answers with a Status that matches the remote chain. Every other eth message is ignored.
+ * It is not a sync implementation: it serves no headers, bodies or transactions.
+ *
+ *   Status (0x00, eth/69+) = [version, networkId, genesisHash, [forkHash(4), forkNext],
+ *                             earliestBlock, latestBlock, latestBlockHash]
+ */
+import { RLP } from '@ethereumjs/rlp';
+import { ProtocolError } from '../errors.js';
+import { DisconnectReason } from '../reasons.js';
+import { bytesToHex, equalBytes } from '../crypto/bytes.js';
+import type { Peer, Protocol, ProtocolChannel } from '../peer/peer.js';
+
+export const ETH_STATUS_CODE = 0x00;
+/** eth versions and their message-code counts, as geth v1.17 offers them. */
+export const ETH_VERSIONS: ReadonlyArray<{ version: number; length: number }> = [
+  { version: 69, length: 18 },
+  { version: 70, length: 18 },
+  { version: 71, length: 20 },
+  { version: 72, length: 22 },
+];
+
+export interface ForkId {
+  hash: Uint8Array;
+  next: bigint;
+}
+
+export interface EthStatus {
+  version: number;
+  networkId: bigint;
+  genesisHash: Uint8Array;
+  forkId: ForkId;
+  earliestBlock: bigint;
+  latestBlock: bigint;
+  latestBlockHash: Uint8Array;
+}
+
+function toBigInt(v: unknown, what: string): bigint {
+  if (!(v instanceof Uint8Array)) throw new ProtocolError(`eth status: ${what} is not an integer`, { reason: DisconnectReason.SubprotocolError });
+  if (v.length > 8 || (v.length > 0 && v[0] === 0)) {
+    throw new ProtocolError(`eth status: ${what} is not a canonical uint64`, { reason: DisconnectReason.SubprotocolError });
+  }
+  return v.length === 0 ? 0n : BigInt('0x' + bytesToHex(v));
+}
+
+function hash(v: unknown, size: number, what: string): Uint8Array {
+  if (!(v instanceof Uint8Array) || v.length !== size) {
+    throw new ProtocolError(`eth status: ${what} is not ${size} bytes`, { reason: DisconnectReason.SubprotocolError });
+  }
+  return new Uint8Array(v);
+}
+
+export function encodeStatus(s: EthStatus): Uint8Array {
+  return RLP.encode([
+    s.version,
+    s.networkId,
+    s.genesisHash,
+    [s.forkId.hash, s.forkId.next],
+    s.earliestBlock,
+    s.latestBlock,
+    s.latestBlockHash,
+  ]);
+}
+
+export function decodeStatus(payload: Uint8Array): EthStatus {
+  let v: unknown;
+  try {
+    v = RLP.decode(payload);
+  } catch (err) {
+    throw new ProtocolError('eth status: not valid RLP', { cause: err, reason: DisconnectReason.SubprotocolError });
+  }
+  if (!Array.isArray(v) || v.length < 7 || !Array.isArray(v[3]) || v[3].length < 2) {
+    throw new ProtocolError('eth status: not an eth/69 Status list', { reason: DisconnectReason.SubprotocolError });
+  }
+  const fork = v[3] as unknown[];
+  return {
+    version: Number(toBigInt(v[0], 'version')),
+    networkId: toBigInt(v[1], 'networkId'),
+    genesisHash: hash(v[2], 32, 'genesisHash'),
+    forkId: { hash: hash(fork[0], 4, 'forkId hash'), next: toBigInt(fork[1], 'forkId next') },
+    earliestBlock: toBigInt(v[4], 'earliestBlock'),
+    latestBlock: toBigInt(v[5], 'latestBlock'),
+    latestBlockHash: hash(v[6], 32, 'latestBlockHash'),
+  };
+}
+
+export interface EthResponderOptions {
+  /** Refuse remotes on another network or chain (closed with 0x10). */
+  networkId?: bigint;
+  genesisHash?: Uint8Array;
+  /** How long to wait for the remote Status, ms (geth waits 5 s for ours). */
+  timeout?: number;
+}
+
+export interface EthResponder {
+  /** Pass these in PeerOptions.protocols (or ListenOptions/DialOptions). */
+  protocols: Protocol[];
+  /** The remote Status of a peer, once exchanged; rejects if the peer closes first. */
+  status(peer: Peer): Promise<EthStatus>;
+}
+
+interface Exchange {
+  promise: Promise<EthStatus>;
+  resolve(s: EthStatus): void;
+  reject(e: Error): void;
+}
+
+export function ethStatusResponder(options: EthResponderOptions = {}): EthResponder {
+  const exchanges = new WeakMap<Peer, Exchange>();
+  const exchangeOf = (peer: Peer): Exchange => {
+    let x = exchanges.get(peer);
+    if (!x) {
+      let resolve!: (s: EthStatus) => void;
+      let reject!: (e: Error) => void;
+      const promise = new Promise<EthStatus>((res, rej) => ((resolve = res), (reject = rej)));
+      promise.catch(() => {});
+      x = { promise, resolve, reject };
+      exchanges.set(peer, x);
+      void peer.closed.then((info) => x!.reject(info.error ?? new Error(`peer closed: ${info.name}`)));
+    }
+    return x;
+  };
+
+  const run = (channel: ProtocolChannel): void => {
+    const peer = channel.peer;
+    const exchange = exchangeOf(peer);
+    let done = false;
+    const timer = setTimeout(() => {
+      if (!done) void peer.disconnect(DisconnectReason.ReadTimeout);
+    }, options.timeout ?? 5_000);
+    timer.unref();
+    void peer.closed.then(() => clearTimeout(timer));
+    channel.on('message', (code, payload) => {
+      if (done) return; // everything after Status is ignored: we are a health probe, not a node
+      if (code !== ETH_STATUS_CODE) {
+        throw new ProtocolError(`eth: first message has code 0x${code.toString(16)}, not Status`, {
+          reason: DisconnectReason.SubprotocolError,
+        });
+      }
+      const remote = decodeStatus(payload);
+      const mismatch =
+        remote.version !== channel.version
+          ? `version ${remote.version} != ${channel.version}`
+          : options.networkId !== undefined && remote.networkId !== options.networkId
+            ? `network ${remote.networkId} != ${options.networkId}`
+            : options.genesisHash && !equalBytes(remote.genesisHash, options.genesisHash)
+              ? 'genesis hash differs'
+              : undefined;
+      if (mismatch) throw new ProtocolError(`eth status: ${mismatch}`, { reason: DisconnectReason.SubprotocolError });
+      done = true;
+      clearTimeout(timer);
+      // Mirror the remote chain so its checks (network, genesis, fork id, block range) pass.
+      channel.send(ETH_STATUS_CODE, encodeStatus({ ...remote, version: channel.version })).catch(() => {});
+      exchange.resolve(remote);
+    });
+  };
+
+  return {
+    protocols: ETH_VERSIONS.map(({ version, length }) => ({ name: 'eth', version, length, run })),
+    status: (peer) => exchangeOf(peer).promise,
+  };
+}
