@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events';
 import { createServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { NetworkError } from '../errors.js';
-import { DisconnectReason } from '../reasons.js';
+import { DisconnectReason, reasonName } from '../reasons.js';
 import { bytesToHex } from '../crypto/bytes.js';
 import { publicKeyOf } from '../crypto/secp256k1.js';
 import { RlpxConnection, type ConnectionOptions } from '../wire/connection.js';
@@ -116,16 +116,15 @@ export class Server extends EventEmitter<ServerEvents> {
 
   /** Apply the table's rules to a peer that passed Hello; false if it was sent away. */
   #admit(peer: Peer): boolean {
-    if (this.#closing) {
-      void peer.disconnect(DisconnectReason.ClientQuitting);
-      return false;
-    }
-    if (this.peers.has(peer.id)) {
-      void peer.disconnect(DisconnectReason.AlreadyConnected);
-      return false;
-    }
-    if (this.peers.size >= this.#opts.maxPeers) {
-      void peer.disconnect(DisconnectReason.TooManyPeers);
+    const refuse =
+      this.#closing ? DisconnectReason.ClientQuitting
+      : this.peers.has(peer.id) ? DisconnectReason.AlreadyConnected
+      : this.peers.size >= this.#opts.maxPeers ? DisconnectReason.TooManyPeers
+      : undefined;
+    if (refuse !== undefined) {
+      void peer.disconnect(refuse);
+      const a = peer.connection.socket;
+      this.emit('rejected', { remote: `${a.remoteAddress}:${a.remotePort}`, error: new NetworkError(`refused: ${reasonName(refuse)}`) });
       return false;
     }
     if (peer.isClosing) return false;

@@ -1,0 +1,176 @@
+/**
+ * A real geth for interop tests: built once by scripts/build-geth.sh, started offline on
+ * 127.0.0.1 with free ports and a throwaway datadir, always stopped and removed.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, openSync, closeSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface GethBinaries {
+  geth: string;
+  devp2p: string;
+  version: string;
+}
+
+/**
+ * geth and devp2p, built if needed. In CI a failure is fatal; elsewhere, without Go, the
+ * caller may skip, and we say loudly how to enable the tests.
+ */
+export function gethBinaries(): GethBinaries | undefined {
+  try {
+    const dir = execFileSync('bash', [join(ROOT, 'scripts/build-geth.sh')], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      timeout: 20 * 60_000,
+    }).trim().split('\n').pop()!;
+    const geth = join(dir, 'geth');
+    const version = execFileSync(geth, ['version'], { encoding: 'utf8' }).match(/^Version: (.*)$/m)?.[1] ?? 'unknown';
+    return { geth, devp2p: join(dir, 'devp2p'), version };
+  } catch (err) {
+    const msg = `geth interop tests need geth: scripts/build-geth.sh failed (${(err as Error).message.split('\n')[0]}). Install Go (>= 1.24) and run 'bash scripts/build-geth.sh'.`;
+    if (process.env['CI']) throw new Error(msg);
+    console.warn(`\n*** SKIPPING geth interop tests ***\n${msg}\n`);
+    return undefined;
+  }
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.unref();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export const GETH_NETWORK_ID = 1337;
+
+const GENESIS = {
+  config: {
+    chainId: GETH_NETWORK_ID,
+    homesteadBlock: 0,
+    eip150Block: 0,
+    eip155Block: 0,
+    eip158Block: 0,
+    byzantiumBlock: 0,
+    constantinopleBlock: 0,
+    petersburgBlock: 0,
+    istanbulBlock: 0,
+    berlinBlock: 0,
+    londonBlock: 0,
+    mergeNetsplitBlock: 0,
+    shanghaiTime: 0,
+    terminalTotalDifficulty: 0,
+  },
+  difficulty: '0x0',
+  gasLimit: '0x1c9c380',
+  baseFeePerGas: '0x3b9aca00',
+  alloc: {},
+};
+
+export interface GethNode {
+  enode: string;
+  /** 64-byte public key hex. */
+  id: string;
+  port: number;
+  logFile: string;
+  rpc<T = unknown>(method: string, params?: unknown[]): Promise<T>;
+  logs(): string;
+  stop(): Promise<void>;
+}
+
+export interface GethOptions {
+  nodeKeyHex?: string;
+  maxPeers?: number;
+  verbosity?: number;
+}
+
+/** A fixed node key so the enode is stable across runs. */
+export const GETH_NODE_KEY = 'b71c71a67e1177ad4e901695e1b4b9ee17ae16c6668d313eac2f96dbcda3f291';
+
+export async function startGeth(bin: GethBinaries, options: GethOptions = {}): Promise<GethNode> {
+  const dir = mkdtempSync(join(tmpdir(), 'rlpx-geth-'));
+  const datadir = join(dir, 'data');
+  writeFileSync(join(dir, 'genesis.json'), JSON.stringify(GENESIS));
+  execFileSync(bin.geth, ['init', '--datadir', datadir, join(dir, 'genesis.json')], { stdio: 'pipe' });
+  const [port, authPort, httpPort] = [await freePort(), await freePort(), await freePort()];
+  const logFile = join(dir, 'geth.log');
+  const log = openSync(logFile, 'a');
+  const child: ChildProcess = spawn(
+    bin.geth,
+    [
+      '--datadir', datadir,
+      '--networkid', String(GETH_NETWORK_ID),
+      '--nodiscover', '--nat', 'none',
+      '--port', String(port),
+      '--maxpeers', String(options.maxPeers ?? 5),
+      '--nodekeyhex', options.nodeKeyHex ?? GETH_NODE_KEY,
+      '--authrpc.addr', '127.0.0.1', '--authrpc.port', String(authPort),
+      '--http', '--http.addr', '127.0.0.1', '--http.port', String(httpPort), '--http.api', 'admin,eth,net',
+      '--ipcdisable',
+      '--verbosity', String(options.verbosity ?? 4),
+    ],
+    { stdio: ['ignore', log, log] },
+  );
+  closeSync(log);
+  let exited = false;
+  const exitedPromise = new Promise<void>((r) => child.once('exit', () => ((exited = true), r())));
+
+  let id = 0;
+  const rpc = async <T>(method: string, params: unknown[] = []): Promise<T> => {
+    const res = await fetch(`http://127.0.0.1:${httpPort}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: ++id, method, params }),
+      signal: AbortSignal.timeout(5_000),
+    });
+    const body = (await res.json()) as { result?: T; error?: { message: string } };
+    if (body.error) throw new Error(`${method}: ${body.error.message}`);
+    return body.result as T;
+  };
+
+  const stop = async (): Promise<void> => {
+    if (!exited) {
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exitedPromise;
+      clearTimeout(t);
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+
+  try {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      if (exited) throw new Error(`geth exited during start-up:\n${readFileSync(logFile, 'utf8').slice(-3000)}`);
+      try {
+        const info = await rpc<{ enode: string; id: string; enr: string }>('admin_nodeInfo');
+        const enode = info.enode.replace(/\?.*$/, '');
+        const m = /^enode:\/\/([0-9a-f]{128})@/.exec(enode)!;
+        return {
+          enode: `enode://${m[1]}@127.0.0.1:${port}`,
+          id: m[1]!,
+          port,
+          logFile,
+          rpc,
+          logs: () => readFileSync(logFile, 'utf8'),
+          stop,
+        };
+      } catch (err) {
+        if (Date.now() > deadline) throw new Error(`geth did not answer RPC within 60 s: ${(err as Error).message}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
