@@ -50,6 +50,11 @@ export interface PeerOptions {
   pingBurst?: number;
   /** Largest decoded message payload accepted after Hello. */
   maxMessageSize?: number;
+  /**
+   * Answer Pings (default true). False makes a deliberately unresponsive peer, for test
+   * harnesses and demos of the pong deadline; it is a protocol violation in production.
+   */
+  answerPings?: boolean;
 }
 
 export const PEER_DEFAULTS = Object.freeze({
@@ -62,6 +67,7 @@ export const PEER_DEFAULTS = Object.freeze({
   maxPingRate: 10,
   pingBurst: 50,
   maxMessageSize: MAX_DECODED_SIZE,
+  answerPings: true,
 });
 
 /** Pings sent and not yet answered, beyond which the oldest is dropped as missed (geth mode). */
@@ -108,6 +114,8 @@ function checkPeerOptions(o: PeerOptions): Required<Omit<PeerOptions, 'protocols
 
 interface PendingPing {
   sentAt: number;
+  /** Passed its pong deadline unanswered (geth mode keeps waiting, and counts it missed). */
+  overdue?: boolean;
   resolve?: (rtt: number) => void;
   reject?: (err: Error) => void;
 }
@@ -188,6 +196,7 @@ export class Peer extends EventEmitter<PeerEvents> {
   #pongTimer: NodeJS.Timeout | undefined;
   #pingTokens: number;
   #pingTokensAt = performance.now();
+  #answerPings: boolean;
   /** Pongs skipped because our write buffer was backed up. */
   pongsSkipped = 0;
 
@@ -198,6 +207,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     for (const p of this.#protocols) validateProtocolSpec(p);
     this.#requireShared = options.requireSharedProtocol ?? this.#protocols.length > 0;
     this.#pingTokens = this.#opts.pingBurst;
+    this.#answerPings = this.#opts.answerPings;
     this.connection = connection;
     this.remotePublicKey = connection.remotePublicKey;
     this.#localId = publicKeyOf(options.privateKey);
@@ -245,6 +255,11 @@ export class Peer extends EventEmitter<PeerEvents> {
 
   protocol(name: string): ProtocolChannel | undefined {
     return this.#channels.find((c) => c.name === name);
+  }
+
+  /** Stop or resume answering Pings (see PeerOptions.answerPings). */
+  set answerPings(on: boolean) {
+    this.#answerPings = on;
   }
 
   get health(): HealthState {
@@ -387,6 +402,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.#pingTokensAt = now;
     if (this.#pingTokens < 1) throw new ProtocolError(`Ping flood: more than ${maxPingRate}/s sustained`);
     this.#pingTokens -= 1;
+    if (!this.#answerPings) return;
     // Answer at once, but never queue Pongs behind a write backlog: a flood must not grow memory.
     if (this.connection.pendingWriteBytes > PONG_BACKLOG_LIMIT) {
       this.pongsSkipped++;
@@ -412,7 +428,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.#rtt.sent++;
     if (this.#outstanding.length > MAX_OUTSTANDING_PINGS) {
       const dropped = this.#outstanding.shift()!;
-      this.#rtt.missed++;
+      if (!dropped.overdue) this.#rtt.missed++;
       dropped.reject?.(new TimeoutError('Ping dropped: too many outstanding'));
     }
     this.connection.send(P2PCode.Ping, EMPTY_LIST).catch(() => {});
@@ -433,11 +449,11 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.#pingTimer.unref();
   }
 
-  /** (Re)arm the deadline for the oldest outstanding Ping. */
+  /** (Re)arm the deadline for the oldest outstanding Ping not yet overdue. */
   #armPongDeadline(): void {
     if (this.#pongTimer) clearTimeout(this.#pongTimer);
     this.#pongTimer = undefined;
-    const oldest = this.#outstanding[0];
+    const oldest = this.#outstanding.find((p) => !p.overdue);
     if (!oldest) return;
     const wait = Math.max(0, oldest.sentAt + this.#opts.pongTimeout - performance.now());
     this.#pongTimer = setTimeout(() => this.#onPongTimeout(), wait);
@@ -446,19 +462,21 @@ export class Peer extends EventEmitter<PeerEvents> {
 
   #onPongTimeout(): void {
     this.#pongTimer = undefined;
-    const oldest = this.#outstanding[0];
+    const oldest = this.#outstanding.find((p) => !p.overdue);
     if (!oldest || this.isClosing) return;
     const err = new TimeoutError(`no Pong within ${this.#opts.pongTimeout} ms`, DisconnectReason.ReadTimeout);
+    this.#rtt.missed++;
     if (this.#opts.healthMode === 'l7') {
-      this.#rtt.missed++;
       this.#setHealth('unresponsive');
       return this.#fail(err);
     }
-    // geth mode: a late Pong is noted, never acted on. The Ping stays queued for matching,
-    // but an on-demand caller stops waiting.
+    // geth mode: a missing Pong is counted, never acted on. The Ping stays queued so later
+    // Pongs still match their Pings, but an on-demand caller stops waiting.
+    oldest.overdue = true;
     oldest.reject?.(err);
     oldest.resolve = oldest.reject = undefined;
     this.#setHealth('late');
+    this.#armPongDeadline();
   }
 
   #setHealth(state: HealthState): void {

@@ -1,0 +1,68 @@
+/** What every rlpx command shares: exit codes, usage errors, key loading, formatting. */
+import { readFileSync } from 'node:fs';
+import { generatePrivateKey, privateKeyFrom } from '../crypto/secp256k1.js';
+
+/** Exit codes are a contract with scripts and probes. */
+export const Exit = {
+  Ok: 0,
+  /** Reached the node, but it is unhealthy. */
+  Unhealthy: 1,
+  /** No session: bad arguments, bad enode, refused, handshake failure. */
+  Error: 2,
+} as const;
+
+/** An error the user can fix; main prints its message on one line and exits 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export function loadKey(values: { key?: string | undefined; 'key-file'?: string | undefined }): Uint8Array {
+  if (values.key && values['key-file']) throw new UsageError('give --key or --key-file, not both');
+  try {
+    if (values.key) return privateKeyFrom(values.key);
+    if (values['key-file']) return privateKeyFrom(readFileSync(values['key-file'], 'utf8').trim());
+  } catch (err) {
+    throw new UsageError(`bad private key: ${(err as Error).message}`);
+  }
+  return generatePrivateKey();
+}
+
+export function intOption(value: string | undefined, name: string, fallback: number, min = 0): number {
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value) || Number(value) < min) throw new UsageError(`--${name} must be an integer >= ${min}, got "${value}"`);
+  return Number(value);
+}
+
+export const ms = (v: number | undefined): string => (v === undefined ? '-' : `${v.toFixed(3)} ms`);
+
+/** Round to microseconds for JSON output. */
+export const round = (v: number | undefined): number | null => (v === undefined ? null : Math.round(v * 1000) / 1000);
+
+export interface Summary {
+  sent: number;
+  received: number;
+  lost: number;
+  min?: number;
+  median?: number;
+  max?: number;
+  mean?: number;
+  jitter?: number;
+}
+
+/** Summary statistics of a list of RTTs; jitter is the mean absolute difference of neighbours. */
+export function summarize(sent: number, rtts: number[]): Summary {
+  const s: Summary = { sent, received: rtts.length, lost: sent - rtts.length };
+  if (rtts.length === 0) return s;
+  const sorted = [...rtts].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  let jitter = 0;
+  for (let i = 1; i < rtts.length; i++) jitter += Math.abs(rtts[i]! - rtts[i - 1]!);
+  return {
+    ...s,
+    min: sorted[0]!,
+    max: sorted[sorted.length - 1]!,
+    median: sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2,
+    mean: rtts.reduce((a, b) => a + b, 0) / rtts.length,
+    jitter: rtts.length > 1 ? jitter / (rtts.length - 1) : 0,
+  };
+}

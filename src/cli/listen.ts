@@ -1,0 +1,77 @@
+/**
+ * rlpx listen: a node that accepts peers, answers their Pings, runs its own ping loop and
+ * prints one line per event. The first stdout line is its enode, before anything is accepted.
+ */
+import { parseArgs } from 'node:util';
+import { reasonName, DisconnectReason } from '../reasons.js';
+import { ethStatusResponder } from '../eth/status.js';
+import { listen } from '../peer/server.js';
+import { Exit, UsageError, intOption, loadKey, ms, round } from './common.js';
+
+export const LISTEN_USAGE = `usage: rlpx listen [--host H] [--port P] [--key HEX | --key-file FILE] [--max-peers N] [--ping-interval MS] [--json]`;
+
+export async function listenCommand(argv: string[], out: (line: string) => void, signal: AbortSignal): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      host: { type: 'string', default: '127.0.0.1' },
+      port: { type: 'string' },
+      key: { type: 'string' },
+      'key-file': { type: 'string' },
+      'max-peers': { type: 'string' },
+      'ping-interval': { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"\n${LISTEN_USAGE}`);
+  const port = intOption(values.port, 'port', 30303);
+  if (port > 65535) throw new UsageError(`--port must be <= 65535`);
+  const eth = ethStatusResponder();
+  let server;
+  try {
+    server = await listen({
+      privateKey: loadKey(values),
+      host: values.host,
+      port,
+      maxPeers: intOption(values['max-peers'], 'max-peers', 50),
+      pingInterval: intOption(values['ping-interval'], 'ping-interval', 15_000),
+      protocols: eth.protocols,
+      requireSharedProtocol: false,
+    });
+  } catch (err) {
+    throw new UsageError(`cannot listen on ${values.host}:${port}: ${(err as Error).message}`);
+  }
+  const emit = (event: string, fields: Record<string, unknown>, text: string): void =>
+    out(values.json ? JSON.stringify({ event, time: new Date().toISOString(), ...fields }) : text);
+
+  out(values.json ? JSON.stringify({ event: 'listening', enode: server.enode }) : server.enode);
+
+  server.on('peer', (peer) => {
+    const id = peer.id;
+    const short = id.slice(0, 16);
+    const hello = peer.remoteHello!;
+    const caps = hello.capabilities.map((c) => `${c.name}/${c.version}`);
+    emit('connected', { id, clientId: hello.clientId, caps }, `connected    ${short} ${hello.clientId} [${caps.join(', ')}]`);
+    peer.on('ping', () => emit('ping', { id }, `ping         ${short}`));
+    peer.on('pong', (rtt) => emit('pong', { id, rtt_ms: round(rtt) }, `pong         ${short} rtt=${ms(rtt)}`));
+    peer.on('health', (h) => emit('health', { id, state: h.state, previous: h.previous }, `health       ${short} ${h.previous} -> ${h.state}`));
+    peer.on('close', (c) =>
+      emit(
+        'disconnected',
+        { id, reason: c.reason, name: reasonName(c.reason), by: c.initiator, error: c.error?.message ?? null },
+        `disconnected ${short} ${reasonName(c.reason)} (0x${c.reason.toString(16).padStart(2, '0')}) by ${c.initiator}`,
+      ),
+    );
+  });
+  server.on('rejected', (r) => emit('rejected', { remote: r.remote, error: r.error.message }, `rejected     ${r.remote}: ${r.error.message}`));
+
+  await new Promise<void>((resolve) => {
+    if (signal.aborted) resolve();
+    signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+  await server.close(DisconnectReason.ClientQuitting);
+  await new Promise((r) => setImmediate(r)); // let the peers' close events print first
+  emit('stopped', {}, 'stopped');
+  return Exit.Ok;
+}

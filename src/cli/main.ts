@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+/** The rlpx command: ping, listen, monitor, demo. */
+import { pingCommand, PING_USAGE } from './ping.js';
+import { listenCommand, LISTEN_USAGE } from './listen.js';
+import { monitorCommand, MONITOR_USAGE } from './monitor.js';
+import { demoCommand } from './demo.js';
+import { Exit, UsageError } from './common.js';
+
+const USAGE = `rlpx: devp2p RLPx health checks
+
+  ${PING_USAGE}
+  ${LISTEN_USAGE}
+  ${MONITOR_USAGE}
+  usage: rlpx demo [--duration MS]      local L4-vs-L7 demo (npm start)`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const out = (line: string): void => void process.stdout.write(line + '\n');
+  const stop = new AbortController();
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => stop.abort());
+  switch (command) {
+    case 'ping':
+      return pingCommand(rest, out);
+    case 'listen':
+      return listenCommand(rest, out, stop.signal);
+    case 'monitor':
+      return monitorCommand(rest, out, stop.signal);
+    case 'demo':
+      return demoCommand(rest, out);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      out(USAGE);
+      return command === undefined ? Exit.Error : Exit.Ok;
+    default:
+      throw new UsageError(`unknown command "${command}"; try: rlpx help`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+    // Nothing of ours should be left running; exit promptly even if a library timer lingers.
+    setTimeout(() => process.exit(code), 200).unref();
+  },
+  (err: unknown) => {
+    const msg = err instanceof UsageError || (err as Error)?.name === 'TypeError' ? (err as Error).message : `${(err as Error)?.stack ?? err}`;
+    process.stderr.write(`rlpx: ${msg.split('\n')[0]}\n`);
+    process.exit(Exit.Error);
+  },
+);

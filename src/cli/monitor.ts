@@ -1,0 +1,198 @@
+/**
+ * rlpx monitor <enode>...: a session to each node, kept up with reconnect and backoff, and
+ * Prometheus metrics on /metrics. On a TTY a live table shows each node's state and RTT.
+ */
+import { createServer, type Server as HttpServer } from 'node:http';
+import { parseArgs } from 'node:util';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { reasonName, DisconnectReason } from '../reasons.js';
+import { bytesToHex } from '../crypto/bytes.js';
+import { ethStatusResponder } from '../eth/status.js';
+import { dial } from '../peer/dial.js';
+import { formatEnode, parseEnode, type Enode } from '../peer/enode.js';
+import type { Peer } from '../peer/peer.js';
+import { Exit, UsageError, intOption, loadKey, ms, round } from './common.js';
+
+export const MONITOR_USAGE = `usage: rlpx monitor <enode>... [--interval MS] [--timeout MS] [--metrics-port P] [--metrics-host H] [--key HEX | --key-file FILE] [--json]`;
+
+const BACKOFF_MIN = 1_000;
+const BACKOFF_MAX = 60_000;
+
+interface Target {
+  node: Enode;
+  label: string;
+  state: 'connecting' | 'up' | 'down';
+  peer?: Peer;
+  lastError?: string;
+  reconnects: number;
+  backoff: number;
+}
+
+export interface MonitorMetrics {
+  registry: Registry;
+  up: Gauge<'node'>;
+  rtt: Histogram<'node'>;
+  sent: Counter<'node'>;
+  received: Counter<'node'>;
+  lost: Counter<'node'>;
+  disconnects: Counter<'node' | 'reason' | 'by'>;
+  reconnects: Counter<'node'>;
+}
+
+export function createMetrics(): MonitorMetrics {
+  const registry = new Registry();
+  return {
+    registry,
+    up: new Gauge({ name: 'rlpx_peer_up', help: '1 while an RLPx session with the node is up', labelNames: ['node'], registers: [registry] }),
+    rtt: new Histogram({
+      name: 'rlpx_ping_rtt_seconds',
+      help: 'Ping/Pong round-trip time',
+      labelNames: ['node'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    sent: new Counter({ name: 'rlpx_pings_sent_total', help: 'Pings sent', labelNames: ['node'], registers: [registry] }),
+    received: new Counter({ name: 'rlpx_pongs_received_total', help: 'Pongs received', labelNames: ['node'], registers: [registry] }),
+    lost: new Counter({ name: 'rlpx_pings_lost_total', help: 'Pings that got no Pong in time', labelNames: ['node'], registers: [registry] }),
+    disconnects: new Counter({
+      name: 'rlpx_disconnects_total',
+      help: 'Sessions ended, by devp2p reason and initiator',
+      labelNames: ['node', 'reason', 'by'],
+      registers: [registry],
+    }),
+    reconnects: new Counter({ name: 'rlpx_reconnects_total', help: 'Reconnect attempts', labelNames: ['node'], registers: [registry] }),
+  };
+}
+
+export async function monitorCommand(argv: string[], out: (line: string) => void, signal: AbortSignal): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      interval: { type: 'string' },
+      timeout: { type: 'string' },
+      'metrics-port': { type: 'string' },
+      'metrics-host': { type: 'string', default: '127.0.0.1' },
+      key: { type: 'string' },
+      'key-file': { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  if (positionals.length === 0) throw new UsageError(`expected at least one enode URL`);
+  const interval = intOption(values.interval, 'interval', 5_000, 1);
+  const timeout = intOption(values.timeout, 'timeout', 5_000, 1);
+  const metricsPort = intOption(values['metrics-port'], 'metrics-port', 9464);
+  const privateKey = loadKey(values);
+  const targets: Target[] = positionals.map((url) => {
+    let node: Enode;
+    try {
+      node = parseEnode(url);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    return { node, label: `${bytesToHex(node.id).slice(0, 16)}@${node.host}:${node.port}`, state: 'connecting', reconnects: 0, backoff: BACKOFF_MIN };
+  });
+  const m = createMetrics();
+  const tty = process.stdout.isTTY === true && !values.json;
+  const log = (event: string, t: Target, fields: Record<string, unknown>, text: string): void => {
+    if (tty) return;
+    out(values.json ? JSON.stringify({ event, node: formatEnode(t.node), time: new Date().toISOString(), ...fields }) : `${t.label} ${text}`);
+  };
+
+  const http: HttpServer = createServer((req, res) => {
+    if (req.url !== '/metrics') {
+      res.writeHead(404).end('not found; try /metrics\n');
+      return;
+    }
+    m.registry.metrics().then(
+      (body) => res.writeHead(200, { 'content-type': m.registry.contentType }).end(body),
+      (err: Error) => res.writeHead(500).end(err.message),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', (err) => reject(new UsageError(`cannot serve metrics on ${values['metrics-host']}:${metricsPort}: ${err.message}`)));
+    http.listen(metricsPort, values['metrics-host'], resolve);
+  });
+  const addr = http.address() as { port: number };
+  const metricsUrl = `http://${values['metrics-host']}:${addr.port}/metrics`;
+  if (values.json) out(JSON.stringify({ event: 'metrics', url: metricsUrl }));
+  else out(`metrics at ${metricsUrl}`);
+
+  const sleep = (msDelay: number): Promise<void> =>
+    new Promise((resolve) => {
+      const t = setTimeout(resolve, msDelay);
+      signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+    });
+
+  const keep = async (t: Target): Promise<void> => {
+    const node = t.label;
+    m.up.set({ node }, 0);
+    for (let attempt = 0; !signal.aborted; attempt++) {
+      if (attempt > 0) {
+        t.reconnects++;
+        m.reconnects.inc({ node });
+        await sleep(t.backoff);
+        t.backoff = Math.min(BACKOFF_MAX, t.backoff * 2);
+        if (signal.aborted) break;
+      }
+      t.state = 'connecting';
+      const eth = ethStatusResponder({ timeout });
+      let peer: Peer;
+      try {
+        peer = await dial(t.node, { privateKey, protocols: eth.protocols, requireSharedProtocol: false, pingInterval: interval, pongTimeout: timeout, signal });
+      } catch (err) {
+        t.state = 'down';
+        t.lastError = (err as Error).message;
+        log('error', t, { error: t.lastError }, `error: ${t.lastError}`);
+        continue;
+      }
+      t.peer = peer;
+      t.state = 'up';
+      t.backoff = BACKOFF_MIN;
+      m.up.set({ node }, 1);
+      log('connected', t, { clientId: peer.remoteHello!.clientId }, `connected: ${peer.remoteHello!.clientId}`);
+      let sentBefore = 0;
+      let lostBefore = 0;
+      const syncCounters = (): void => {
+        const r = peer.rtt;
+        m.sent.inc({ node }, r.sent - sentBefore);
+        m.lost.inc({ node }, r.missed - lostBefore);
+        sentBefore = r.sent;
+        lostBefore = r.missed;
+      };
+      peer.on('pong', (rtt) => {
+        m.rtt.observe({ node }, rtt / 1000);
+        m.received.inc({ node });
+        syncCounters();
+        log('pong', t, { rtt_ms: round(rtt) }, `pong rtt=${ms(rtt)}`);
+      });
+      const onAbort = (): void => void peer.disconnect(DisconnectReason.ClientQuitting);
+      signal.addEventListener('abort', onAbort, { once: true });
+      const info = await peer.closed;
+      signal.removeEventListener('abort', onAbort);
+      syncCounters();
+      m.up.set({ node }, 0);
+      m.disconnects.inc({ node, reason: reasonName(info.reason), by: info.initiator });
+      t.state = 'down';
+      t.lastError = `${reasonName(info.reason)} by ${info.initiator}`;
+      log('disconnected', t, { reason: info.reason, name: reasonName(info.reason), by: info.initiator }, `disconnected: ${t.lastError}`);
+    }
+  };
+
+  let drawn = 0;
+  const draw = (): void => {
+    const lines = [`${'node'.padEnd(40)} ${'state'.padEnd(11)} ${'last'.padEnd(12)} ${'mean'.padEnd(12)} sent/recv/lost  note`];
+    for (const t of targets) {
+      const r = t.peer?.rtt;
+      lines.push(`${t.label.padEnd(40)} ${t.state.padEnd(11)} ${ms(r?.last).padEnd(12)} ${ms(r?.mean).padEnd(12)} ${`${r?.sent ?? 0}/${r?.received ?? 0}/${r?.missed ?? 0}`.padEnd(15)} ${t.state === 'up' ? t.peer!.remoteHello!.clientId : (t.lastError ?? '')}`);
+    }
+    if (drawn) process.stdout.write(`\x1b[${drawn}A`);
+    for (const l of lines) process.stdout.write(`\x1b[2K${l}\n`);
+    drawn = lines.length;
+  };
+  const table = tty ? setInterval(draw, 500) : undefined;
+  await Promise.all(targets.map(keep));
+  if (table) clearInterval(table);
+  await new Promise<void>((r) => http.close(() => r()));
+  return Exit.Ok;
+}

@@ -1,0 +1,159 @@
+/**
+ * rlpx ping <enode>: the L7 health check as a command. Dial, handshake, Hello, (eth Status),
+ * N Pings at an interval, Disconnect 0x08. Exit 0 healthy, 1 unhealthy, 2 no session.
+ */
+import { parseArgs } from 'node:util';
+import { HandshakeError, NetworkError, RlpxError, TimeoutError } from '../errors.js';
+import { DisconnectReason, reasonName } from '../reasons.js';
+import { bytesToHex } from '../crypto/bytes.js';
+import { ethStatusResponder } from '../eth/status.js';
+import { dial } from '../peer/dial.js';
+import { formatEnode, parseEnode, EnodeError, type Enode } from '../peer/enode.js';
+import type { CloseInfo, Peer } from '../peer/peer.js';
+import { Exit, UsageError, intOption, loadKey, ms, round, summarize } from './common.js';
+
+export const PING_USAGE = `usage: rlpx ping <enode> [--count N] [--interval MS] [--timeout MS] [--key HEX | --key-file FILE] [--json] [--eth]`;
+
+interface PingResult {
+  ok: boolean;
+  enode: string;
+  remote: { id: string; clientId: string; version: number; caps: string[] } | null;
+  sent: number;
+  received: number;
+  lost: number;
+  rtt_ms: { min: number | null; median: number | null; max: number | null; mean: number | null; jitter: number | null };
+  disconnect: { reason: number; name: string; by: 'local' | 'remote' } | null;
+  error: string | null;
+}
+
+/** What to fix, for errors that end a ping before a session exists. */
+function hint(err: unknown): string {
+  if (err instanceof HandshakeError) return ' (is the node id in the enode right? the node could not read our auth)';
+  if (err instanceof TimeoutError) return ' (the node did not answer in time; is it overloaded or behind a firewall?)';
+  if (err instanceof NetworkError) return ' (is the node running and listening on that host and port?)';
+  if (err instanceof RlpxError && err.reason === DisconnectReason.UselessPeer) return ' (the node does not run eth; drop --eth)';
+  return '';
+}
+
+export async function pingCommand(argv: string[], out: (line: string) => void): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      count: { type: 'string' },
+      interval: { type: 'string' },
+      timeout: { type: 'string' },
+      key: { type: 'string' },
+      'key-file': { type: 'string' },
+      json: { type: 'boolean', default: false },
+      eth: { type: 'boolean', default: false },
+    },
+  });
+  if (positionals.length !== 1) throw new UsageError(`expected one enode URL\n${PING_USAGE}`);
+  const count = intOption(values.count, 'count', 3, 1);
+  const interval = intOption(values.interval, 'interval', 1000);
+  const timeout = intOption(values.timeout, 'timeout', 5000, 1);
+  const privateKey = loadKey(values);
+  let node: Enode;
+  try {
+    node = parseEnode(positionals[0]!);
+  } catch (err) {
+    throw new UsageError(err instanceof EnodeError ? err.message : String(err));
+  }
+  const result: PingResult = {
+    ok: false,
+    enode: formatEnode(node),
+    remote: null,
+    sent: 0,
+    received: 0,
+    lost: 0,
+    rtt_ms: { min: null, median: null, max: null, mean: null, jitter: null },
+    disconnect: null,
+    error: null,
+  };
+  const human = (line: string): void => {
+    if (!values.json) out(line);
+  };
+  const finish = (code: number): number => {
+    if (values.json) out(JSON.stringify(result));
+    return code;
+  };
+
+  // eth is always offered, so a node that runs eth keeps us while we ping; --eth requires it.
+  const eth = ethStatusResponder({ timeout });
+  let peer: Peer;
+  try {
+    peer = await dial(node, {
+      privateKey,
+      protocols: eth.protocols,
+      requireSharedProtocol: values.eth,
+      pingInterval: 0,
+      healthMode: 'geth',
+      handshakeTimeout: timeout,
+      helloTimeout: timeout,
+      connectTimeout: timeout,
+    });
+  } catch (err) {
+    result.error = `${(err as Error).message}${hint(err)}`;
+    if (values.json) out(JSON.stringify(result));
+    else process.stderr.write(`rlpx ping: ${result.error}\n`);
+    return Exit.Error;
+  }
+
+  const hello = peer.remoteHello!;
+  result.remote = {
+    id: bytesToHex(peer.remotePublicKey),
+    clientId: hello.clientId,
+    version: hello.version,
+    caps: hello.capabilities.map((c) => `${c.name}/${c.version}`),
+  };
+  human(`connected to ${result.enode}`);
+  human(`  client    ${hello.clientId}`);
+  human(`  p2p       v${hello.version}`);
+  human(`  caps      ${result.remote.caps.join(', ') || '(none)'}`);
+  human(`  node id   ${result.remote.id}`);
+
+  let closedBy: CloseInfo | undefined;
+  void peer.closed.then((c) => (closedBy = c));
+  if (peer.protocol('eth')) {
+    try {
+      const st = await eth.status(peer);
+      human(`  eth       v${peer.protocol('eth')!.version}, network ${st.networkId}, genesis 0x${bytesToHex(st.genesisHash).slice(0, 16)}…`);
+    } catch (err) {
+      result.error = `eth status: ${(err as Error).message}`;
+    }
+  }
+
+  const rtts: number[] = [];
+  for (let i = 0; i < count && !peer.isClosing; i++) {
+    if (i > 0) await new Promise((r) => setTimeout(r, interval));
+    if (peer.isClosing) break;
+    result.sent++;
+    try {
+      const rtt = await peer.ping({ signal: AbortSignal.timeout(timeout) });
+      rtts.push(rtt);
+      human(`pong ${i + 1}/${count}: rtt=${ms(rtt)}`);
+    } catch (err) {
+      const why = (err as Error).name === 'TimeoutError' ? `no pong within ${timeout} ms` : (err as Error).message;
+      human(`ping ${i + 1}/${count}: lost (${why})`);
+    }
+  }
+  if (!peer.isClosing) await peer.disconnect(DisconnectReason.ClientQuitting);
+  const info = closedBy ?? (await peer.closed);
+
+  const s = summarize(result.sent, rtts);
+  result.sent = count; // pings never sent because the peer left count as lost
+  result.received = s.received;
+  result.lost = count - s.received;
+  result.rtt_ms = { min: round(s.min), median: round(s.median), max: round(s.max), mean: round(s.mean), jitter: round(s.jitter) };
+  result.disconnect = { reason: info.reason, name: reasonName(info.reason), by: info.initiator };
+  const remoteLeft = info.initiator === 'remote';
+  if (remoteLeft) result.error ??= `disconnected by the remote: ${reasonName(info.reason)}`;
+  result.ok = result.lost === 0 && !remoteLeft;
+
+  human(`--- ${result.enode.slice(0, 30)}… ping statistics ---`);
+  human(`${result.sent} sent, ${result.received} received, ${result.lost} lost`);
+  if (s.received > 0) human(`rtt min/median/max/mean/jitter = ${[s.min, s.median, s.max, s.mean, s.jitter].map((v) => v!.toFixed(3)).join('/')} ms`);
+  human(`disconnect: ${result.disconnect.name} (0x${info.reason.toString(16).padStart(2, '0')}) by ${info.initiator}`);
+  return finish(result.ok ? Exit.Ok : Exit.Unhealthy);
+}
