@@ -11,7 +11,7 @@ const k = vectors.keys;
 describe(`EIP-8 vectors (keccak: ${keccakBackend}, secp256k1: ${secp256k1Backend})`, () => {
   it('runs on the backend this project asked for', () => {
     const noble = process.env['RLPX_CRYPTO'] === 'noble';
-    expect(keccakBackend).toBe(noble ? 'noble' : 'wasm');
+    expect(keccakBackend).toBe(noble ? 'noble' : 'native');
     expect(secp256k1Backend).toBe(noble ? 'noble' : 'libsecp256k1');
   });
 

@@ -6,7 +6,7 @@
 import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
 import { EciesError, KeyError } from '../errors.js';
 import { asBuffer, assertBytes, equalBytes } from './bytes.js';
-import { ecdh, generatePrivateKey, isValidPublicKey, publicKeyOf } from './secp256k1.js';
+import { ecdh, generatePrivateKey, publicKeyOf } from './secp256k1.js';
 
 const IV_SIZE = 16;
 const TAG_SIZE = 32;
@@ -78,14 +78,11 @@ export function eciesDecrypt(
     throw new EciesError(`ecies: message of ${message.length} bytes is shorter than the ${ECIES_OVERHEAD}-byte overhead`);
   }
   if (message[0] !== 0x04) throw new EciesError(`ecies: ephemeral key prefix 0x${message[0]!.toString(16)} is not 0x04`);
-  const ephemeralPub = message.subarray(1, POINT_SIZE);
-  if (!isValidPublicKey(ephemeralPub)) throw new EciesError('ecies: ephemeral key is not a point on secp256k1');
-
   let shared: Uint8Array;
   try {
-    shared = ecdh(privateKey, ephemeralPub);
+    shared = ecdh(privateKey, message.subarray(1, POINT_SIZE));
   } catch (err) {
-    if (err instanceof KeyError) throw new EciesError('ecies: key agreement failed', { cause: err });
+    if (err instanceof KeyError) throw new EciesError(`ecies: ephemeral key rejected (${err.message})`, { cause: err });
     throw err;
   }
   const { encKey, macKey } = deriveKeys(shared);

@@ -2,24 +2,61 @@
  * keccak256, one-shot and as a running state that can be read without being finalized:
  * the RLPx frame MACs hash the whole session's traffic and read the digest after every frame.
  *
- * Fast path: one shared hash-wasm instance. Each state keeps only its serialized sponge
- * (a few hundred bytes) and is loaded into the shared instance per operation, so 10,000
- * sessions cost 10,000 small arrays rather than 10,000 WASM memories. The calls are
- * synchronous, so sharing one instance is safe. Fallback: @noble/hashes.
+ * Fast path: the `keccak` package's prebuilt N-API sponge (XKCP), used directly rather than
+ * through its stream wrapper, whose per-object cost would dominate 16-byte MAC updates.
+ * A digest is read by copying the sponge into one shared scratch sponge and finalizing that.
+ * Fallback: @noble/hashes.
  */
+import { createRequire } from 'node:module';
 import { keccak_256 } from '@noble/hashes/sha3.js';
-import { createKeccak, type IHasher } from 'hash-wasm';
+import { asBuffer } from './bytes.js';
 import { forceNoble } from './backend.js';
 
-const wasm: IHasher | undefined = forceNoble ? undefined : await createKeccak(256).catch(() => undefined);
+/** keccak256 parameters: rate 1088 bits, capacity 512, Keccak (not SHA-3) padding. */
+const RATE = 1088;
+const CAPACITY = 512;
+const KECCAK_SUFFIX = 0x01;
 
-export const keccakBackend: 'wasm' | 'noble' = wasm ? 'wasm' : 'noble';
+interface NativeSponge {
+  initialize(rate: number, capacity: number): void;
+  absorb(data: Buffer): void;
+  absorbLastFewBits(bits: number): void;
+  squeeze(length: number): Buffer;
+  copy(dest: NativeSponge): void;
+}
+type NativeSpongeClass = new () => NativeSponge;
+
+function loadNative(): NativeSpongeClass | undefined {
+  if (forceNoble) return undefined;
+  try {
+    // The addon itself, loaded the way the package loads it (its prebuilds/ via node-gyp-build).
+    const pkg = createRequire(import.meta.url).resolve('keccak/package.json');
+    const gypBuild = createRequire(pkg)('node-gyp-build') as (dir: string) => unknown;
+    const Sponge = gypBuild(pkg.slice(0, -'/package.json'.length));
+    if (typeof Sponge !== 'function') return undefined;
+    const probe = new (Sponge as NativeSpongeClass)();
+    probe.initialize(RATE, CAPACITY);
+    probe.absorbLastFewBits(KECCAK_SUFFIX);
+    // keccak256("") guards against an addon that loads but is not the one we expect.
+    if (probe.squeeze(32).toString('hex') !== 'c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470') return undefined;
+    return Sponge as NativeSpongeClass;
+  } catch {
+    return undefined;
+  }
+}
+
+const Native = loadNative();
+const scratch = Native ? new Native() : undefined;
+
+export const keccakBackend: 'native' | 'noble' = Native ? 'native' : 'noble';
 
 export function keccak256(...parts: Uint8Array[]): Uint8Array {
-  if (wasm) {
-    wasm.init();
-    for (const p of parts) wasm.update(p);
-    return wasm.digest('binary');
+  if (Native) {
+    const s = scratch!;
+    s.initialize(RATE, CAPACITY);
+    for (const p of parts) s.absorb(asBuffer(p));
+    s.absorbLastFewBits(KECCAK_SUFFIX);
+    return s.squeeze(32);
   }
   const h = keccak_256.create();
   for (const p of parts) h.update(p);
@@ -35,26 +72,24 @@ export interface KeccakState {
   updateAndSum(data: Uint8Array): Uint8Array;
 }
 
-class WasmKeccakState implements KeccakState {
-  #saved: Uint8Array;
-  constructor(hasher: IHasher) {
-    hasher.init();
-    this.#saved = hasher.save();
+class NativeKeccakState implements KeccakState {
+  readonly #sponge: NativeSponge;
+  constructor() {
+    this.#sponge = new Native!();
+    this.#sponge.initialize(RATE, CAPACITY);
   }
   update(data: Uint8Array): void {
-    wasm!.load(this.#saved);
-    wasm!.update(data);
-    this.#saved = wasm!.save();
+    this.#sponge.absorb(asBuffer(data));
   }
   sum(): Uint8Array {
-    wasm!.load(this.#saved);
-    return wasm!.digest('binary');
+    // Synchronous, so one shared scratch sponge serves every state.
+    this.#sponge.copy(scratch!);
+    scratch!.absorbLastFewBits(KECCAK_SUFFIX);
+    return scratch!.squeeze(32);
   }
   updateAndSum(data: Uint8Array): Uint8Array {
-    wasm!.load(this.#saved);
-    wasm!.update(data);
-    this.#saved = wasm!.save();
-    return wasm!.digest('binary');
+    this.#sponge.absorb(asBuffer(data));
+    return this.sum();
   }
 }
 
@@ -73,5 +108,5 @@ class NobleKeccakState implements KeccakState {
 }
 
 export function createKeccak256(): KeccakState {
-  return wasm ? new WasmKeccakState(wasm) : new NobleKeccakState();
+  return Native ? new NativeKeccakState() : new NobleKeccakState();
 }

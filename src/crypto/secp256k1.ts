@@ -86,11 +86,18 @@ export function privateKeyFrom(input: Uint8Array | string): Uint8Array {
   return new Uint8Array(key);
 }
 
+/** Public keys of the private keys we have seen, so a server does not recompute its own per handshake. */
+const publicKeys = new WeakMap<Uint8Array, Uint8Array>();
+
 /** The 64-byte wire public key (x ‖ y) of a private key. */
 export function publicKeyOf(privateKey: Uint8Array): Uint8Array {
+  const cached = publicKeys.get(privateKey);
+  if (cached) return cached.slice();
   assertPrivateKey(privateKey);
   const full = native ? native.publicKeyCreate(privateKey, false) : noble.getPublicKey(privateKey, false);
-  return full.slice(1);
+  const pub = full.slice(1);
+  publicKeys.set(privateKey, pub);
+  return pub.slice();
 }
 
 /** True for a 64-byte x ‖ y that is a point on the curve (and so not the point at infinity). */
@@ -104,14 +111,6 @@ export function isValidPublicKey(pub: Uint8Array): boolean {
   } catch {
     return false;
   }
-}
-
-function assertPublicKey(pub: Uint8Array, name: string): Uint8Array {
-  assertBytes(pub, name);
-  if (pub.length !== PUBLIC_KEY_SIZE) throw new KeyError(`${name}: expected 64 bytes, got ${pub.length}`);
-  const full = withPrefix(pub);
-  if (!isValidPublicKey(pub)) throw new KeyError(`${name}: not a point on secp256k1`);
-  return full;
 }
 
 /** Node id as used by discovery and logs: keccak256 of the 64-byte public key. */
@@ -128,15 +127,15 @@ function assertPrivateKey(privateKey: Uint8Array): void {
 
 export function ecdh(privateKey: Uint8Array, publicKey: Uint8Array): Uint8Array {
   assertPrivateKey(privateKey);
-  const full = assertPublicKey(publicKey, 'publicKey');
-  if (native) {
-    try {
-      return native.ecdh(full, privateKey, { hashfn: (x) => x }, new Uint8Array(32));
-    } catch (err) {
-      throw new KeyError('ecdh failed', { cause: err });
-    }
+  assertBytes(publicKey, 'publicKey');
+  if (publicKey.length !== PUBLIC_KEY_SIZE) throw new KeyError(`publicKey: expected 64 bytes, got ${publicKey.length}`);
+  // Both backends reject points off the curve themselves; checking first would double the cost.
+  try {
+    if (native) return native.ecdh(withPrefix(publicKey), privateKey, { hashfn: (x) => x }, new Uint8Array(32));
+    return noble.getSharedSecret(privateKey, withPrefix(publicKey), true).slice(1);
+  } catch (err) {
+    throw new KeyError('publicKey: not a point on secp256k1', { cause: err });
   }
-  return noble.getSharedSecret(privateKey, full, true).slice(1);
 }
 
 /** Sign a 32-byte hash; returns r ‖ s ‖ v (65 bytes, v in {0, 1}). */

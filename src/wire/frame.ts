@@ -47,18 +47,20 @@ export class FrameSealer {
     const bodyPadded = padded(size);
     const out = new Uint8Array(HEADER_BLOCK_SIZE + bodyPadded + MAC_SIZE);
 
-    out[0] = size >>> 16;
-    out[1] = (size >>> 8) & 0xff;
-    out[2] = size & 0xff;
-    out.set(HEADER_DATA, 3);
-    const headerCt = this.#cipher.update(out.subarray(0, HEADER_SIZE));
+    // Header and body share one keystream, so one cipher call encrypts both; the header MAC
+    // then goes between them.
+    const plain = new Uint8Array(HEADER_SIZE + bodyPadded);
+    plain[0] = size >>> 16;
+    plain[1] = (size >>> 8) & 0xff;
+    plain[2] = size & 0xff;
+    plain.set(HEADER_DATA, 3);
+    plain.set(body, HEADER_SIZE);
+    const ct = this.#cipher.update(plain);
+    const headerCt = ct.subarray(0, HEADER_SIZE);
+    const bodyCt = ct.subarray(HEADER_SIZE);
     out.set(headerCt, 0);
     out.set(this.#mac.header(headerCt), HEADER_SIZE);
-
-    const bodyRegion = out.subarray(HEADER_BLOCK_SIZE, HEADER_BLOCK_SIZE + bodyPadded);
-    bodyRegion.set(body);
-    const bodyCt = this.#cipher.update(bodyRegion);
-    bodyRegion.set(bodyCt);
+    out.set(bodyCt, HEADER_BLOCK_SIZE);
     out.set(this.#mac.frame(bodyCt), HEADER_BLOCK_SIZE + bodyPadded);
     return out;
   }

@@ -215,8 +215,12 @@ export class HandshakeState {
   readAuth(packet: Uint8Array): AuthMessage {
     if (this.initiator || this.#authPacket) throw new Error('readAuth: only once, by the recipient');
     const auth = openAuth(this.#privateKey, packet);
-    if (!isValidPublicKey(auth.initiatorPublicKey)) throw new HandshakeError('auth: initiator key is not on the curve');
-    const token = ecdh(this.#privateKey, auth.initiatorPublicKey);
+    let token: Uint8Array;
+    try {
+      token = ecdh(this.#privateKey, auth.initiatorPublicKey);
+    } catch (err) {
+      throw new HandshakeError('auth: initiator key is not on the curve', { cause: err });
+    }
     let ephemeral: Uint8Array;
     try {
       ephemeral = recover(xorBytes(token, auth.nonce), auth.signature);

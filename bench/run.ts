@@ -1,0 +1,144 @@
+/**
+ * RLPx benchmarks, this project against @ethereumjs/devp2p, in one run on one machine.
+ *
+ *   npm run bench                 full run (~1.5 s per figure per library after warm-up)
+ *   npm run bench -- --quick      smoke run (~0.3 s per figure)
+ *   npm run bench -- --json       also print the results as one JSON object on the last line
+ *   npm run bench -- --report     also write bench/REPORT.md
+ *
+ * Progress goes to stderr; the table (and JSON) to stdout.
+ */
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { generatePrivateKey, keccakBackend, publicKeyOf, secp256k1Backend } from '../src/index.js';
+import { benchFrames, FRAME_SIZES, sizeLabel } from './frames.js';
+import { benchHandshakes } from './handshake.js';
+import { interopCheck, type Keys } from './interop.js';
+import type { MeasureOptions } from './measure.js';
+import { oursSubject } from './ours.js';
+import { referenceSubject, referenceVersion } from './reference.js';
+import { consoleTable, describeRun, footnotes, makeRow, markdownReport, type Results, type Row } from './report.js';
+
+/** Minimum ours/reference ratios, from the issue. */
+const TARGETS: { frames: Record<number, number>; handshakes: number } = {
+  frames: { 64: 20, [1024 * 1024]: 10 },
+  handshakes: 30,
+};
+
+const USAGE = 'usage: tsx bench/run.ts [--quick] [--json] [--report]';
+
+function parseArgs(argv: string[]): { quick: boolean; json: boolean; report: boolean } {
+  const flags = { quick: false, json: false, report: false };
+  for (const arg of argv) {
+    if (arg === '--quick') flags.quick = true;
+    else if (arg === '--json') flags.json = true;
+    else if (arg === '--report') flags.report = true;
+    else if (arg === '--help' || arg === '-h') {
+      console.log(USAGE);
+      process.exit(0);
+    } else {
+      console.error(`unknown argument ${arg}\n${USAGE}`);
+      process.exit(2);
+    }
+  }
+  return flags;
+}
+
+const progress = (msg: string): void => void process.stderr.write(`${msg}\n`);
+
+function main(): void {
+  const started = process.hrtime.bigint();
+  const flags = parseArgs(process.argv.slice(2));
+  const options: MeasureOptions = flags.quick
+    ? { warmupMs: 100, budgetMs: 300, samples: 3 }
+    : { warmupMs: 300, budgetMs: 1500, samples: 5 };
+
+  // The same static keys for both libraries; node ids are the 64-byte x ‖ y public keys.
+  const keyA = generatePrivateKey();
+  const keyB = generatePrivateKey();
+  const keys: Keys = { keyA, idA: publicKeyOf(keyA), keyB, idB: publicKeyOf(keyB) };
+  const ours = oursSubject(keys);
+  const reference = referenceSubject(keys);
+
+  const results: Results = {
+    meta: {
+      date: new Date().toISOString(),
+      node: process.version,
+      v8: process.versions.v8,
+      platform: `${os.platform()} ${os.release()}`,
+      arch: os.arch(),
+      cpu: os.cpus()[0]?.model.trim() ?? 'unknown',
+      cores: os.cpus().length,
+      memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+      loadAverage: { start: os.loadavg()[0]!, end: -1 },
+      backends: { keccak: keccakBackend, secp256k1: secp256k1Backend },
+      reference: referenceVersion(),
+      mode: flags.quick ? 'quick' : 'full',
+      ...options,
+      totalSeconds: 0,
+    },
+    rows: [],
+    checks: { framesVerified: false, interop: 'not run' },
+  };
+  progress(describeRun(results).join('\n'));
+
+  try {
+    interopCheck(keys);
+    results.checks.interop = 'passed';
+  } catch (err) {
+    results.checks.interop = `FAILED: ${err instanceof Error ? err.message : String(err)}`;
+    progress(`warning: ours ⇄ reference interop ${results.checks.interop}`);
+  }
+
+  const rows: Row[] = [];
+  for (const size of FRAME_SIZES) {
+    progress(`frames ${sizeLabel(size)}: ours…`);
+    const o = benchFrames(ours, size, options);
+    progress(`frames ${sizeLabel(size)}: reference…`);
+    const r = benchFrames(reference, size, options);
+    rows.push(
+      makeRow(
+        `frames/${size}`,
+        `frame seal+open ${sizeLabel(size)}`,
+        'MB/s',
+        { value: o.mbPerSec, m: o },
+        { value: r.mbPerSec, m: r },
+        TARGETS.frames[size] ?? null,
+      ),
+    );
+  }
+  results.checks.framesVerified = true;
+
+  progress('handshakes: ours…');
+  const ho = benchHandshakes(ours, options);
+  progress('handshakes: reference…');
+  const hr = benchHandshakes(reference, options);
+  rows.push(
+    makeRow(
+      'handshakes',
+      'handshake (both sides)',
+      'handshakes/s',
+      { value: ho.opsPerSec, m: ho },
+      { value: hr.opsPerSec, m: hr },
+      TARGETS.handshakes,
+    ),
+  );
+  results.rows = rows;
+  results.meta.totalSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  results.meta.loadAverage.end = os.loadavg()[0]!;
+
+  console.log(describeRun(results).join('\n'));
+  console.log('');
+  console.log(consoleTable(results));
+  console.log('');
+  console.log(footnotes(results).join('\n'));
+
+  if (flags.report) {
+    const url = new URL('./REPORT.md', import.meta.url);
+    writeFileSync(url, markdownReport(results));
+    console.log(`wrote ${url.pathname}`);
+  }
+  if (flags.json) console.log(JSON.stringify(results));
+}
+
+main();
