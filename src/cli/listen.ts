@@ -27,7 +27,7 @@ export async function listenCommand(argv: string[], out: (line: string) => void,
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"\n${LISTEN_USAGE}`);
   const port = intOption(values.port, 'port', 30303);
   if (port > 65535) throw new UsageError(`--port must be <= 65535`);
-  const eth = ethStatusResponder();
+  const eth = ethStatusResponder({ disconnectOnTimeout: false });
   let server;
   try {
     server = await listen({

@@ -120,8 +120,15 @@ export async function monitorCommand(argv: string[], out: (line: string) => void
 
   const sleep = (msDelay: number): Promise<void> =>
     new Promise((resolve) => {
-      const t = setTimeout(resolve, msDelay);
-      signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+      const onAbort = (): void => {
+        clearTimeout(t);
+        resolve();
+      };
+      const t = setTimeout(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      }, msDelay);
+      signal.addEventListener('abort', onAbort, { once: true });
     });
 
   const keep = async (t: Target): Promise<void> => {
@@ -136,7 +143,7 @@ export async function monitorCommand(argv: string[], out: (line: string) => void
         if (signal.aborted) break;
       }
       t.state = 'connecting';
-      const eth = ethStatusResponder({ timeout });
+      const eth = ethStatusResponder({ timeout, disconnectOnTimeout: false });
       let peer: Peer;
       try {
         peer = await dial(t.node, { privateKey, protocols: eth.protocols, requireSharedProtocol: false, pingInterval: interval, pongTimeout: timeout, signal });

@@ -8,7 +8,7 @@
  *                             earliestBlock, latestBlock, latestBlockHash]
  */
 import { RLP } from '@ethereumjs/rlp';
-import { ProtocolError } from '../errors.js';
+import { ProtocolError, TimeoutError } from '../errors.js';
 import { DisconnectReason } from '../reasons.js';
 import { bytesToHex, equalBytes } from '../crypto/bytes.js';
 import type { Peer, Protocol, ProtocolChannel } from '../peer/peer.js';
@@ -92,6 +92,12 @@ export interface EthResponderOptions {
   genesisHash?: Uint8Array;
   /** How long to wait for the remote Status, ms (geth waits 5 s for ours). */
   timeout?: number;
+  /**
+   * Disconnect (0x0b) a peer whose Status does not come in time (default true). Two
+   * responders only answer, so between two of ours neither speaks first: tools that may meet
+   * one another (ping, listen, monitor) set this false and only stop waiting.
+   */
+  disconnectOnTimeout?: boolean;
 }
 
 export interface EthResponder {
@@ -127,9 +133,12 @@ export function ethStatusResponder(options: EthResponderOptions = {}): EthRespon
     const peer = channel.peer;
     const exchange = exchangeOf(peer);
     let done = false;
+    const timeout = options.timeout ?? 5_000;
     const timer = setTimeout(() => {
-      if (!done) void peer.disconnect(DisconnectReason.ReadTimeout);
-    }, options.timeout ?? 5_000);
+      if (done) return;
+      if (options.disconnectOnTimeout ?? true) void peer.disconnect(DisconnectReason.ReadTimeout);
+      else exchange.reject(new TimeoutError(`no eth Status within ${timeout} ms`));
+    }, timeout);
     timer.unref();
     void peer.closed.then(() => clearTimeout(timer));
     channel.on('message', (code, payload) => {

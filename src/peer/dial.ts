@@ -6,7 +6,7 @@ import { NetworkError, RlpxError, TimeoutError } from '../errors.js';
 import { DisconnectReason } from '../reasons.js';
 import { RlpxConnection, type ConnectionOptions } from '../wire/connection.js';
 import { parseEnode, type Enode } from './enode.js';
-import { Peer, type PeerOptions } from './peer.js';
+import { checkPeerOptions, Peer, type PeerOptions } from './peer.js';
 
 export interface DialOptions extends PeerOptions, Omit<ConnectionOptions, 'signal'> {
   /** TCP connect deadline, ms. */
@@ -52,11 +52,24 @@ function connectSocket(host: string, port: number, timeout: number, signal?: Abo
 /** Dial a node and run a Peer with it; resolves once both Hellos are exchanged. */
 export async function dial(target: string | Enode, options: DialOptions): Promise<Peer> {
   const node = typeof target === 'string' ? parseEnode(target) : target;
+  checkPeerOptions(options);
   const { signal } = options;
   signal?.throwIfAborted();
   const socket = await connectSocket(node.host, node.port, options.connectTimeout ?? 10_000, signal);
-  const conn = await RlpxConnection.initiate(socket, options.privateKey, node.id, options);
-  const peer = new Peer(conn, options);
+  let conn: RlpxConnection;
+  try {
+    conn = await RlpxConnection.initiate(socket, options.privateKey, node.id, options);
+  } catch (err) {
+    if (signal?.aborted) throw signal.reason;
+    throw err;
+  }
+  let peer: Peer;
+  try {
+    peer = new Peer(conn, options);
+  } catch (err) {
+    conn.destroy();
+    throw err;
+  }
   const onAbort = (): void => peer.destroy(new NetworkError('dial aborted', { cause: signal?.reason }));
   signal?.addEventListener('abort', onAbort, { once: true });
   try {

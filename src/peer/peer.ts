@@ -101,7 +101,8 @@ export interface PeerEvents {
   close: [info: CloseInfo];
 }
 
-function checkPeerOptions(o: PeerOptions): Required<Omit<PeerOptions, 'protocols' | 'requireSharedProtocol'>> {
+/** Validate options once, up front: dial() and listen() call it before opening a socket. */
+export function checkPeerOptions(o: PeerOptions): Required<Omit<PeerOptions, 'protocols' | 'requireSharedProtocol'>> {
   const r = { ...PEER_DEFAULTS, ...o };
   for (const k of ['pingInterval', 'pongTimeout', 'helloTimeout', 'maxPingRate', 'pingBurst', 'maxMessageSize', 'listenPort'] as const) {
     const v = r[k];
@@ -109,6 +110,7 @@ function checkPeerOptions(o: PeerOptions): Required<Omit<PeerOptions, 'protocols
   }
   if (r.healthMode !== 'l7' && r.healthMode !== 'geth') throw new RangeError(`healthMode must be 'l7' or 'geth'`);
   if (r.maxMessageSize > MAX_DECODED_SIZE) throw new RangeError(`maxMessageSize must be <= ${MAX_DECODED_SIZE}`);
+  for (const p of o.protocols ?? []) validateProtocolSpec(p);
   return r;
 }
 
@@ -204,7 +206,6 @@ export class Peer extends EventEmitter<PeerEvents> {
     super();
     this.#opts = checkPeerOptions(options);
     this.#protocols = options.protocols ?? [];
-    for (const p of this.#protocols) validateProtocolSpec(p);
     this.#requireShared = options.requireSharedProtocol ?? this.#protocols.length > 0;
     this.#pingTokens = this.#opts.pingBurst;
     this.#answerPings = this.#opts.answerPings;
@@ -343,6 +344,8 @@ export class Peer extends EventEmitter<PeerEvents> {
     if (msg.code === P2PCode.Disconnect) return this.#onDisconnect(msg);
     if (msg.code !== P2PCode.Hello) throw new ProtocolError(`expected Hello, got message 0x${msg.code.toString(16)}`);
     const hello = decodeHello(msg.payload);
+    // Both Hellos are out: from here on, even a refusal is compressed if the remote speaks v5.
+    this.connection.setSnappy(hello.version >= SNAPPY_MIN_VERSION);
     if (equalBytes(this.remotePublicKey, this.#localId)) {
       throw new ProtocolError('connected to self', { reason: DisconnectReason.ConnectedToSelf });
     }
@@ -358,7 +361,6 @@ export class Peer extends EventEmitter<PeerEvents> {
     clearTimeout(this.#helloTimer);
     this.#helloTimer = undefined;
     this.#hello = hello;
-    this.connection.setSnappy(hello.version >= SNAPPY_MIN_VERSION);
     this.connection.setMaxMessageSize(this.#opts.maxMessageSize);
     this.#channels = matched.map((m) => new ProtocolChannel(this, m));
     this.#startPingLoop();

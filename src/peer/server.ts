@@ -11,7 +11,9 @@ import { publicKeyOf } from '../crypto/secp256k1.js';
 import { RlpxConnection, type ConnectionOptions } from '../wire/connection.js';
 import { dial, type DialOptions } from './dial.js';
 import { formatEnode, parseEnode, type Enode } from './enode.js';
-import { Peer, type PeerOptions } from './peer.js';
+import { checkPeerOptions, Peer, type PeerOptions } from './peer.js';
+import { encodeDisconnect } from './disconnect.js';
+import { P2PCode } from './p2p.js';
 
 export interface ListenOptions extends PeerOptions, Omit<ConnectionOptions, 'signal'> {
   host?: string;
@@ -50,6 +52,7 @@ export class Server extends EventEmitter<ServerEvents> {
   readonly #net: NetServer;
   readonly #opts: ListenOptions & ServerLimits;
   readonly #sockets = new Set<Socket>();
+  #address: AddressInfo | undefined;
   #pending = 0;
   #closing: Promise<void> | undefined;
 
@@ -60,10 +63,13 @@ export class Server extends EventEmitter<ServerEvents> {
     this.#opts = opts;
     this.publicKey = publicKeyOf(opts.privateKey);
     net.on('connection', (socket) => this.#onConnection(socket));
+    // Kept, because node forgets the address once the listener is closed.
+    net.on('listening', () => (this.#address = net.address() as AddressInfo));
   }
 
   get address(): AddressInfo {
-    return this.#net.address() as AddressInfo;
+    if (!this.#address) throw new Error('server is not listening yet');
+    return this.#address;
   }
 
   get enode(): string {
@@ -104,6 +110,14 @@ export class Server extends EventEmitter<ServerEvents> {
     let peer: Peer | undefined;
     try {
       const conn = await RlpxConnection.accept(socket, this.#opts.privateKey, this.#opts);
+      // Like geth's post-handshake checkpoint: refuse before Hello, with an uncompressed
+      // Disconnect, which the dialer reads in place of our Hello.
+      const refuse = this.#refusal(bytesToHex(conn.remotePublicKey));
+      if (refuse !== undefined) {
+        await refuseConnection(conn, refuse);
+        this.emit('rejected', { remote, error: new NetworkError(`refused: ${reasonName(refuse)}`) });
+        return;
+      }
       peer = new Peer(conn, { ...this.#opts, listenPort: this.address.port });
       await peer.ready;
     } catch (error) {
@@ -114,20 +128,28 @@ export class Server extends EventEmitter<ServerEvents> {
     this.#admit(peer);
   }
 
-  /** Apply the table's rules to a peer that passed Hello; false if it was sent away. */
+  #refusal(id: string): DisconnectReason | undefined {
+    if (this.#closing) return DisconnectReason.ClientQuitting;
+    if (id === bytesToHex(this.publicKey)) return DisconnectReason.ConnectedToSelf;
+    if (this.peers.has(id)) return DisconnectReason.AlreadyConnected;
+    if (this.peers.size >= this.#opts.maxPeers) return DisconnectReason.TooManyPeers;
+    return undefined;
+  }
+
+  /** Apply the table's rules again once Hello is done (the table may have changed meanwhile). */
   #admit(peer: Peer): boolean {
-    const refuse =
-      this.#closing ? DisconnectReason.ClientQuitting
-      : this.peers.has(peer.id) ? DisconnectReason.AlreadyConnected
-      : this.peers.size >= this.#opts.maxPeers ? DisconnectReason.TooManyPeers
-      : undefined;
+    const a = peer.connection.socket;
+    const remote = `${a.remoteAddress}:${a.remotePort}`;
+    const refuse = this.#refusal(peer.id);
     if (refuse !== undefined) {
       void peer.disconnect(refuse);
-      const a = peer.connection.socket;
-      this.emit('rejected', { remote: `${a.remoteAddress}:${a.remotePort}`, error: new NetworkError(`refused: ${reasonName(refuse)}`) });
+      this.emit('rejected', { remote, error: new NetworkError(`refused: ${reasonName(refuse)}`) });
       return false;
     }
-    if (peer.isClosing) return false;
+    if (peer.isClosing) {
+      this.emit('rejected', { remote, error: peer.closeInfo?.error ?? new NetworkError(`closed: ${peer.closeInfo?.name}`) });
+      return false;
+    }
     this.peers.set(peer.id, peer);
     void peer.closed.then(() => {
       if (this.peers.get(peer.id) === peer) this.peers.delete(peer.id);
@@ -149,8 +171,16 @@ export class Server extends EventEmitter<ServerEvents> {
   }
 }
 
+/** Send Disconnect on a connection that never gets a Peer, then close it (at most 1 s). */
+async function refuseConnection(conn: RlpxConnection, reason: DisconnectReason): Promise<void> {
+  const flushed = conn.send(P2PCode.Disconnect, encodeDisconnect(reason), { compress: false }).catch(() => {});
+  await Promise.race([flushed, new Promise((r) => setTimeout(r, 1_000).unref())]);
+  conn.destroy();
+}
+
 /** Start listening; resolves once the port is bound. */
 export async function listen(options: ListenOptions): Promise<Server> {
+  checkPeerOptions(options);
   const opts = { ...SERVER_DEFAULTS, ...options };
   for (const k of ['maxPeers', 'maxPendingHandshakes', 'port'] as const) {
     if (!Number.isInteger(opts[k]) || opts[k] < 0) throw new RangeError(`${k} must be a non-negative integer, got ${opts[k]}`);
