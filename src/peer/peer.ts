@@ -10,11 +10,12 @@ import { publicKeyOf } from '../crypto/secp256k1.js';
 import type { RlpxConnection } from '../wire/connection.js';
 import type { Message } from '../wire/message.js';
 import { MAX_DECODED_SIZE } from '../wire/snappy.js';
+import { MAX_FRAME_SIZE } from '../wire/frame.js';
 import { matchProtocols, validateProtocolSpec, type MatchedProtocol, type ProtocolSpec } from './capabilities.js';
 import { decodeDisconnect, encodeDisconnect } from './disconnect.js';
 import { decodeHello, encodeHello, type Hello } from './hello.js';
 import { RttStats, type HealthState, type RttSnapshot } from './health.js';
-import { BASE_PROTOCOL_LENGTH, EMPTY_LIST, P2P_VERSION, P2PCode, SNAPPY_MIN_VERSION } from './p2p.js';
+import { BASE_PROTOCOL_LENGTH, BASE_PROTOCOL_MAX_MESSAGE_SIZE, EMPTY_LIST, P2P_VERSION, P2PCode, SNAPPY_MIN_VERSION } from './p2p.js';
 
 /** A subprotocol to run: its capability, its code range and what to do when it starts. */
 export interface Protocol extends ProtocolSpec {
@@ -234,6 +235,9 @@ export class Peer extends EventEmitter<PeerEvents> {
       this.#opts.helloTimeout,
     );
     connection.setLenientCodes([P2PCode.Disconnect]);
+    // Until Hello only small base-protocol messages are legal: a header that announces more is
+    // refused before a byte of its body is buffered.
+    connection.setMaxFrameSize(BASE_PROTOCOL_MAX_MESSAGE_SIZE + 16);
     connection.start({
       message: (msg) => this.#onMessage(msg),
       error: (err) => this.#onConnectionError(err),
@@ -362,6 +366,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.#helloTimer = undefined;
     this.#hello = hello;
     this.connection.setMaxMessageSize(this.#opts.maxMessageSize);
+    this.connection.setMaxFrameSize(MAX_FRAME_SIZE);
     this.#channels = matched.map((m) => new ProtocolChannel(this, m));
     this.#startPingLoop();
     this.#resolveReady(hello);

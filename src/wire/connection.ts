@@ -10,7 +10,7 @@ import type { Socket } from 'node:net';
 import { HandshakeError, NetworkError, ProtocolError, RlpxError, SnappyError, TimeoutError } from '../errors.js';
 import { DisconnectReason } from '../reasons.js';
 import { asBuffer } from '../crypto/bytes.js';
-import { FrameReader, FrameSealer, MAX_FRAME_SIZE } from './frame.js';
+import { FrameReader, FrameSealer, frameWireSize, MAX_FRAME_SIZE } from './frame.js';
 import { HandshakeState, handshakePacketSize, type Secrets } from './handshake.js';
 import { decodeCode, decodeMessage, encodeMessage, type Message } from './message.js';
 import { MAX_DECODED_SIZE } from './snappy.js';
@@ -130,6 +130,11 @@ export class RlpxConnection {
     this.#lenient = new Set(codes);
   }
 
+  /** Cap on the body of frames not yet read, at most the connection's maxFrameSize option. */
+  setMaxFrameSize(size: number): void {
+    this.#reader.maxFrameSize = Math.min(size, this.#opts.maxFrameSize);
+  }
+
   /** Cap on one message's (decoded) payload. */
   setMaxMessageSize(size: number): void {
     this.#maxMessageSize = size;
@@ -170,10 +175,21 @@ export class RlpxConnection {
    */
   send(code: number, payload: Uint8Array, options: { compress?: boolean } = {}): Promise<void> {
     if (this.closed) return Promise.reject(new NetworkError('connection is closed'));
-    const frame = this.#sealer.seal(encodeMessage(code, payload, options.compress ?? this.#snappy));
-    if (this.socket.writableLength + frame.length > this.#opts.maxWriteBuffer) {
+    let body: Uint8Array;
+    try {
+      body = encodeMessage(code, payload, options.compress ?? this.#snappy);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (body.length > MAX_FRAME_SIZE) {
+      return Promise.reject(new RangeError(`message of ${body.length} bytes (encoded) exceeds the ${MAX_FRAME_SIZE}-byte frame limit`));
+    }
+    // Checked before sealing: sealing advances the egress keystream and MAC, so a frame that
+    // is sealed and then not written would corrupt every frame after it.
+    if (this.socket.writableLength + frameWireSize(body.length) > this.#opts.maxWriteBuffer) {
       return Promise.reject(new NetworkError(`write buffer full (${this.socket.writableLength} bytes pending)`));
     }
+    const frame = this.#sealer.seal(body);
     return new Promise((resolve, reject) => {
       this.socket.write(asBuffer(frame), (err) => (err ? reject(new NetworkError(`write failed: ${err.message}`, { cause: err })) : resolve()));
       if (this.socket.writableNeedDrain && !this.#writeTimer && this.#opts.writeTimeout > 0) {

@@ -77,7 +77,7 @@ export class FrameSealer {
 export class FrameReader {
   readonly #decipher: Decipher;
   readonly #mac: HashMac;
-  readonly #maxFrameSize: number;
+  #maxFrameSize: number;
   #chunks: Uint8Array[] = [];
   #buffered = 0;
   /** Body size from a verified header whose body has not all arrived yet. */
@@ -92,6 +92,18 @@ export class FrameReader {
     this.#decipher = createDecipheriv('aes-256-ctr', secrets.aes, ZERO_IV);
     this.#mac = new HashMac(secrets.mac, secrets.ingressMac);
     this.#maxFrameSize = max;
+  }
+
+  /** Lower (or restore) the body size limit for headers not yet read; never above the constructor's. */
+  set maxFrameSize(size: number) {
+    if (!Number.isInteger(size) || size < 0 || size > MAX_FRAME_SIZE) {
+      throw new RangeError(`maxFrameSize must be an integer in [0, ${MAX_FRAME_SIZE}], got ${size}`);
+    }
+    this.#maxFrameSize = size;
+  }
+
+  get maxFrameSize(): number {
+    return this.#maxFrameSize;
   }
 
   /** Bytes received and not yet consumed (a verified header is consumed before its body arrives). */
