@@ -14,6 +14,12 @@ import { bytesToHex, equalBytes } from '../crypto/bytes.js';
 import type { Peer, Protocol, ProtocolChannel } from '../peer/peer.js';
 
 export const ETH_STATUS_CODE = 0x00;
+/**
+ * Largest Status payload decoded: about 20 times any Status geth sends. It bounds the work of
+ * @ethereumjs/rlp's decode, which is O(depth x size) and allocates per item, so a 16 MiB
+ * Status of nested or one-byte items would block the event loop for seconds and use GiBs.
+ */
+export const MAX_STATUS_SIZE = 4096;
 /** eth versions and their message-code counts, as geth v1.17 offers them. */
 export const ETH_VERSIONS: ReadonlyArray<{ version: number; length: number }> = [
   { version: 69, length: 18 },
@@ -65,6 +71,11 @@ export function encodeStatus(s: EthStatus): Uint8Array {
 }
 
 export function decodeStatus(payload: Uint8Array): EthStatus {
+  if (payload.length > MAX_STATUS_SIZE) {
+    throw new ProtocolError(`eth status: ${payload.length} bytes exceeds the ${MAX_STATUS_SIZE}-byte limit`, {
+      reason: DisconnectReason.SubprotocolError,
+    });
+  }
   let v: unknown;
   try {
     v = RLP.decode(payload);

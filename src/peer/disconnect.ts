@@ -5,6 +5,7 @@
  */
 import { RLP } from '@ethereumjs/rlp';
 import type { DisconnectReason } from '../reasons.js';
+import { BASE_PROTOCOL_MAX_MESSAGE_SIZE } from './p2p.js';
 
 export function encodeDisconnect(reason: DisconnectReason): Uint8Array {
   return RLP.encode([reason]);
@@ -16,6 +17,9 @@ export function encodeDisconnect(reason: DisconnectReason): Uint8Array {
  */
 export function decodeDisconnect(payload: Uint8Array): number | undefined {
   if (payload.length === 0) return undefined;
+  // A base-protocol message above 2 KiB is not one geth sends; and @ethereumjs/rlp's decode
+  // costs O(depth x size) time and one allocation per item, so a large one must not reach it.
+  if (payload.length > BASE_PROTOCOL_MAX_MESSAGE_SIZE) return undefined;
   let v: unknown;
   try {
     v = RLP.decode(payload);

@@ -175,19 +175,23 @@ export class FrameReader {
     } else {
       out = new Uint8Array(n);
       let at = 0;
+      // Whole chunks are dropped in one splice at the end: shifting one at a time would make a
+      // frame sent one byte per packet cost O(n^2).
+      let used = 0;
       while (at < n) {
-        const c = this.#chunks[0]!;
+        const c = this.#chunks[used]!;
         const want = n - at;
         if (c.length <= want) {
           out.set(c, at);
           at += c.length;
-          this.#chunks.shift();
+          used++;
         } else {
           out.set(c.subarray(0, want), at);
-          this.#chunks[0] = c.subarray(want);
+          this.#chunks[used] = c.subarray(want);
           at = n;
         }
       }
+      this.#chunks.splice(0, used);
     }
     this.#buffered -= n;
     return out;

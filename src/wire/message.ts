@@ -31,6 +31,8 @@ export function encodeCode(code: number): Uint8Array {
 export function decodeCode(body: Uint8Array): { code: number; offset: number } {
   if (body.length === 0) throw new ProtocolError('message: empty frame body');
   const b0 = body[0]!;
+  // 0x00 is the byte string [0], a non-canonical 0 (geth: ErrCanonInt); 0 is 0x80.
+  if (b0 === 0x00) throw new ProtocolError('message: code is not canonical RLP');
   if (b0 < 0x80) return { code: b0, offset: 1 };
   if (b0 === 0x80) return { code: 0, offset: 1 };
   if (b0 > 0x86) throw new ProtocolError('message: code is not an RLP integer of at most 6 bytes');

@@ -33,6 +33,11 @@ export function snappyCompress(data: Uint8Array): Uint8Array {
 export function snappyDecompress(data: Uint8Array, maxSize: number = MAX_DECODED_SIZE): Uint8Array {
   const declared = snappyDecodedLength(data);
   if (declared > maxSize) throw new SnappyError(`snappy: declared size ${declared} exceeds the ${maxSize}-byte limit`);
+  // No snappy element decodes to more than 64/3 bytes per input byte (a 3-byte copy of 64),
+  // so a larger declared size is corrupt: refuse it before the decoder allocates it.
+  if (declared * 3 > (data.length - 1) * 64) {
+    throw new SnappyError(`snappy: declared size ${declared} is more than ${data.length} bytes can decode to`);
+  }
   let out: Uint8Array;
   try {
     out = uncompressSync(data, { asBuffer: true }) as Buffer;
@@ -40,5 +45,5 @@ export function snappyDecompress(data: Uint8Array, maxSize: number = MAX_DECODED
     throw new SnappyError(`snappy: corrupt input (${(err as Error).message})`, { cause: err });
   }
   if (out.length !== declared) throw new SnappyError('snappy: decoded length differs from the declared length');
-  return out;
+  return new Uint8Array(out.buffer, out.byteOffset, out.length);
 }
