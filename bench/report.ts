@@ -1,5 +1,10 @@
-/** The results object, and its renderings: a console table and bench/REPORT.md. */
+/** The results object, and its renderings: console tables and bench/REPORT.md. */
 import type { Measurement } from './measure.js';
+import { scaleNotes, scaleRows, type ScaleResults } from './scale.js';
+
+/** The parts of the benchmark a run can select with --only. */
+export const SECTIONS = ['frames', 'handshake', 'scale'] as const;
+export type Section = (typeof SECTIONS)[number];
 
 export interface Meta {
   date: string;
@@ -20,6 +25,8 @@ export interface Meta {
   samples: number;
   /** Wall time of the whole run, filled in at the end. */
   totalSeconds: number;
+  /** The sections run (all by default; --only picks some). */
+  sections: Section[];
 }
 
 export interface Row {
@@ -47,6 +54,8 @@ export interface Results {
     /** Ours ⇄ reference handshake and frames, both ways: "passed" or "FAILED: …". */
     interop: string;
   };
+  /** Many idle peers on loopback (bench/scale.ts), when that section ran. */
+  scale?: ScaleResults;
 }
 
 export function makeRow(
@@ -113,12 +122,25 @@ function noiseLine(rows: Row[]): string {
   return worst ? `Widest sample spread (max−min over median): ${worst.s.toFixed(0)}% — ${worst.what}.` : '';
 }
 
-export function consoleTable(results: Results): string {
-  const body = cells(results.rows);
-  const widths = HEAD.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
+const SCALE_HEAD = ['scale (loopback)', 'ours', 'reference', 'ours/ref', 'target'];
+
+function scaleCells(results: Results): string[][] {
+  return results.scale ? scaleRows(results.scale).map((r) => [r.label, r.ours, r.reference, r.ratio, r.target]) : [];
+}
+
+function textTable(head: string[], body: string[][]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
   const line = (r: string[]): string => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ');
   const rule = widths.map((w) => '-'.repeat(w)).join('-+-');
-  return [line(HEAD), rule, ...body.map(line)].join('\n');
+  return [line(head), rule, ...body.map(line)].join('\n');
+}
+
+/** The throughput table (frames, handshakes) and the scale table, whichever ran. */
+export function consoleTable(results: Results): string {
+  const parts: string[] = [];
+  if (results.rows.length > 0) parts.push(textTable(HEAD, cells(results.rows)));
+  if (results.scale) parts.push(textTable(SCALE_HEAD, scaleCells(results)));
+  return parts.join('\n\n');
 }
 
 function loads(m: Meta): string {
@@ -128,39 +150,61 @@ function loads(m: Meta): string {
 
 export function describeRun(results: Results): string[] {
   const m = results.meta;
-  return [
-    `node ${m.node} (V8 ${m.v8}), ${m.platform}/${m.arch}, ${m.cpu} × ${m.cores}, ${m.memoryGiB} GiB, load ${loads(m)}`,
+  const lines = [
+    `node ${m.node} (V8 ${m.v8}), ${m.platform}/${m.arch}, ${m.cpu} × ${m.cores}, ${m.memoryGiB} GiB, load average (1 min) ${loads(m)}`,
     `ours: keccak ${m.backends.keccak}, secp256k1 ${m.backends.secp256k1}`,
     `reference: ${m.reference} (keccak and secp256k1 from ethereum-cryptography / @noble, AES and SHA-256 from node:crypto)`,
-    `mode: ${m.mode} — ${m.warmupMs} ms warm-up, then ${m.budgetMs} ms in ${m.samples} samples per figure (median shown)`,
+    `mode: ${m.mode}, sections: ${m.sections.join(', ')}`,
   ];
+  if (m.sections.includes('frames') || m.sections.includes('handshake')) {
+    lines.push(`throughput: ${m.warmupMs} ms warm-up, then ${m.budgetMs} ms in ${m.samples} samples per figure (median shown)`);
+  }
+  const sc = results.scale?.config;
+  if (sc) {
+    lines.push(
+      `scale: ${sc.peers.toLocaleString('en-US')} peers (memory, connect time), ${sc.bigPeers.toLocaleString('en-US')} peers (idle CPU, ping every ${sc.idlePingMs / 1000} s, ${sc.idleWindowMs / 1000} s window), children ${sc.loader === 'tsx' ? 'under tsx' : 'compiled with tsc options, plain node'}`,
+    );
+  }
+  return lines;
 }
 
 export function footnotes(results: Results): string[] {
-  return [
-    'Frames: MB/s = 10^6 body bytes per second; one frame = seal on the initiator, open (both MACs checked) on the recipient.',
-    'Handshakes: auth create+parse, ack create+parse, secrets and frame state on both sides; no sockets.',
-    noiseLine(results.rows),
-    `Checks: opened bodies equal inputs for both libraries at every size; ours ⇄ reference interop ${results.checks.interop}.`,
-  ];
+  const notes: string[] = [];
+  if (results.rows.length > 0) {
+    if (results.rows.some((r) => r.unit === 'MB/s')) {
+      notes.push('Frames: MB/s = 10^6 body bytes per second; one frame = seal on the initiator, open (both MACs checked) on the recipient.');
+    }
+    if (results.rows.some((r) => r.unit === 'handshakes/s')) {
+      notes.push('Handshakes: auth create+parse, ack create+parse, secrets and frame state on both sides; no sockets.');
+    }
+    notes.push(noiseLine(results.rows));
+    const checks = [results.checks.framesVerified ? 'opened bodies equal inputs for both libraries at every size' : '', `ours ⇄ reference interop ${results.checks.interop}`];
+    notes.push(`Checks: ${checks.filter(Boolean).join('; ')}.`);
+  }
+  if (results.scale) notes.push(...scaleNotes(results.scale));
+  return notes;
 }
 
 export function markdownReport(results: Results): string {
   const m = results.meta;
-  const body = cells(results.rows);
   const esc = (s: string): string => s.replace(/\|/g, '\\|');
   const row = (r: string[]): string => `| ${r.map(esc).join(' | ')} |`;
+  const table = (head: string[], body: string[][]): string[] => [
+    row(head),
+    `|${head.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`,
+    ...body.map(row),
+    '',
+  ];
+  const only = m.sections.length < SECTIONS.length ? ` --only ${m.sections.join(',')}` : '';
   return [
     '# RLPx benchmark report',
     '',
-    `Generated by \`npm run bench -- --report\` on ${m.date}, in ${m.totalSeconds.toFixed(1)} s.`,
+    `Generated by \`npm run bench -- --report${only}\` on ${m.date}, in ${m.totalSeconds.toFixed(1)} s.`,
     '',
     ...describeRun(results).map((l) => `- ${l}`),
     '',
-    row(HEAD),
-    `|${HEAD.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`,
-    ...body.map(row),
-    '',
+    ...(results.rows.length > 0 ? table(HEAD, cells(results.rows)) : []),
+    ...(results.scale ? ['## Scale', '', ...table(SCALE_HEAD, scaleCells(results))] : []),
     ...footnotes(results).map((l) => `- ${l}`),
     '',
   ].join('\n');

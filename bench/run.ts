@@ -1,12 +1,15 @@
 /**
  * RLPx benchmarks, this project against @ethereumjs/devp2p, in one run on one machine.
  *
- *   npm run bench                 full run (~1.5 s per figure per library after warm-up)
- *   npm run bench -- --quick      smoke run (~0.3 s per figure)
+ *   npm run bench                 full run (~1.5 s per figure per library after warm-up, then
+ *                                 the scale section: 1,000 and 10,000 peers, a few minutes in all)
+ *   npm run bench -- --quick      smoke run (~0.3 s per figure, 200 / 1,000 peers)
+ *   npm run bench -- --only scale              one section, or several: --only frames,handshake
  *   npm run bench -- --json       also print the results as one JSON object on the last line
  *   npm run bench -- --report     also write bench/REPORT.md
+ *   npm run bench -- --scale-tsx  run the scale children under tsx instead of compiled (see scale.ts)
  *
- * Progress goes to stderr; the table (and JSON) to stdout.
+ * Progress goes to stderr; the tables (and JSON) to stdout.
  */
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -17,7 +20,8 @@ import { interopCheck, type Keys } from './interop.js';
 import type { MeasureOptions } from './measure.js';
 import { oursSubject } from './ours.js';
 import { referenceSubject, referenceVersion } from './reference.js';
-import { consoleTable, describeRun, footnotes, makeRow, markdownReport, type Results, type Row } from './report.js';
+import { consoleTable, describeRun, footnotes, makeRow, markdownReport, SECTIONS, type Results, type Row, type Section } from './report.js';
+import { benchScale, SCALE_FULL, SCALE_QUICK } from './scale.js';
 
 /** Minimum ours/reference ratios, from the issue. */
 const TARGETS: { frames: Record<number, number>; handshakes: number } = {
@@ -25,14 +29,36 @@ const TARGETS: { frames: Record<number, number>; handshakes: number } = {
   handshakes: 30,
 };
 
-const USAGE = 'usage: tsx bench/run.ts [--quick] [--json] [--report]';
+const USAGE = `usage: tsx bench/run.ts [--quick] [--json] [--report] [--only ${SECTIONS.join('|')}[,…]] [--scale-tsx]`;
 
-function parseArgs(argv: string[]): { quick: boolean; json: boolean; report: boolean } {
-  const flags = { quick: false, json: false, report: false };
-  for (const arg of argv) {
+interface Flags {
+  quick: boolean;
+  json: boolean;
+  report: boolean;
+  sections: Section[];
+  scaleTsx: boolean;
+}
+
+function parseSections(value: string | undefined): Section[] {
+  const names = (value ?? '').split(',').map((s) => (s.trim() === 'handshakes' ? 'handshake' : s.trim()));
+  const bad = names.filter((n) => !(SECTIONS as readonly string[]).includes(n));
+  if (names.length === 0 || bad.length > 0) {
+    console.error(`--only takes ${SECTIONS.join(', ')} (comma-separated), got "${value ?? ''}"\n${USAGE}`);
+    process.exit(2);
+  }
+  return SECTIONS.filter((s) => names.includes(s));
+}
+
+function parseArgs(argv: string[]): Flags {
+  const flags: Flags = { quick: false, json: false, report: false, sections: [...SECTIONS], scaleTsx: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
     if (arg === '--quick') flags.quick = true;
     else if (arg === '--json') flags.json = true;
     else if (arg === '--report') flags.report = true;
+    else if (arg === '--scale-tsx') flags.scaleTsx = true;
+    else if (arg === '--only') flags.sections = parseSections(argv[++i]);
+    else if (arg.startsWith('--only=')) flags.sections = parseSections(arg.slice('--only='.length));
     else if (arg === '--help' || arg === '-h') {
       console.log(USAGE);
       process.exit(0);
@@ -46,9 +72,10 @@ function parseArgs(argv: string[]): { quick: boolean; json: boolean; report: boo
 
 const progress = (msg: string): void => void process.stderr.write(`${msg}\n`);
 
-function main(): void {
+async function main(): Promise<void> {
   const started = process.hrtime.bigint();
   const flags = parseArgs(process.argv.slice(2));
+  const run = (s: Section): boolean => flags.sections.includes(s);
   const options: MeasureOptions = flags.quick
     ? { warmupMs: 100, budgetMs: 300, samples: 3 }
     : { warmupMs: 300, budgetMs: 1500, samples: 5 };
@@ -76,22 +103,25 @@ function main(): void {
       mode: flags.quick ? 'quick' : 'full',
       ...options,
       totalSeconds: 0,
+      sections: flags.sections,
     },
     rows: [],
     checks: { framesVerified: false, interop: 'not run' },
   };
   progress(describeRun(results).join('\n'));
 
-  try {
-    interopCheck(keys);
-    results.checks.interop = 'passed';
-  } catch (err) {
-    results.checks.interop = `FAILED: ${err instanceof Error ? err.message : String(err)}`;
-    progress(`warning: ours ⇄ reference interop ${results.checks.interop}`);
+  if (run('frames') || run('handshake')) {
+    try {
+      interopCheck(keys);
+      results.checks.interop = 'passed';
+    } catch (err) {
+      results.checks.interop = `FAILED: ${err instanceof Error ? err.message : String(err)}`;
+      progress(`warning: ours ⇄ reference interop ${results.checks.interop}`);
+    }
   }
 
   const rows: Row[] = [];
-  for (const size of FRAME_SIZES) {
+  for (const size of run('frames') ? FRAME_SIZES : []) {
     progress(`frames ${sizeLabel(size)}: ours…`);
     const o = benchFrames(ours, size, options);
     progress(`frames ${sizeLabel(size)}: reference…`);
@@ -107,23 +137,30 @@ function main(): void {
       ),
     );
   }
-  results.checks.framesVerified = true;
+  results.checks.framesVerified = run('frames');
 
-  progress('handshakes: ours…');
-  const ho = benchHandshakes(ours, options);
-  progress('handshakes: reference…');
-  const hr = benchHandshakes(reference, options);
-  rows.push(
-    makeRow(
-      'handshakes',
-      'handshake (both sides)',
-      'handshakes/s',
-      { value: ho.opsPerSec, m: ho },
-      { value: hr.opsPerSec, m: hr },
-      TARGETS.handshakes,
-    ),
-  );
+  if (run('handshake')) {
+    progress('handshakes: ours…');
+    const ho = benchHandshakes(ours, options);
+    progress('handshakes: reference…');
+    const hr = benchHandshakes(reference, options);
+    rows.push(
+      makeRow(
+        'handshakes',
+        'handshake (both sides)',
+        'handshakes/s',
+        { value: ho.opsPerSec, m: ho },
+        { value: hr.opsPerSec, m: hr },
+        TARGETS.handshakes,
+      ),
+    );
+  }
   results.rows = rows;
+
+  if (run('scale')) {
+    const cfg = { ...(flags.quick ? SCALE_QUICK : SCALE_FULL), loader: flags.scaleTsx ? ('tsx' as const) : ('compiled' as const) };
+    results.scale = await benchScale(cfg, progress);
+  }
   results.meta.totalSeconds = Number(process.hrtime.bigint() - started) / 1e9;
   results.meta.loadAverage.end = os.loadavg()[0]!;
 
@@ -139,6 +176,10 @@ function main(): void {
     console.log(`wrote ${url.pathname}`);
   }
   if (flags.json) console.log(JSON.stringify(results));
+  if (results.scale && results.scale.errors.length > 0) process.exitCode = 1;
 }
 
-main();
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
