@@ -8,7 +8,7 @@ import { DisconnectReason, reasonName } from '../reasons.js';
 import { bytesToHex, equalBytes } from '../crypto/bytes.js';
 import { publicKeyOf } from '../crypto/secp256k1.js';
 import type { RlpxConnection } from '../wire/connection.js';
-import type { Message } from '../wire/message.js';
+import { encodeMessage, type Message } from '../wire/message.js';
 import { MAX_DECODED_SIZE } from '../wire/snappy.js';
 import { MAX_FRAME_SIZE } from '../wire/frame.js';
 import { matchProtocols, validateProtocolSpec, type MatchedProtocol, type ProtocolSpec } from './capabilities.js';
@@ -71,6 +71,10 @@ export const PEER_DEFAULTS = Object.freeze({
   answerPings: true,
 });
 
+/** Ping and Pong bodies, encoded once: both are sent all the time by every peer. */
+const PING_BODY = { plain: encodeMessage(P2PCode.Ping, EMPTY_LIST, false), snappy: encodeMessage(P2PCode.Ping, EMPTY_LIST, true) };
+const PONG_BODY = { plain: encodeMessage(P2PCode.Pong, EMPTY_LIST, false), snappy: encodeMessage(P2PCode.Pong, EMPTY_LIST, true) };
+
 /** Pings sent and not yet answered, beyond which the oldest is dropped as missed (geth mode). */
 const MAX_OUTSTANDING_PINGS = 16;
 /** Above this many unsent bytes we skip a Pong rather than queue it behind a backlog. */
@@ -102,8 +106,14 @@ export interface PeerEvents {
   close: [info: CloseInfo];
 }
 
+type CheckedPeerOptions = Readonly<Required<Omit<PeerOptions, 'protocols' | 'requireSharedProtocol'>>>;
+/** One checked copy per options object: a server's thousands of peers share it. */
+const checkedOptions = new WeakMap<PeerOptions, CheckedPeerOptions>();
+
 /** Validate options once, up front: dial() and listen() call it before opening a socket. */
-export function checkPeerOptions(o: PeerOptions): Required<Omit<PeerOptions, 'protocols' | 'requireSharedProtocol'>> {
+export function checkPeerOptions(o: PeerOptions): CheckedPeerOptions {
+  const cached = checkedOptions.get(o);
+  if (cached) return cached;
   const r = { ...PEER_DEFAULTS, ...o };
   for (const k of ['pingInterval', 'pongTimeout', 'helloTimeout', 'maxPingRate', 'pingBurst', 'maxMessageSize', 'listenPort'] as const) {
     const v = r[k];
@@ -112,6 +122,7 @@ export function checkPeerOptions(o: PeerOptions): Required<Omit<PeerOptions, 'pr
   if (r.healthMode !== 'l7' && r.healthMode !== 'geth') throw new RangeError(`healthMode must be 'l7' or 'geth'`);
   if (r.maxMessageSize > MAX_DECODED_SIZE) throw new RangeError(`maxMessageSize must be <= ${MAX_DECODED_SIZE}`);
   for (const p of o.protocols ?? []) validateProtocolSpec(p);
+  checkedOptions.set(o, r);
   return r;
 }
 
@@ -182,7 +193,8 @@ export class Peer extends EventEmitter<PeerEvents> {
   readonly #opts: ReturnType<typeof checkPeerOptions>;
   readonly #protocols: readonly Protocol[];
   readonly #requireShared: boolean;
-  readonly #localId: Uint8Array;
+  /** Our public key, needed only until Hello is checked. */
+  #localId: Uint8Array | undefined;
   #hello: Hello | undefined;
   #channels: ProtocolChannel[] = [];
   #resolveReady!: (h: Hello) => void;
@@ -350,7 +362,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     const hello = decodeHello(msg.payload);
     // Both Hellos are out: from here on, even a refusal is compressed if the remote speaks v5.
     this.connection.setSnappy(hello.version >= SNAPPY_MIN_VERSION);
-    if (equalBytes(this.remotePublicKey, this.#localId)) {
+    if (equalBytes(this.remotePublicKey, this.#localId!)) {
       throw new ProtocolError('connected to self', { reason: DisconnectReason.ConnectedToSelf });
     }
     if (!equalBytes(hello.nodeId, this.remotePublicKey)) {
@@ -364,6 +376,8 @@ export class Peer extends EventEmitter<PeerEvents> {
     }
     clearTimeout(this.#helloTimer);
     this.#helloTimer = undefined;
+    hello.nodeId = this.remotePublicKey; // equal bytes; one copy per peer is enough
+    this.#localId = undefined;
     this.#hello = hello;
     this.connection.setMaxMessageSize(this.#opts.maxMessageSize);
     this.connection.setMaxFrameSize(MAX_FRAME_SIZE);
@@ -415,12 +429,13 @@ export class Peer extends EventEmitter<PeerEvents> {
       this.pongsSkipped++;
       return;
     }
-    this.connection.send(P2PCode.Pong, EMPTY_LIST).catch(() => {});
+    this.connection.sendBody(this.connection.snappy ? PONG_BODY.snappy : PONG_BODY.plain).catch(() => {});
   }
 
   #onPong(): void {
     const entry = this.#outstanding.shift();
     if (!entry) return; // unsolicited Pong: geth sends none, and they are harmless
+    if (this.#outstanding.length === 0) this.#outstanding = []; // drop a grown backing store
     const rtt = performance.now() - entry.sentAt;
     this.#rtt.record(rtt);
     entry.resolve?.(rtt);
@@ -438,7 +453,7 @@ export class Peer extends EventEmitter<PeerEvents> {
       if (!dropped.overdue) this.#rtt.missed++;
       dropped.reject?.(new TimeoutError('Ping dropped: too many outstanding'));
     }
-    this.connection.send(P2PCode.Ping, EMPTY_LIST).catch(() => {});
+    this.connection.sendBody(this.connection.snappy ? PING_BODY.snappy : PING_BODY.plain).catch(() => {});
     if (!this.#pongTimer) this.#armPongDeadline();
   }
 

@@ -53,6 +53,7 @@ export class Server extends EventEmitter<ServerEvents> {
   readonly #opts: ListenOptions & ServerLimits;
   readonly #sockets = new Set<Socket>();
   #address: AddressInfo | undefined;
+  #peerOpts: PeerOptions | undefined;
   #pending = 0;
   #closing: Promise<void> | undefined;
 
@@ -93,20 +94,28 @@ export class Server extends EventEmitter<ServerEvents> {
   }
 
   #onConnection(socket: Socket): void {
-    socket.on('error', () => {}); // handled by whoever owns it next; never let it crash us
+    socket.on('error', ignore); // handled by whoever owns it next; never let it crash us
     if (this.#closing || this.#pending >= this.#opts.maxPendingHandshakes) {
       socket.destroy();
-      this.emit('rejected', { remote: `${socket.remoteAddress}:${socket.remotePort}`, error: new NetworkError('too many pending handshakes') });
+      this.emit('rejected', { remote: remoteOf(socket), error: new NetworkError('too many pending handshakes') });
       return;
     }
+    // Only connections still in their handshake are tracked here; peers live in this.peers.
     this.#sockets.add(socket);
-    socket.once('close', () => this.#sockets.delete(socket));
     this.#pending++;
-    void this.#accept(socket).finally(() => this.#pending--);
+    void this.#accept(socket).finally(() => {
+      this.#pending--;
+      this.#sockets.delete(socket);
+    });
+  }
+
+  /** Options every accepted Peer shares, built once (per-peer copies add up at 10,000 peers). */
+  #peerOptions(): PeerOptions {
+    return (this.#peerOpts ??= { ...this.#opts, listenPort: this.address.port });
   }
 
   async #accept(socket: Socket): Promise<void> {
-    const remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    const remote = remoteOf(socket);
     let peer: Peer | undefined;
     try {
       const conn = await RlpxConnection.accept(socket, this.#opts.privateKey, this.#opts);
@@ -118,7 +127,7 @@ export class Server extends EventEmitter<ServerEvents> {
         this.emit('rejected', { remote, error: new NetworkError(`refused: ${reasonName(refuse)}`) });
         return;
       }
-      peer = new Peer(conn, { ...this.#opts, listenPort: this.address.port });
+      peer = new Peer(conn, this.#peerOptions());
       await peer.ready;
     } catch (error) {
       if (peer) await peer.closed;
@@ -138,16 +147,14 @@ export class Server extends EventEmitter<ServerEvents> {
 
   /** Apply the table's rules again once Hello is done (the table may have changed meanwhile). */
   #admit(peer: Peer): boolean {
-    const a = peer.connection.socket;
-    const remote = `${a.remoteAddress}:${a.remotePort}`;
     const refuse = this.#refusal(peer.id);
     if (refuse !== undefined) {
       void peer.disconnect(refuse);
-      this.emit('rejected', { remote, error: new NetworkError(`refused: ${reasonName(refuse)}`) });
+      this.emit('rejected', { remote: remoteOf(peer.connection.socket), error: new NetworkError(`refused: ${reasonName(refuse)}`) });
       return false;
     }
     if (peer.isClosing) {
-      this.emit('rejected', { remote, error: peer.closeInfo?.error ?? new NetworkError(`closed: ${peer.closeInfo?.name}`) });
+      this.emit('rejected', { remote: remoteOf(peer.connection.socket), error: peer.closeInfo?.error ?? new NetworkError(`closed: ${peer.closeInfo?.name}`) });
       return false;
     }
     this.peers.set(peer.id, peer);
@@ -170,6 +177,9 @@ export class Server extends EventEmitter<ServerEvents> {
     return this.#closing;
   }
 }
+
+const ignore = (): void => {};
+const remoteOf = (s: Socket): string => `${s.remoteAddress}:${s.remotePort}`;
 
 /** Send Disconnect on a connection that never gets a Peer, then close it (at most 1 s). */
 async function refuseConnection(conn: RlpxConnection, reason: DisconnectReason): Promise<void> {

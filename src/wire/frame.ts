@@ -170,8 +170,9 @@ export class FrameReader {
     let out: Uint8Array;
     if (first.length >= n) {
       out = first.subarray(0, n);
-      if (first.length === n) this.#chunks.shift();
-      else this.#chunks[0] = first.subarray(n);
+      if (first.length > n) this.#chunks[0] = first.subarray(n);
+      else if (this.#chunks.length === 1) this.#chunks = []; // drop a grown backing store
+      else this.#chunks.shift();
     } else {
       out = new Uint8Array(n);
       let at = 0;

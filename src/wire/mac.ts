@@ -10,6 +10,20 @@ import type { KeccakState } from '../crypto/keccak.js';
 
 export const MAC_SIZE = 16;
 
+/**
+ * AES-256-ECB under a session's mac secret. ECB has no state between blocks, so the egress and
+ * ingress MACs of one session share one cipher context: one OpenSSL context per session, not two.
+ */
+const ecbCiphers = new WeakMap<Uint8Array, Cipher>();
+function ecbFor(macSecret: Uint8Array): Cipher {
+  let c = ecbCiphers.get(macSecret);
+  if (!c) {
+    c = createCipheriv('aes-256-ecb', macSecret, null).setAutoPadding(false);
+    ecbCiphers.set(macSecret, c);
+  }
+  return c;
+}
+
 export class HashMac {
   readonly #state: KeccakState;
   readonly #ecb: Cipher;
@@ -21,7 +35,7 @@ export class HashMac {
 
   constructor(macSecret: Uint8Array, state: KeccakState) {
     this.#state = state;
-    this.#ecb = createCipheriv('aes-256-ecb', macSecret, null).setAutoPadding(false);
+    this.#ecb = ecbFor(macSecret);
     this.#digest = state.sum();
   }
 
