@@ -4,7 +4,7 @@
  * work, so their timings compare like with like.
  */
 import { randomBytes } from 'node:crypto';
-import { FrameReader, FrameSealer, HandshakeState } from '../src/index.js';
+import { FrameReader, FrameSealer, HandshakeState } from '../src/codec.js';
 import { RefPeer } from './reference.js';
 
 export interface Keys {

@@ -1,5 +1,5 @@
 /** Glue for this project's RLPx code, wired as the benchmarks need it. */
-import { FrameReader, FrameSealer, HandshakeState } from '../src/index.js';
+import { FrameReader, FrameSealer, HandshakeState } from '../src/codec.js';
 import type { SessionPair, Subject } from './types.js';
 
 /** One direction of a session: our sealer on one side, our incremental reader on the other. */

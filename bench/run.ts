@@ -13,7 +13,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { generatePrivateKey, keccakBackend, publicKeyOf, secp256k1Backend } from '../src/index.js';
+import { generatePrivateKey, publicKeyOf } from '../src/index.js';
+import { keccakBackend, secp256k1Backend } from '../src/codec.js';
 import { benchFrames, FRAME_SIZES, sizeLabel } from './frames.js';
 import { benchHandshakes } from './handshake.js';
 import { interopCheck, type Keys } from './interop.js';

@@ -70,12 +70,16 @@ export class TimeoutError extends RlpxError {
   }
 }
 
-/** The remote sent Disconnect; `reason` is what it sent (possibly outside the table). */
+/**
+ * The remote sent Disconnect. `reason` and `remoteReason` are what it sent (possibly outside
+ * the table); `remoteReason` is -1 when its Disconnect had no readable reason. Nothing is sent
+ * back to a peer that is leaving.
+ */
 export class DisconnectedError extends RlpxError {
   override name = 'DisconnectedError';
   readonly remoteReason: number;
   constructor(remoteReason: number, message: string) {
-    super(message, DisconnectReason.Requested);
+    super(message, (remoteReason >= 0 ? remoteReason : DisconnectReason.Requested) as DisconnectReason);
     this.remoteReason = remoteReason;
   }
 }

@@ -1,51 +1,30 @@
-export * from './reasons.js';
-export * from './errors.js';
+/**
+ * rlpx: devp2p RLPx peers for Node.js. This entry is the peer-level API; the codecs (handshake
+ * packets, frames, messages, snappy, ECIES, Hello and Disconnect encodings) are in 'rlpx/codec',
+ * and the optional eth Status responder in 'rlpx/eth'.
+ */
+export { DisconnectReason, reasonName, isKnownReason } from './reasons.js';
+export {
+  RlpxError,
+  KeyError,
+  EciesError,
+  HandshakeError,
+  FrameError,
+  SnappyError,
+  ProtocolError,
+  TimeoutError,
+  DisconnectedError,
+  NetworkError,
+} from './errors.js';
 export { bytesToHex, hexToBytes } from './crypto/bytes.js';
-export { keccak256, createKeccak256, keccakBackend, type KeccakState } from './crypto/keccak.js';
-export {
-  generatePrivateKey,
-  privateKeyFrom,
-  publicKeyOf,
-  nodeIdOf,
-  isValidPublicKey,
-  ecdh,
-  sign,
-  recover,
-  secp256k1Backend,
-} from './crypto/secp256k1.js';
-export { eciesEncrypt, eciesDecrypt, ECIES_OVERHEAD } from './crypto/ecies.js';
-export {
-  HandshakeState,
-  openAuth,
-  openAck,
-  handshakePacketSize,
-  HANDSHAKE_VERSION,
-  MAX_HANDSHAKE_PACKET,
-  type AuthMessage,
-  type AckMessage,
-  type Secrets,
-} from './wire/handshake.js';
-export { FrameSealer, FrameReader, MAX_FRAME_SIZE, frameWireSize } from './wire/frame.js';
-export { encodeMessage, decodeMessage, type Message } from './wire/message.js';
-export { snappyCompress, snappyDecompress, snappyDecodedLength, MAX_DECODED_SIZE } from './wire/snappy.js';
-export { RlpxConnection, CONNECTION_DEFAULTS, type ConnectionOptions } from './wire/connection.js';
-export { P2P_VERSION, P2PCode, BASE_PROTOCOL_LENGTH } from './peer/p2p.js';
-export { encodeHello, decodeHello, type Hello } from './peer/hello.js';
-export { encodeDisconnect, decodeDisconnect } from './peer/disconnect.js';
-export { matchProtocols, type Capability, type ProtocolSpec, type MatchedProtocol } from './peer/capabilities.js';
-export { RttStats, type RttSnapshot, type HealthState } from './peer/health.js';
-export {
-  Peer,
-  ProtocolChannel,
-  PEER_DEFAULTS,
-  type Protocol,
-  type PeerOptions,
-  type PeerEvents,
-  type CloseInfo,
-  type HealthEvent,
-  type HealthMode,
-  type Initiator,
-} from './peer/peer.js';
+export { generatePrivateKey, privateKeyFrom, publicKeyOf, nodeIdOf } from './crypto/secp256k1.js';
 export { parseEnode, formatEnode, EnodeError, type Enode } from './peer/enode.js';
 export { dial, type DialOptions } from './peer/dial.js';
-export { listen, Server, SERVER_DEFAULTS, type ListenOptions, type ServerEvents } from './peer/server.js';
+export { listen, type Server, SERVER_DEFAULTS, type ListenOptions, type ServerEvents } from './peer/server.js';
+export { Peer, PEER_DEFAULTS, type PeerOptions, type PeerEvents, type CloseInfo, type Initiator } from './peer/peer.js';
+export { ProtocolChannel, type Protocol, type ChannelEvents } from './peer/channel.js';
+export type { HealthEvent, HealthMode, HealthState, RttSnapshot } from './peer/health.js';
+export type { Hello } from './peer/hello.js';
+export type { Capability, ProtocolSpec, MatchedProtocol } from './peer/capabilities.js';
+export { P2P_VERSION } from './peer/p2p.js';
+export { CONNECTION_DEFAULTS, type ConnectionOptions } from './wire/connection.js';

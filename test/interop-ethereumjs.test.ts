@@ -171,7 +171,6 @@ describe.each<Direction>(['we dial it', 'it dials us'])('interop with @ethereumj
       await until(() => pongsSeen >= i, 2_000, `a Pong to its Ping #${i}`);
     }
     expect(ourPingsSeen).toBe(3);
-    expect(ours.pongsSkipped).toBe(0);
 
     // Had a Pong gone missing, its ping timeout would have sent us 0x0b by now or soon;
     // our ping loop keeps running meanwhile.

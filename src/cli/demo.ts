@@ -39,7 +39,7 @@ function table(rows: Row[], elapsed: number): string[] {
   return lines;
 }
 
-export async function demoCommand(argv: string[], out: (line: string) => void): Promise<number> {
+export async function demoCommand(argv: string[], out: (line: string) => void, signal?: AbortSignal): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: { duration: { type: 'string' }, 'mute-at': { type: 'string' } },
@@ -106,7 +106,14 @@ export async function demoCommand(argv: string[], out: (line: string) => void): 
     for (const p of mallory) p.answerPings = false;
     events.push(`t=${(muteAt / 1000).toFixed(1)}s mallory stops answering Pings (it keeps sending its own)`);
   }, muteAt);
-  await new Promise((r) => setTimeout(r, duration));
+  await new Promise<void>((resolve) => {
+    const done = (): void => {
+      clearTimeout(t);
+      resolve();
+    };
+    const t = setTimeout(done, duration);
+    signal?.addEventListener('abort', done, { once: true }); // Ctrl-C ends early, with the summary
+  });
   clearInterval(redraw);
   clearTimeout(mute);
   draw();

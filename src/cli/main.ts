@@ -18,15 +18,20 @@ async function main(argv: string[]): Promise<number> {
   const out = (line: string): void => void process.stdout.write(line + '\n');
   const stop = new AbortController();
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => stop.abort());
+  // `rlpx listen | head -1` closes our stdout: that is the reader's choice, not a crash.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') stop.abort();
+    else throw err;
+  });
   switch (command) {
     case 'ping':
-      return pingCommand(rest, out);
+      return pingCommand(rest, out, stop.signal);
     case 'listen':
       return listenCommand(rest, out, stop.signal);
     case 'monitor':
       return monitorCommand(rest, out, stop.signal);
     case 'demo':
-      return demoCommand(rest, out);
+      return demoCommand(rest, out, stop.signal);
     case undefined:
     case 'help':
     case '--help':

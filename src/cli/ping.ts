@@ -26,6 +26,18 @@ interface PingResult {
   error: string | null;
 }
 
+function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
 /** What to fix, for errors that end a ping before a session exists. */
 function hint(err: unknown): string {
   if (err instanceof HandshakeError) return ' (is the node id in the enode right? the node could not read our auth)';
@@ -35,7 +47,7 @@ function hint(err: unknown): string {
   return '';
 }
 
-export async function pingCommand(argv: string[], out: (line: string) => void): Promise<number> {
+export async function pingCommand(argv: string[], out: (line: string) => void, signal?: AbortSignal): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -93,6 +105,7 @@ export async function pingCommand(argv: string[], out: (line: string) => void): 
       handshakeTimeout: timeout,
       helloTimeout: timeout,
       connectTimeout: timeout,
+      ...(signal ? { signal } : {}),
     });
   } catch (err) {
     result.error = `${(err as Error).message}${hint(err)}`;
@@ -127,9 +140,13 @@ export async function pingCommand(argv: string[], out: (line: string) => void): 
   }
 
   const rtts: number[] = [];
-  for (let i = 0; i < count && !peer.isClosing; i++) {
-    if (i > 0) await new Promise((r) => setTimeout(r, interval));
-    if (peer.isClosing) break;
+  // Ctrl-C stops the pinging; we still leave with 0x08 and print what we have.
+  let interrupted = false;
+  const onStop = (): void => void (interrupted = true);
+  signal?.addEventListener('abort', onStop, { once: true });
+  for (let i = 0; i < count && !peer.isClosing && !interrupted; i++) {
+    if (i > 0) await abortableSleep(interval, signal);
+    if (peer.isClosing || interrupted) break;
     result.sent++;
     try {
       const rtt = await peer.ping({ signal: AbortSignal.timeout(timeout) });
@@ -140,6 +157,7 @@ export async function pingCommand(argv: string[], out: (line: string) => void): 
       human(`ping ${i + 1}/${count}: lost (${why})`);
     }
   }
+  signal?.removeEventListener('abort', onStop);
   if (!peer.isClosing) await peer.disconnect(DisconnectReason.ClientQuitting);
   const info = closedBy ?? (await peer.closed);
 

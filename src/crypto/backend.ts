@@ -1,5 +1,5 @@
 /**
- * Which implementation the hot paths use. The fast backends (WASM keccak, libsecp256k1) load
+ * Which implementation the hot paths use. The fast backends (native keccak, libsecp256k1) load
  * when they can; the audited @noble fallbacks are used when they cannot, or when
  * RLPX_CRYPTO=noble forces them (the test suite runs the golden vectors on both).
  */

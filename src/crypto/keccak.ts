@@ -8,6 +8,7 @@
  * Fallback: @noble/hashes.
  */
 import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { asBuffer } from './bytes.js';
 import { forceNoble } from './backend.js';
@@ -32,7 +33,7 @@ function loadNative(): NativeSpongeClass | undefined {
     // The addon itself, loaded the way the package loads it (its prebuilds/ via node-gyp-build).
     const pkg = createRequire(import.meta.url).resolve('keccak/package.json');
     const gypBuild = createRequire(pkg)('node-gyp-build') as (dir: string) => unknown;
-    const Sponge = gypBuild(pkg.slice(0, -'/package.json'.length));
+    const Sponge = gypBuild(dirname(pkg));
     if (typeof Sponge !== 'function') return undefined;
     const probe = new (Sponge as NativeSpongeClass)();
     probe.initialize(RATE, CAPACITY);

@@ -119,12 +119,12 @@ export function nodeIdOf(publicKey: Uint8Array): Uint8Array {
   return keccak256(publicKey);
 }
 
-/** ECDH: the x coordinate of privateKey·publicKey (32 bytes), as RLPx and ECIES use it. */
 function assertPrivateKey(privateKey: Uint8Array): void {
   assertBytes(privateKey, 'privateKey', PRIVATE_KEY_SIZE);
   if (!isValidPrivateKey(privateKey)) throw new KeyError('private key: must be in [1, n-1]');
 }
 
+/** ECDH: the x coordinate of privateKey·publicKey (32 bytes), as RLPx and ECIES use it. */
 export function ecdh(privateKey: Uint8Array, publicKey: Uint8Array): Uint8Array {
   assertPrivateKey(privateKey);
   assertBytes(publicKey, 'publicKey');

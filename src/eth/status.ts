@@ -8,7 +8,7 @@
  *                             earliestBlock, latestBlock, latestBlockHash]
  */
 import { RLP } from '@ethereumjs/rlp';
-import { ProtocolError, TimeoutError } from '../errors.js';
+import { NetworkError, ProtocolError, TimeoutError } from '../errors.js';
 import { DisconnectReason } from '../reasons.js';
 import { bytesToHex, equalBytes } from '../crypto/bytes.js';
 import type { Peer, Protocol, ProtocolChannel } from '../peer/peer.js';
@@ -135,7 +135,14 @@ export function ethStatusResponder(options: EthResponderOptions = {}): EthRespon
       promise.catch(() => {});
       x = { promise, resolve, reject };
       exchanges.set(peer, x);
-      void peer.closed.then((info) => x!.reject(info.error ?? new Error(`peer closed: ${info.name}`)));
+      void peer.closed.then((info) => x!.reject(info.error ?? new NetworkError(`peer closed: ${info.name}`)));
+      // A peer that does not run eth will never send a Status: say so once Hello shows it.
+      peer.ready.then(
+        () => {
+          if (!peer.protocol('eth')) x!.reject(new ProtocolError('peer does not run eth', { reason: DisconnectReason.UselessPeer }));
+        },
+        () => {},
+      );
     }
     return x;
   };

@@ -4,8 +4,9 @@
 import { connect, type Socket } from 'node:net';
 import { NetworkError, RlpxError, TimeoutError } from '../errors.js';
 import { DisconnectReason } from '../reasons.js';
-import { RlpxConnection, type ConnectionOptions } from '../wire/connection.js';
-import { parseEnode, type Enode } from './enode.js';
+import { checkConnectionOptions, RlpxConnection, type ConnectionOptions } from '../wire/connection.js';
+import { isValidPublicKey } from '../crypto/secp256k1.js';
+import { EnodeError, parseEnode, type Enode } from './enode.js';
 import { checkPeerOptions, Peer, type PeerOptions } from './peer.js';
 
 export interface DialOptions extends PeerOptions, Omit<ConnectionOptions, 'signal'> {
@@ -52,10 +53,17 @@ function connectSocket(host: string, port: number, timeout: number, signal?: Abo
 /** Dial a node and run a Peer with it; resolves once both Hellos are exchanged. */
 export async function dial(target: string | Enode, options: DialOptions): Promise<Peer> {
   const node = typeof target === 'string' ? parseEnode(target) : target;
+  // Everything that can be refused is refused before a socket exists.
+  if (!isValidPublicKey(node.id)) throw new EnodeError('node id is not a 64-byte point on secp256k1');
   checkPeerOptions(options);
+  checkConnectionOptions(options);
+  const connectTimeout = options.connectTimeout ?? 10_000;
+  if (!Number.isInteger(connectTimeout) || connectTimeout < 1 || connectTimeout > 2 ** 31 - 1) {
+    throw new RangeError(`connectTimeout must be an integer in [1, ${2 ** 31 - 1}] ms, got ${connectTimeout}`);
+  }
   const { signal } = options;
   signal?.throwIfAborted();
-  const socket = await connectSocket(node.host, node.port, options.connectTimeout ?? 10_000, signal);
+  const socket = await connectSocket(node.host, node.port, connectTimeout, signal);
   let conn: RlpxConnection;
   try {
     conn = await RlpxConnection.initiate(socket, options.privateKey, node.id, options);
@@ -72,6 +80,7 @@ export async function dial(target: string | Enode, options: DialOptions): Promis
   }
   const onAbort = (): void => peer.destroy(new NetworkError('dial aborted', { cause: signal?.reason }));
   signal?.addEventListener('abort', onAbort, { once: true });
+  if (signal?.aborted) onAbort(); // aborted while we were connecting and shaking hands
   try {
     await peer.ready;
     return peer;

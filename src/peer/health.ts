@@ -2,6 +2,8 @@
  * L7 health: round-trip times of Ping/Pong and what they say about a peer.
  * geth only notices whether a Ping could be written; we measure whether it was answered.
  */
+import { TimeoutError } from '../errors.js';
+import { DisconnectReason } from '../reasons.js';
 
 export type HealthState = 'healthy' | 'late' | 'unresponsive';
 
@@ -69,5 +71,180 @@ export class RttStats {
       jitter: Number.isNaN(this.#jitter) ? 0 : this.#jitter,
       median: recent.length % 2 ? recent[mid]! : (recent[mid - 1]! + recent[mid]!) / 2,
     };
+  }
+}
+
+export type HealthMode = 'l7' | 'geth';
+
+export interface HealthEvent {
+  state: HealthState;
+  previous: HealthState;
+  rtt: RttSnapshot;
+}
+
+/** What a PingTracker needs from its peer. */
+export interface PingHost {
+  /** Write one Ping; resolves once it has left for the kernel. */
+  writePing(): Promise<void>;
+  pong(rtt: number): void;
+  health(event: HealthEvent): void;
+  /** L7 mode: a Ping went unanswered past the deadline. */
+  unresponsive(err: TimeoutError): void;
+}
+
+interface PendingPing {
+  sentAt: number;
+  /** Passed its deadline unanswered (geth mode keeps waiting for it, and counts it missed). */
+  overdue?: boolean;
+  resolve?: (rtt: number) => void;
+  reject?: (err: Error) => void;
+}
+
+/** Pings sent and not yet answered, beyond which the oldest is dropped as missed (geth mode). */
+const MAX_OUTSTANDING_PINGS = 16;
+
+/**
+ * The L7 health state machine. Pongs carry no id, so each is matched to the oldest outstanding
+ * Ping; this is only sound because the remote answers every Ping in order, which is why our
+ * own Peer never skips a Pong. A Ping is timed from when it leaves for the kernel, so a backlog
+ * of our own writes is not blamed on the remote.
+ */
+export class PingTracker {
+  readonly stats = new RttStats();
+  #outstanding: PendingPing[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  #state: HealthState = 'healthy';
+  readonly #host: PingHost;
+  readonly #mode: HealthMode;
+  readonly #timeout: number;
+
+  constructor(host: PingHost, mode: HealthMode, pongTimeout: number) {
+    this.#host = host;
+    this.#mode = mode;
+    this.#timeout = pongTimeout;
+  }
+
+  get state(): HealthState {
+    return this.#state;
+  }
+
+  /** Send a Ping from the ping loop: note lateness of the previous one first. */
+  tick(): void {
+    const oldest = this.#outstanding[0];
+    if (oldest && this.#isLate(oldest)) this.#setState('late');
+    this.send({ sentAt: 0 });
+  }
+
+  /** Send a Ping whose Pong someone waits for; resolves with its RTT in ms. */
+  ping(signal?: AbortSignal): Promise<number> {
+    return new Promise<number>((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason);
+      const entry: PendingPing = { sentAt: 0 };
+      const onAbort = (): void => {
+        // Stays queued so later Pongs still match their Pings; only the caller stops waiting.
+        entry.resolve = entry.reject = undefined;
+        reject(signal!.reason);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      entry.resolve = (rtt) => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve(rtt);
+      };
+      entry.reject = (err) => {
+        signal?.removeEventListener('abort', onAbort);
+        reject(err);
+      };
+      this.send(entry);
+    });
+  }
+
+  send(entry: PendingPing): void {
+    entry.sentAt = performance.now();
+    this.#outstanding.push(entry);
+    this.stats.sent++;
+    if (this.#outstanding.length > MAX_OUTSTANDING_PINGS) {
+      const dropped = this.#outstanding.shift()!;
+      if (!dropped.overdue) this.stats.missed++;
+      dropped.reject?.(new TimeoutError('Ping dropped: too many outstanding'));
+    }
+    this.#host.writePing().then(
+      () => {
+        // Queued behind our own writes? Time it from when it really left.
+        if (!this.#outstanding.includes(entry) || entry.overdue) return;
+        entry.sentAt = performance.now();
+        if (this.#outstanding[0] === entry) this.#arm();
+      },
+      (err: Error) => {
+        // Never sent: it cannot be answered, so it must not wait for (or steal) a Pong.
+        const i = this.#outstanding.indexOf(entry);
+        if (i >= 0) this.#outstanding.splice(i, 1);
+        this.stats.sent--;
+        entry.reject?.(err);
+        this.#arm();
+      },
+    );
+    if (!this.#timer) this.#arm();
+  }
+
+  /** A Pong arrived. */
+  pong(): void {
+    const entry = this.#outstanding.shift();
+    if (!entry) return; // unsolicited: geth sends none, and they are harmless
+    if (this.#outstanding.length === 0) this.#outstanding = []; // release a grown backing store
+    const rtt = performance.now() - entry.sentAt;
+    this.stats.record(rtt);
+    entry.resolve?.(rtt);
+    this.#host.pong(rtt);
+    this.#arm();
+    const next = this.#outstanding[0];
+    this.#setState(next && this.#isLate(next) ? 'late' : 'healthy');
+  }
+
+  /** Stop: every waiting caller gets `err`. */
+  stop(err: Error): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    for (const p of this.#outstanding) p.reject?.(err);
+    this.#outstanding = [];
+  }
+
+  #isLate(p: PendingPing): boolean {
+    return performance.now() - p.sentAt > this.#timeout / 2;
+  }
+
+  /** (Re)arm the deadline of the oldest Ping not yet overdue. */
+  #arm(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const oldest = this.#outstanding.find((p) => !p.overdue);
+    if (!oldest) return;
+    this.#timer = setTimeout(() => this.#expire(), Math.max(0, oldest.sentAt + this.#timeout - performance.now()));
+    this.#timer.unref();
+  }
+
+  #expire(): void {
+    this.#timer = undefined;
+    const oldest = this.#outstanding.find((p) => !p.overdue);
+    if (!oldest) return;
+    const err = new TimeoutError(`no Pong within ${this.#timeout} ms`, DisconnectReason.ReadTimeout);
+    this.stats.missed++;
+    if (this.#mode === 'l7') {
+      this.#setState('unresponsive');
+      this.#host.unresponsive(err);
+      return;
+    }
+    // geth mode: a missing Pong is counted, never acted on.
+    oldest.overdue = true;
+    oldest.reject?.(err);
+    oldest.resolve = oldest.reject = undefined;
+    this.#setState('late');
+    this.#arm();
+  }
+
+  #setState(state: HealthState): void {
+    if (state === this.#state) return;
+    const previous = this.#state;
+    this.#state = state;
+    this.#host.health({ state, previous, rtt: this.stats.snapshot() });
   }
 }

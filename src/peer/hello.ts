@@ -4,6 +4,7 @@
  */
 import { RLP } from '@ethereumjs/rlp';
 import { ProtocolError } from '../errors.js';
+import { DisconnectReason } from '../reasons.js';
 import { PUBLIC_KEY_SIZE } from '../crypto/secp256k1.js';
 import { BASE_PROTOCOL_MAX_MESSAGE_SIZE } from './p2p.js';
 import type { Capability } from './capabilities.js';
@@ -62,7 +63,9 @@ export function decodeHello(payload: Uint8Array): Hello {
     }
     return { name: fromUtf8.decode(c[0]), version: uint(c[1], 'capability version') };
   });
-  if (!(id instanceof Uint8Array) || id.length !== PUBLIC_KEY_SIZE) throw new ProtocolError('hello: nodeId is not 64 bytes');
+  if (!(id instanceof Uint8Array) || id.length !== PUBLIC_KEY_SIZE) {
+    throw new ProtocolError('hello: nodeId is not 64 bytes', { reason: DisconnectReason.InvalidIdentity });
+  }
   return {
     version: uint(version, 'version'),
     clientId: fromUtf8.decode(clientId),

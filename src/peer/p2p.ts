@@ -19,5 +19,8 @@ export const BASE_PROTOCOL_LENGTH = 0x10;
 /** A base-protocol message (Hello included) larger than this is refused, as geth does. */
 export const BASE_PROTOCOL_MAX_MESSAGE_SIZE = 2 * 1024;
 
+/** How long a Disconnect may take to leave before the socket is torn down (geth: 1 s). */
+export const DISCONNECT_FLUSH_MS = 1_000;
+
 /** Ping and Pong carry an empty list. */
 export const EMPTY_LIST = Uint8Array.of(0xc0);

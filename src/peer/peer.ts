@@ -2,31 +2,28 @@
  * A devp2p peer (geth's p2p/peer.go, plus L7 health): Hello exchange, one read loop, one
  * ping loop, subprotocol channels, and one close path that every failure goes through.
  */
-import { EventEmitter, on } from 'node:events';
+import { EventEmitter } from 'node:events';
 import { DisconnectedError, NetworkError, ProtocolError, RlpxError, TimeoutError } from '../errors.js';
 import { DisconnectReason, reasonName } from '../reasons.js';
 import { bytesToHex, equalBytes } from '../crypto/bytes.js';
 import { publicKeyOf } from '../crypto/secp256k1.js';
 import type { RlpxConnection } from '../wire/connection.js';
-import { encodeMessage, type Message } from '../wire/message.js';
-import { MAX_DECODED_SIZE } from '../wire/snappy.js';
 import { MAX_FRAME_SIZE } from '../wire/frame.js';
-import { matchProtocols, validateProtocolSpec, type MatchedProtocol, type ProtocolSpec } from './capabilities.js';
+import { encodeMessage, MAX_MESSAGE_SIZE, type Message } from '../wire/message.js';
+import { matchProtocols, validateProtocolSpec } from './capabilities.js';
+import { ProtocolChannel, type Protocol } from './channel.js';
 import { decodeDisconnect, encodeDisconnect } from './disconnect.js';
 import { decodeHello, encodeHello, type Hello } from './hello.js';
-import { RttStats, type HealthState, type RttSnapshot } from './health.js';
-import { BASE_PROTOCOL_LENGTH, BASE_PROTOCOL_MAX_MESSAGE_SIZE, EMPTY_LIST, P2P_VERSION, P2PCode, SNAPPY_MIN_VERSION } from './p2p.js';
-
-/** A subprotocol to run: its capability, its code range and what to do when it starts. */
-export interface Protocol extends ProtocolSpec {
-  /**
-   * Called when the protocol starts on a peer, before any of its messages is delivered.
-   * Throwing here, or in a 'message' listener, closes the peer with 0x10.
-   */
-  run?(channel: ProtocolChannel): void;
-}
-
-export type HealthMode = 'l7' | 'geth';
+import { PingTracker, type HealthEvent, type HealthMode, type HealthState, type RttSnapshot } from './health.js';
+import {
+  BASE_PROTOCOL_LENGTH,
+  BASE_PROTOCOL_MAX_MESSAGE_SIZE,
+  DISCONNECT_FLUSH_MS,
+  EMPTY_LIST,
+  P2P_VERSION,
+  P2PCode,
+  SNAPPY_MIN_VERSION,
+} from './p2p.js';
 
 export interface PeerOptions {
   privateKey: Uint8Array;
@@ -67,20 +64,16 @@ export const PEER_DEFAULTS = Object.freeze({
   helloTimeout: 5_000,
   maxPingRate: 10,
   pingBurst: 50,
-  maxMessageSize: MAX_DECODED_SIZE,
+  maxMessageSize: MAX_MESSAGE_SIZE,
   answerPings: true,
 });
+
+/** Node's timers fire at once for delays above this. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Ping and Pong bodies, encoded once: both are sent all the time by every peer. */
 const PING_BODY = { plain: encodeMessage(P2PCode.Ping, EMPTY_LIST, false), snappy: encodeMessage(P2PCode.Ping, EMPTY_LIST, true) };
 const PONG_BODY = { plain: encodeMessage(P2PCode.Pong, EMPTY_LIST, false), snappy: encodeMessage(P2PCode.Pong, EMPTY_LIST, true) };
-
-/** Pings sent and not yet answered, beyond which the oldest is dropped as missed (geth mode). */
-const MAX_OUTSTANDING_PINGS = 16;
-/** Above this many unsent bytes we skip a Pong rather than queue it behind a backlog. */
-const PONG_BACKLOG_LIMIT = 64 * 1024;
-/** How long a Disconnect may take to leave before the socket is torn down (geth: 1 s). */
-const DISCONNECT_FLUSH_MS = 1_000;
 
 export type Initiator = 'local' | 'remote';
 
@@ -89,12 +82,6 @@ export interface CloseInfo {
   name: string;
   initiator: Initiator;
   error?: Error;
-}
-
-export interface HealthEvent {
-  state: HealthState;
-  previous: HealthState;
-  rtt: RttSnapshot;
 }
 
 export interface PeerEvents {
@@ -107,7 +94,10 @@ export interface PeerEvents {
 }
 
 type CheckedPeerOptions = Readonly<Required<Omit<PeerOptions, 'protocols' | 'requireSharedProtocol'>>>;
-/** One checked copy per options object: a server's thousands of peers share it. */
+/**
+ * One checked copy per options object, so a server's thousands of peers share it. The check
+ * happens on first use: an options object changed after that keeps its first values.
+ */
 const checkedOptions = new WeakMap<PeerOptions, CheckedPeerOptions>();
 
 /** Validate options once, up front: dial() and listen() call it before opening a socket. */
@@ -119,69 +109,32 @@ export function checkPeerOptions(o: PeerOptions): CheckedPeerOptions {
     const v = r[k];
     if (!Number.isInteger(v) || v < 0) throw new RangeError(`${k} must be a non-negative integer, got ${v}`);
   }
+  for (const k of ['pingInterval', 'pongTimeout', 'helloTimeout'] as const) {
+    if (r[k] > MAX_TIMER_MS) throw new RangeError(`${k} must be at most ${MAX_TIMER_MS} ms, got ${r[k]}`);
+  }
+  if (r.listenPort > 65535) throw new RangeError(`listenPort must be at most 65535, got ${r.listenPort}`);
   if (r.healthMode !== 'l7' && r.healthMode !== 'geth') throw new RangeError(`healthMode must be 'l7' or 'geth'`);
-  if (r.maxMessageSize > MAX_DECODED_SIZE) throw new RangeError(`maxMessageSize must be <= ${MAX_DECODED_SIZE}`);
+  if (r.maxMessageSize > MAX_MESSAGE_SIZE) throw new RangeError(`maxMessageSize must be <= ${MAX_MESSAGE_SIZE}`);
+  publicKeyOf(r.privateKey); // throws KeyError for a bad key
   for (const p of o.protocols ?? []) validateProtocolSpec(p);
+  // Our Hello must fit the 2 KiB every peer enforces: refuse a too-long clientId now, not per peer.
+  encodeHello(helloOf(r, o.protocols ?? []));
   checkedOptions.set(o, r);
   return r;
 }
 
-interface PendingPing {
-  sentAt: number;
-  /** Passed its pong deadline unanswered (geth mode keeps waiting, and counts it missed). */
-  overdue?: boolean;
-  resolve?: (rtt: number) => void;
-  reject?: (err: Error) => void;
-}
-
-interface ChannelEvents {
-  message: [code: number, payload: Uint8Array];
-}
-
-/** One running subprotocol on one peer; codes are relative to the protocol (0-based). */
-export class ProtocolChannel extends EventEmitter<ChannelEvents> {
-  readonly name: string;
-  readonly version: number;
-  readonly offset: number;
-  readonly length: number;
-  readonly peer: Peer;
-
-  constructor(peer: Peer, m: MatchedProtocol) {
-    super();
-    this.peer = peer;
-    this.name = m.name;
-    this.version = m.version;
-    this.offset = m.offset;
-    this.length = m.length;
-  }
-
-  send(code: number, payload: Uint8Array, options: { signal?: AbortSignal } = {}): Promise<void> {
-    if (!Number.isInteger(code) || code < 0 || code >= this.length) {
-      return Promise.reject(new RangeError(`${this.name}: code ${code} outside [0, ${this.length})`));
-    }
-    return this.peer._send(this.offset + code, payload, options.signal);
-  }
-
-  /** Messages as an async iterator; ends when the peer closes. */
-  async *messages(options: { signal?: AbortSignal } = {}): AsyncGenerator<{ code: number; payload: Uint8Array }> {
-    const stop = new AbortController();
-    const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
-    const onClose = (): void => stop.abort();
-    this.peer.once('close', onClose);
-    if (this.peer.isClosing) stop.abort();
-    try {
-      for await (const [code, payload] of on(this, 'message', { signal })) {
-        yield { code: code as number, payload: payload as Uint8Array };
-      }
-    } catch (err) {
-      if (!stop.signal.aborted) throw err;
-    } finally {
-      this.peer.off('close', onClose);
-    }
-  }
+function helloOf(o: CheckedPeerOptions, protocols: readonly Protocol[]): Hello {
+  return {
+    version: P2P_VERSION,
+    clientId: o.clientId,
+    capabilities: protocols.map((p) => ({ name: p.name, version: p.version })),
+    listenPort: o.listenPort,
+    nodeId: publicKeyOf(o.privateKey),
+  };
 }
 
 export class Peer extends EventEmitter<PeerEvents> {
+  /** The RLPx connection under this peer. Its setters are for the peer alone. */
   readonly connection: RlpxConnection;
   /** The remote's 64-byte public key, as proven by the handshake. */
   readonly remotePublicKey: Uint8Array;
@@ -190,7 +143,7 @@ export class Peer extends EventEmitter<PeerEvents> {
   /** Resolves once, when the peer is closed and its socket is gone. */
   readonly closed: Promise<CloseInfo>;
 
-  readonly #opts: ReturnType<typeof checkPeerOptions>;
+  readonly #opts: CheckedPeerOptions;
   readonly #protocols: readonly Protocol[];
   readonly #requireShared: boolean;
   /** Our public key, needed only until Hello is checked. */
@@ -203,20 +156,16 @@ export class Peer extends EventEmitter<PeerEvents> {
   #closeInfo: CloseInfo | undefined;
   #closeEmitted = false;
 
-  readonly #rtt = new RttStats();
-  #outstanding: PendingPing[] = [];
-  #health: HealthState = 'healthy';
+  readonly #health: PingTracker;
   #helloTimer: NodeJS.Timeout | undefined;
   #pingTimer: NodeJS.Timeout | undefined;
-  #pongTimer: NodeJS.Timeout | undefined;
   #pingTokens: number;
   #pingTokensAt = performance.now();
   #answerPings: boolean;
-  /** Pongs skipped because our write buffer was backed up. */
-  pongsSkipped = 0;
 
   constructor(connection: RlpxConnection, options: PeerOptions) {
-    super();
+    // Rejections of async listeners come back to us instead of going unhandled.
+    super({ captureRejections: true });
     this.#opts = checkPeerOptions(options);
     this.#protocols = options.protocols ?? [];
     this.#requireShared = options.requireSharedProtocol ?? this.#protocols.length > 0;
@@ -225,6 +174,16 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.connection = connection;
     this.remotePublicKey = connection.remotePublicKey;
     this.#localId = publicKeyOf(options.privateKey);
+    this.#health = new PingTracker(
+      {
+        writePing: () => this.connection.sendBody(this.connection.snappy ? PING_BODY.snappy : PING_BODY.plain),
+        pong: (rtt) => this.#emit('pong', rtt),
+        health: (event) => this.#emit('health', event),
+        unresponsive: (err) => this.#fail(err),
+      },
+      this.#opts.healthMode,
+      this.#opts.pongTimeout,
+    );
     this.ready = new Promise((resolve, reject) => {
       this.#resolveReady = resolve;
       this.#rejectReady = reject;
@@ -233,15 +192,8 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.ready.catch(() => {});
     this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
 
-    const hello: Hello = {
-      version: P2P_VERSION,
-      clientId: this.#opts.clientId,
-      capabilities: this.#protocols.map((p) => ({ name: p.name, version: p.version })),
-      listenPort: this.#opts.listenPort,
-      nodeId: this.#localId,
-    };
     // Our Hello goes out first and uncompressed; theirs is read concurrently.
-    connection.send(P2PCode.Hello, encodeHello(hello), { compress: false }).catch(() => {});
+    connection.send(P2PCode.Hello, encodeHello(helloOf(this.#opts, this.#protocols)), { compress: false }).catch(() => {});
     this.#helloTimer = setTimeout(
       () => this.#fail(new TimeoutError(`no Hello within ${this.#opts.helloTimeout} ms`, DisconnectReason.ReadTimeout)),
       this.#opts.helloTimeout,
@@ -249,15 +201,19 @@ export class Peer extends EventEmitter<PeerEvents> {
     connection.setLenientCodes([P2PCode.Disconnect]);
     // Until Hello only small base-protocol messages are legal: a header that announces more is
     // refused before a byte of its body is buffered.
-    connection.setMaxFrameSize(BASE_PROTOCOL_MAX_MESSAGE_SIZE + 16);
-    connection.start({
-      message: (msg) => this.#onMessage(msg),
-      error: (err) => this.#onConnectionError(err),
-      end: () => this.#onEnd(),
-    });
+    connection.setMaxFrameSize(BASE_PROTOCOL_MAX_MESSAGE_SIZE);
+    // Started a tick later: a Hello that came in with the handshake must not fire 'ready'
+    // before the caller has had a chance to listen for it.
+    queueMicrotask(() =>
+      connection.start({
+        message: (msg) => this.#onMessage(msg),
+        error: (err) => this.#onConnectionError(err),
+        end: () => this.#onEnd(),
+      }),
+    );
   }
 
-  /** Hex node public key, handy for logs. */
+  /** Hex of the remote's 64-byte public key, as enode URLs show it. */
   get id(): string {
     return bytesToHex(this.remotePublicKey);
   }
@@ -274,17 +230,21 @@ export class Peer extends EventEmitter<PeerEvents> {
     return this.#channels.find((c) => c.name === name);
   }
 
-  /** Stop or resume answering Pings (see PeerOptions.answerPings). */
+  /** Whether we answer Pings (see PeerOptions.answerPings). */
+  get answerPings(): boolean {
+    return this.#answerPings;
+  }
+
   set answerPings(on: boolean) {
     this.#answerPings = on;
   }
 
   get health(): HealthState {
-    return this.#health;
+    return this.#health.state;
   }
 
   get rtt(): RttSnapshot {
-    return this.#rtt.snapshot();
+    return this.#health.stats.snapshot();
   }
 
   get isClosing(): boolean {
@@ -298,37 +258,21 @@ export class Peer extends EventEmitter<PeerEvents> {
   /** Send one Ping now and resolve with its round-trip time in ms. */
   ping(options: { signal?: AbortSignal } = {}): Promise<number> {
     if (!this.#hello || this.isClosing) return Promise.reject(new NetworkError('peer is not running'));
-    return new Promise<number>((resolve, reject) => {
-      const entry: PendingPing = { sentAt: 0 };
-      const signal = options.signal;
-      const onAbort = (): void => {
-        // Stay in the queue so later Pongs still match their Pings; only stop waiting.
-        entry.resolve = entry.reject = undefined;
-        reject(signal!.reason);
-      };
-      if (signal?.aborted) return reject(signal.reason);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      entry.resolve = (rtt) => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve(rtt);
-      };
-      entry.reject = (err) => {
-        signal?.removeEventListener('abort', onAbort);
-        reject(err);
-      };
-      this.#sendPing(entry);
-    });
+    return this.#health.ping(options.signal);
   }
 
   /** Close locally: send Disconnect with `reason`, wait at most 1 s for it to leave, close. */
   disconnect(reason: DisconnectReason = DisconnectReason.Requested): Promise<CloseInfo> {
+    if (!Number.isInteger(reason) || reason < 0 || reason > 0xff) {
+      throw new RangeError(`disconnect reason must be an integer in [0, 255], got ${reason}`);
+    }
     this.#close({ reason, initiator: 'local' });
     return this.closed;
   }
 
   /** Tear down without sending anything. */
   destroy(error?: Error): void {
-    this.#close({ reason: DisconnectReason.NetworkError, initiator: 'local', error }, false);
+    this.#close({ reason: DisconnectReason.NetworkError, initiator: 'local', ...(error ? { error } : {}) }, false);
   }
 
   /** @internal Used by ProtocolChannel. */
@@ -338,20 +282,48 @@ export class Peer extends EventEmitter<PeerEvents> {
     return this.connection.send(code, payload);
   }
 
+  /** @internal A listener of ours or of a channel threw or rejected: our bug, closed as 0x10. */
+  _listenerFailed(err: unknown, where: string): void {
+    this.#fail(
+      err instanceof RlpxError
+        ? err
+        : new ProtocolError(`${where} failed: ${(err as Error)?.message ?? String(err)}`, {
+            cause: err,
+            reason: DisconnectReason.SubprotocolError,
+          }),
+    );
+  }
+
+  override [EventEmitter.captureRejectionSymbol]<K>(
+    error: Error,
+    event: keyof PeerEvents | K,
+    ..._args: K extends keyof PeerEvents ? PeerEvents[K] : never
+  ): void {
+    this._listenerFailed(error, `'${String(event)}' listener`);
+  }
+
+  /** Emit without letting a throwing listener escape into the read loop or a timer. */
+  #emit<K extends keyof PeerEvents>(event: K, ...args: PeerEvents[K]): void {
+    try {
+      (this.emit as (e: K, ...a: PeerEvents[K]) => boolean)(event, ...args);
+    } catch (err) {
+      if (event === 'close') process.emitWarning(`rlpx: a 'close' listener threw: ${(err as Error)?.message ?? err}`);
+      else this._listenerFailed(err, `'${event}' listener`);
+    }
+  }
+
   #onMessage(msg: Message): void {
     if (this.isClosing) return;
     if (!this.#hello) return this.#onHandshakeMessage(msg);
     switch (msg.code) {
-      case P2PCode.Hello:
-        throw new ProtocolError('second Hello');
       case P2PCode.Disconnect:
         return this.#onDisconnect(msg);
       case P2PCode.Ping:
         return this.#onPing();
       case P2PCode.Pong:
-        return this.#onPong();
+        return this.#health.pong();
       default:
-        if (msg.code < BASE_PROTOCOL_LENGTH) return; // reserved, ignored as geth does
+        if (msg.code < BASE_PROTOCOL_LENGTH) return; // another Hello or a reserved code: ignored, as geth does
         return this.#dispatch(msg);
     }
   }
@@ -384,16 +356,17 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.#channels = matched.map((m) => new ProtocolChannel(this, m));
     this.#startPingLoop();
     this.#resolveReady(hello);
-    this.emit('ready', hello);
+    this.#emit('ready', hello);
     for (const ch of this.#channels) {
-      const p = this.#protocols.find((x) => x.name === ch.name && x.version === ch.version)!;
-      if (!p.run) continue;
-      try {
-        p.run(ch);
-      } catch (err) {
-        return this.#fail(asSubprotocolError(err, ch.name));
-      }
       if (this.isClosing) return;
+      const run = this.#protocols.find((x) => x.name === ch.name && x.version === ch.version)!.run;
+      if (!run) continue;
+      try {
+        const done = run(ch);
+        if (done instanceof Promise) done.catch((err: unknown) => this._listenerFailed(err, `${ch.name} run()`));
+      } catch (err) {
+        return this._listenerFailed(err, `${ch.name} run()`);
+      }
     }
   }
 
@@ -402,116 +375,51 @@ export class Peer extends EventEmitter<PeerEvents> {
     if (!ch) throw new ProtocolError(`message code 0x${msg.code.toString(16)} belongs to no running protocol`);
     try {
       ch.emit('message', msg.code - ch.offset, msg.payload);
-      this.emit('message', ch.name, msg.code - ch.offset, msg.payload);
     } catch (err) {
-      this.#fail(asSubprotocolError(err, ch.name));
+      return this._listenerFailed(err, `${ch.name} 'message' listener`);
     }
+    this.#emit('message', ch.name, msg.code - ch.offset, msg.payload);
   }
 
   #onDisconnect(msg: Message): void {
     const reason = decodeDisconnect(msg.payload) ?? (msg.raw ? decodeDisconnect(msg.raw) : undefined);
-    const code = reason ?? DisconnectReason.Requested;
-    const error = reason === undefined ? new DisconnectedError(-1, 'remote sent Disconnect without a readable reason') : undefined;
-    this.#close({ reason: code, initiator: 'remote', ...(error ? { error } : {}) });
+    if (reason === undefined) {
+      const error = new DisconnectedError(-1, 'remote sent Disconnect without a readable reason');
+      this.#close({ reason: DisconnectReason.Requested, initiator: 'remote', error });
+    } else {
+      this.#close({ reason, initiator: 'remote' });
+    }
   }
 
   #onPing(): void {
-    this.emit('ping');
+    this.#emit('ping');
     const now = performance.now();
     const { maxPingRate, pingBurst } = this.#opts;
     this.#pingTokens = Math.min(pingBurst, this.#pingTokens + ((now - this.#pingTokensAt) / 1000) * maxPingRate);
     this.#pingTokensAt = now;
     if (this.#pingTokens < 1) throw new ProtocolError(`Ping flood: more than ${maxPingRate}/s sustained`);
     this.#pingTokens -= 1;
-    if (!this.#answerPings) return;
-    // Answer at once, but never queue Pongs behind a write backlog: a flood must not grow memory.
-    if (this.connection.pendingWriteBytes > PONG_BACKLOG_LIMIT) {
-      this.pongsSkipped++;
-      return;
-    }
-    this.connection.sendBody(this.connection.snappy ? PONG_BODY.snappy : PONG_BODY.plain).catch(() => {});
-  }
-
-  #onPong(): void {
-    const entry = this.#outstanding.shift();
-    if (!entry) return; // unsolicited Pong: geth sends none, and they are harmless
-    if (this.#outstanding.length === 0) this.#outstanding = []; // drop a grown backing store
-    const rtt = performance.now() - entry.sentAt;
-    this.#rtt.record(rtt);
-    entry.resolve?.(rtt);
-    this.emit('pong', rtt);
-    this.#armPongDeadline();
-    this.#setHealth(this.#outstanding.length > 0 && this.#isLate(this.#outstanding[0]!) ? 'late' : 'healthy');
-  }
-
-  #sendPing(entry: PendingPing): void {
-    entry.sentAt = performance.now();
-    this.#outstanding.push(entry);
-    this.#rtt.sent++;
-    if (this.#outstanding.length > MAX_OUTSTANDING_PINGS) {
-      const dropped = this.#outstanding.shift()!;
-      if (!dropped.overdue) this.#rtt.missed++;
-      dropped.reject?.(new TimeoutError('Ping dropped: too many outstanding'));
-    }
-    this.connection.sendBody(this.connection.snappy ? PING_BODY.snappy : PING_BODY.plain).catch(() => {});
-    if (!this.#pongTimer) this.#armPongDeadline();
-  }
-
-  #isLate(p: PendingPing): boolean {
-    return performance.now() - p.sentAt > this.#opts.pongTimeout / 2;
+    // Every Ping is answered, in order: the remote pairs Pongs with Pings. The rate limit above
+    // bounds how many can queue; a full write buffer is the write deadline's business.
+    if (this.#answerPings) this.connection.sendBody(this.connection.snappy ? PONG_BODY.snappy : PONG_BODY.plain).catch(() => {});
   }
 
   #startPingLoop(): void {
     if (this.#opts.pingInterval === 0) return;
     this.#pingTimer = setInterval(() => {
-      if (this.isClosing) return;
-      if (this.#outstanding.length > 0 && this.#isLate(this.#outstanding[0]!)) this.#setHealth('late');
-      this.#sendPing({ sentAt: 0 });
+      if (!this.isClosing) this.#health.tick();
     }, this.#opts.pingInterval);
     this.#pingTimer.unref();
   }
 
-  /** (Re)arm the deadline for the oldest outstanding Ping not yet overdue. */
-  #armPongDeadline(): void {
-    if (this.#pongTimer) clearTimeout(this.#pongTimer);
-    this.#pongTimer = undefined;
-    const oldest = this.#outstanding.find((p) => !p.overdue);
-    if (!oldest) return;
-    const wait = Math.max(0, oldest.sentAt + this.#opts.pongTimeout - performance.now());
-    this.#pongTimer = setTimeout(() => this.#onPongTimeout(), wait);
-    this.#pongTimer.unref();
-  }
-
-  #onPongTimeout(): void {
-    this.#pongTimer = undefined;
-    const oldest = this.#outstanding.find((p) => !p.overdue);
-    if (!oldest || this.isClosing) return;
-    const err = new TimeoutError(`no Pong within ${this.#opts.pongTimeout} ms`, DisconnectReason.ReadTimeout);
-    this.#rtt.missed++;
-    if (this.#opts.healthMode === 'l7') {
-      this.#setHealth('unresponsive');
-      return this.#fail(err);
-    }
-    // geth mode: a missing Pong is counted, never acted on. The Ping stays queued so later
-    // Pongs still match their Pings, but an on-demand caller stops waiting.
-    oldest.overdue = true;
-    oldest.reject?.(err);
-    oldest.resolve = oldest.reject = undefined;
-    this.#setHealth('late');
-    this.#armPongDeadline();
-  }
-
-  #setHealth(state: HealthState): void {
-    if (state === this.#health) return;
-    const previous = this.#health;
-    this.#health = state;
-    this.emit('health', { state, previous, rtt: this.#rtt.snapshot() });
-  }
-
   #onConnectionError(err: RlpxError): void {
-    // A socket that ended or failed cannot carry a Disconnect; the remote ended it.
-    if (err instanceof NetworkError) this.#close({ reason: err.reason, initiator: 'remote', error: err }, false);
-    else this.#fail(err);
+    // A network-level failure cannot carry a Disconnect. A socket that ended or failed was the
+    // remote's doing; our own write deadline is ours.
+    if (err.reason === DisconnectReason.NetworkError) {
+      this.#close({ reason: err.reason, initiator: err instanceof NetworkError ? 'remote' : 'local', error: err }, false);
+    } else {
+      this.#fail(err);
+    }
   }
 
   /** Local close because of an error: its reason goes to the remote. */
@@ -527,12 +435,12 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.#closeInfo = full;
     clearTimeout(this.#helloTimer);
     clearInterval(this.#pingTimer);
-    clearTimeout(this.#pongTimer);
-    this.#helloTimer = this.#pingTimer = this.#pongTimer = undefined;
+    this.#helloTimer = this.#pingTimer = undefined;
 
-    const closeError = info.error ?? (info.initiator === 'remote' ? new DisconnectedError(info.reason, `remote disconnected: ${full.name}`) : new NetworkError(`disconnected: ${full.name}`));
-    for (const p of this.#outstanding) p.reject?.(closeError);
-    this.#outstanding = [];
+    const closeError =
+      info.error ??
+      (info.initiator === 'remote' ? new DisconnectedError(info.reason, `remote disconnected: ${full.name}`) : new NetworkError(`disconnected: ${full.name}`));
+    this.#health.stop(closeError);
     this.#rejectReady(closeError);
 
     const conn = this.connection;
@@ -549,7 +457,8 @@ export class Peer extends EventEmitter<PeerEvents> {
     } else {
       conn.destroy();
     }
-    if (conn.closed) this.#onEnd();
+    // Already gone before we got here: no 'close' event from the socket will come.
+    if (conn.ended) this.#onEnd();
   }
 
   #onEnd(): void {
@@ -562,14 +471,9 @@ export class Peer extends EventEmitter<PeerEvents> {
     const info = this.#closeInfo;
     this.#resolveClosed(info);
     // Emitted on a fresh tick so listeners never run inside our read loop.
-    setImmediate(() => this.emit('close', info));
+    setImmediate(() => this.#emit('close', info));
   }
 }
 
-function asSubprotocolError(err: unknown, name: string): RlpxError {
-  if (err instanceof RlpxError) return err;
-  return new ProtocolError(`${name}: ${(err as Error)?.message ?? String(err)}`, {
-    cause: err,
-    reason: DisconnectReason.SubprotocolError,
-  });
-}
+export { ProtocolChannel, type Protocol } from './channel.js';
+export type { HealthEvent, HealthMode } from './health.js';

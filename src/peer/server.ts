@@ -8,12 +8,12 @@ import { NetworkError } from '../errors.js';
 import { DisconnectReason, reasonName } from '../reasons.js';
 import { bytesToHex } from '../crypto/bytes.js';
 import { publicKeyOf } from '../crypto/secp256k1.js';
-import { RlpxConnection, type ConnectionOptions } from '../wire/connection.js';
+import { checkConnectionOptions, RlpxConnection, type ConnectionOptions } from '../wire/connection.js';
 import { dial, type DialOptions } from './dial.js';
 import { formatEnode, parseEnode, type Enode } from './enode.js';
 import { checkPeerOptions, Peer, type PeerOptions } from './peer.js';
 import { encodeDisconnect } from './disconnect.js';
-import { P2PCode } from './p2p.js';
+import { DISCONNECT_FLUSH_MS, P2PCode } from './p2p.js';
 
 export interface ListenOptions extends PeerOptions, Omit<ConnectionOptions, 'signal'> {
   host?: string;
@@ -64,6 +64,8 @@ export class Server extends EventEmitter<ServerEvents> {
     this.#opts = opts;
     this.publicKey = publicKeyOf(opts.privateKey);
     net.on('connection', (socket) => this.#onConnection(socket));
+    // Accept failures (EMFILE at 10,000 peers, say) must not become uncaught exceptions.
+    net.on('error', (error) => this.emit('rejected', { remote: 'accept', error }));
     // Kept, because node forgets the address once the listener is closed.
     net.on('listening', () => (this.#address = net.address() as AddressInfo));
   }
@@ -96,8 +98,9 @@ export class Server extends EventEmitter<ServerEvents> {
   #onConnection(socket: Socket): void {
     socket.on('error', ignore); // handled by whoever owns it next; never let it crash us
     if (this.#closing || this.#pending >= this.#opts.maxPendingHandshakes) {
+      const remote = remoteOf(socket);
       socket.destroy();
-      this.emit('rejected', { remote: remoteOf(socket), error: new NetworkError('too many pending handshakes') });
+      this.emit('rejected', { remote, error: new NetworkError('too many pending handshakes') });
       return;
     }
     // Only connections still in their handshake are tracked here; peers live in this.peers.
@@ -117,8 +120,9 @@ export class Server extends EventEmitter<ServerEvents> {
   async #accept(socket: Socket): Promise<void> {
     const remote = remoteOf(socket);
     let peer: Peer | undefined;
+    let conn: RlpxConnection | undefined;
     try {
-      const conn = await RlpxConnection.accept(socket, this.#opts.privateKey, this.#opts);
+      conn = await RlpxConnection.accept(socket, this.#opts.privateKey, this.#opts);
       // Like geth's post-handshake checkpoint: refuse before Hello, with an uncompressed
       // Disconnect, which the dialer reads in place of our Hello.
       const refuse = this.#refusal(bytesToHex(conn.remotePublicKey));
@@ -131,17 +135,20 @@ export class Server extends EventEmitter<ServerEvents> {
       await peer.ready;
     } catch (error) {
       if (peer) await peer.closed;
+      else if (conn) conn.destroy();
+      else socket.destroy();
       this.emit('rejected', { remote, error: error as Error });
       return;
     }
     this.#admit(peer);
   }
 
+  /** The table's rules, in geth's order (postHandshakeChecks). */
   #refusal(id: string): DisconnectReason | undefined {
     if (this.#closing) return DisconnectReason.ClientQuitting;
-    if (id === bytesToHex(this.publicKey)) return DisconnectReason.ConnectedToSelf;
-    if (this.peers.has(id)) return DisconnectReason.AlreadyConnected;
     if (this.peers.size >= this.#opts.maxPeers) return DisconnectReason.TooManyPeers;
+    if (this.peers.has(id)) return DisconnectReason.AlreadyConnected;
+    if (id === bytesToHex(this.publicKey)) return DisconnectReason.ConnectedToSelf;
     return undefined;
   }
 
@@ -183,14 +190,16 @@ const remoteOf = (s: Socket): string => `${s.remoteAddress}:${s.remotePort}`;
 
 /** Send Disconnect on a connection that never gets a Peer, then close it (at most 1 s). */
 async function refuseConnection(conn: RlpxConnection, reason: DisconnectReason): Promise<void> {
-  const flushed = conn.send(P2PCode.Disconnect, encodeDisconnect(reason), { compress: false }).catch(() => {});
-  await Promise.race([flushed, new Promise((r) => setTimeout(r, 1_000).unref())]);
+  const flushed = conn.send(P2PCode.Disconnect, encodeDisconnect(reason)).catch(() => {});
+  await Promise.race([flushed, new Promise((r) => setTimeout(r, DISCONNECT_FLUSH_MS).unref())]);
   conn.destroy();
 }
 
 /** Start listening; resolves once the port is bound. */
 export async function listen(options: ListenOptions): Promise<Server> {
   checkPeerOptions(options);
+  checkConnectionOptions(options);
+  options.signal?.throwIfAborted();
   const opts = { ...SERVER_DEFAULTS, ...options };
   for (const k of ['maxPeers', 'maxPendingHandshakes', 'port'] as const) {
     if (!Number.isInteger(opts[k]) || opts[k] < 0) throw new RangeError(`${k} must be a non-negative integer, got ${opts[k]}`);
@@ -204,6 +213,12 @@ export async function listen(options: ListenOptions): Promise<Server> {
       resolve();
     });
   });
-  options.signal?.addEventListener('abort', () => void server.close(), { once: true });
+  const signal = options.signal;
+  if (signal) {
+    const onAbort = (): void => void server.close();
+    signal.addEventListener('abort', onAbort, { once: true });
+    server.once('close', () => signal.removeEventListener('abort', onAbort));
+    if (signal.aborted) onAbort();
+  }
   return server;
 }

@@ -3,8 +3,8 @@
  * deadline, then framed messages in both directions with read and write deadlines and
  * bounded buffering. It knows message codes and snappy, nothing of Hello or Ping.
  *
- * One owner (the Peer) receives messages, one error and one end through callbacks, all
- * synchronous, so the owner runs exactly one read loop.
+ * One owner (the Peer) receives messages, one error and one end through callbacks, called
+ * from the socket's events in order, so the owner runs exactly one read loop.
  */
 import type { Socket } from 'node:net';
 import { HandshakeError, NetworkError, ProtocolError, RlpxError, SnappyError, TimeoutError } from '../errors.js';
@@ -38,12 +38,17 @@ export const CONNECTION_DEFAULTS = Object.freeze({
 });
 
 const ignore = (): void => {};
+function destroyQuietly(socket: Socket): void {
+  socket.on('error', ignore);
+  socket.destroy();
+}
 const owners = new WeakMap<Socket, RlpxConnection>();
 type CheckedOptions = Readonly<Required<Omit<ConnectionOptions, 'signal'>>>;
 /** One checked copy per options object: a server's thousands of connections share it. */
 const checked = new WeakMap<ConnectionOptions, CheckedOptions>();
 
-function checkOptions(o: ConnectionOptions): CheckedOptions {
+/** Validate connection options once per options object (dial() and listen() call it up front). */
+export function checkConnectionOptions(o: ConnectionOptions): CheckedOptions {
   const cached = checked.get(o);
   if (cached) return cached;
   const r = {
@@ -57,6 +62,11 @@ function checkOptions(o: ConnectionOptions): CheckedOptions {
     const v = r[k];
     if (!Number.isInteger(v) || v < 0) throw new RangeError(`${k} must be a non-negative integer, got ${v}`);
   }
+  for (const k of ['handshakeTimeout', 'readTimeout', 'writeTimeout'] as const) {
+    // Node fires timers above 2^31-1 ms at once.
+    if (r[k] > 2 ** 31 - 1) throw new RangeError(`${k} must be at most ${2 ** 31 - 1} ms, got ${r[k]}`);
+  }
+  if (r.maxFrameSize > MAX_FRAME_SIZE) throw new RangeError(`maxFrameSize must be at most ${MAX_FRAME_SIZE}`);
   checked.set(o, r);
   return r;
 }
@@ -126,8 +136,15 @@ export class RlpxConnection {
     remotePublicKey: Uint8Array,
     options: ConnectionOptions = {},
   ): Promise<RlpxConnection> {
-    const opts = checkOptions(options);
-    const state = HandshakeState.initiator(remotePublicKey, { privateKey });
+    let opts: CheckedOptions;
+    let state: HandshakeState;
+    try {
+      opts = checkConnectionOptions(options);
+      state = HandshakeState.initiator(remotePublicKey, { privateKey });
+    } catch (err) {
+      destroyQuietly(socket); // the caller handed us the socket: it must not outlive a failure
+      throw err;
+    }
     return runHandshake(socket, opts, options.signal, async (io) => {
       io.write(state.makeAuth());
       state.readAck(await io.readPacket());
@@ -137,8 +154,15 @@ export class RlpxConnection {
 
   /** Listen side: read auth, send ack. */
   static async accept(socket: Socket, privateKey: Uint8Array, options: ConnectionOptions = {}): Promise<RlpxConnection> {
-    const opts = checkOptions(options);
-    const state = HandshakeState.recipient({ privateKey });
+    let opts: CheckedOptions;
+    let state: HandshakeState;
+    try {
+      opts = checkConnectionOptions(options);
+      state = HandshakeState.recipient({ privateKey });
+    } catch (err) {
+      destroyQuietly(socket);
+      throw err;
+    }
     return runHandshake(socket, opts, options.signal, async (io) => {
       state.readAuth(await io.readPacket());
       io.write(state.makeAck());
@@ -174,8 +198,14 @@ export class RlpxConnection {
     this.#maxMessageSize = size;
   }
 
+  /** The socket is destroyed or going away: nothing more can be sent. */
   get closed(): boolean {
     return this.#ended || this.socket.destroyed;
+  }
+
+  /** The socket's 'close' event has happened. */
+  get ended(): boolean {
+    return this.#ended;
   }
 
   /** Start delivering messages. Frames that arrived with the handshake are delivered first. */
@@ -418,8 +448,7 @@ async function runHandshake(
     detach();
     return RlpxConnection._create(socket, secrets, chunks.splice(0), opts);
   } catch (err) {
-    socket.on('error', ignore);
-    socket.destroy();
+    destroyQuietly(socket);
     if (err instanceof RlpxError) throw err;
     throw new HandshakeError(`handshake failed: ${(err as Error).message}`, { cause: err });
   } finally {

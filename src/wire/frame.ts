@@ -94,7 +94,7 @@ export class FrameReader {
     this.#maxFrameSize = max;
   }
 
-  /** Lower (or restore) the body size limit for headers not yet read; never above the constructor's. */
+  /** Change the body size limit for headers not yet read (at most MAX_FRAME_SIZE). */
   set maxFrameSize(size: number) {
     if (!Number.isInteger(size) || size < 0 || size > MAX_FRAME_SIZE) {
       throw new RangeError(`maxFrameSize must be an integer in [0, ${MAX_FRAME_SIZE}], got ${size}`);

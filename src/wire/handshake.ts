@@ -71,13 +71,12 @@ export function handshakePacketSize(prefix: Uint8Array): number {
   return SIZE_PREFIX + size;
 }
 
-function sealPacket(remotePublicKey: Uint8Array, body: Uint8Array, ephemeralKey?: Uint8Array): Uint8Array {
+function sealPacket(remotePublicKey: Uint8Array, body: Uint8Array): Uint8Array {
   // geth pads with 100-199 bytes, which makes EIP-8 packets distinguishable from pre-EIP-8 ones.
   const padded = concatBytes(body, new Uint8Array(randomInt(100, 200)));
   const size = padded.length + ECIES_OVERHEAD;
   const prefix = Uint8Array.of(size >> 8, size & 0xff);
-  const options = ephemeralKey ? { ephemeralKey } : {};
-  return concatBytes(prefix, eciesEncrypt(remotePublicKey, padded, prefix, options));
+  return concatBytes(prefix, eciesEncrypt(remotePublicKey, padded, prefix));
 }
 
 function openPacket(privateKey: Uint8Array, packet: Uint8Array, what: string): unknown[] {

@@ -7,6 +7,9 @@ import { ProtocolError } from '../errors.js';
 import { concatBytes } from '../crypto/bytes.js';
 import { MAX_DECODED_SIZE, snappyCompress, snappyDecompress } from './snappy.js';
 
+/** Largest message payload (decoded), as geth: what a frame's 24-bit size can carry. */
+export const MAX_MESSAGE_SIZE = MAX_DECODED_SIZE;
+
 export interface Message {
   code: number;
   payload: Uint8Array;

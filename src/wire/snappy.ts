@@ -1,14 +1,14 @@
 /**
- * Snappy block format, as devp2p uses it after Hello. The codec is snappy, napi-rs's binding of the Rust
- * `snap` crate, strict like geth's golang/snappy: short, long or out-of-range input is an
- * error). This module adds the check that keeps a "snappy bomb" harmless: the decoded length
+ * Snappy block format, as devp2p uses it after Hello. The codec is the `snappy` package
+ * (napi-rs's binding of the Rust `snap` crate), as strict as geth's golang/snappy: short, long
+ * or out-of-range input is an error. This module adds the check that keeps a "snappy bomb" harmless: the decoded length
  * a payload declares is read and capped before a single byte is decompressed.
  */
 import { compressSync, uncompressSync } from 'snappy';
 import { asBuffer } from '../crypto/bytes.js';
 import { SnappyError } from '../errors.js';
 
-/** The largest decoded message we accept: the frame size limit, as geth uses. */
+/** The largest decoded payload we accept by default: what a frame's 24-bit size can carry. */
 export const MAX_DECODED_SIZE = 0xffffff;
 
 /** The decoded length a snappy block declares in its varint preamble. */
