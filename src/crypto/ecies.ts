@@ -3,7 +3,8 @@
  * concat-KDF over SHA-256, AES-128-CTR with a random IV, HMAC-SHA256 over IV ‖ c ‖ s2.
  * Wire layout: 0x04 ‖ R(64) ‖ IV(16) ‖ c ‖ tag(32).
  */
-import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac } from 'node:crypto';
+import { randomBytes } from './random.js';
 import { EciesError, KeyError } from '../errors.js';
 import { asBuffer, assertBytes, equalBytes } from './bytes.js';
 import { ecdh, generatePrivateKey, publicKeyOf } from './secp256k1.js';
@@ -53,7 +54,7 @@ export function eciesEncrypt(
   assertBytes(plaintext, 'plaintext');
   const ephemeral = options.ephemeralKey ?? generatePrivateKey();
   const { encKey, macKey } = deriveKeys(ecdh(ephemeral, remotePublicKey));
-  const iv = options.iv ?? randomBytes(IV_SIZE);
+  const iv = asBuffer(options.iv ?? randomBytes(IV_SIZE));
   assertBytes(iv, 'iv', IV_SIZE);
 
   const out = new Uint8Array(ECIES_OVERHEAD + plaintext.length);

@@ -7,7 +7,7 @@
  * Fallback: @noble/secp256k1.
  */
 import { createRequire } from 'node:module';
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from './random.js';
 import * as noble from '@noble/secp256k1';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -48,7 +48,7 @@ export const secp256k1Backend: 'libsecp256k1' | 'noble' = native ? 'libsecp256k1
 export const PRIVATE_KEY_SIZE = 32;
 export const PUBLIC_KEY_SIZE = 64;
 export const SIGNATURE_SIZE = 65;
-const CURVE_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+const CURVE_N = hexToBytes('fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141');
 
 function withPrefix(pub: Uint8Array): Uint8Array {
   const out = new Uint8Array(65);
@@ -60,16 +60,21 @@ function withPrefix(pub: Uint8Array): Uint8Array {
 /** A fresh private key from the system CSPRNG. */
 export function generatePrivateKey(): Uint8Array {
   for (;;) {
-    const k = new Uint8Array(randomBytes(32));
+    const k = randomBytes(32);
     if (isValidPrivateKey(k)) return k;
   }
 }
 
+/** In [1, n-1]. A byte comparison: this runs before every ECDH and signature. */
 export function isValidPrivateKey(key: Uint8Array): boolean {
   if (!(key instanceof Uint8Array) || key.length !== PRIVATE_KEY_SIZE) return false;
-  let v = 0n;
-  for (const b of key) v = (v << 8n) | BigInt(b);
-  return v > 0n && v < CURVE_N;
+  let nonZero = 0;
+  for (let i = 0; i < PRIVATE_KEY_SIZE; i++) nonZero |= key[i]!;
+  if (nonZero === 0) return false;
+  for (let i = 0; i < PRIVATE_KEY_SIZE; i++) {
+    if (key[i] !== CURVE_N[i]) return key[i]! < CURVE_N[i]!;
+  }
+  return false; // equal to n
 }
 
 /** Import a 32-byte private key from bytes or hex (with or without 0x); rejects 0 and >= n. */

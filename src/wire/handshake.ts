@@ -6,7 +6,8 @@
  *
  * This layer knows bytes and keys only: sockets and deadlines belong to the connection.
  */
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomInt } from 'node:crypto';
+import { randomBytes } from '../crypto/random.js';
 import { RLP } from '@ethereumjs/rlp';
 import { HandshakeError, RlpxError } from '../errors.js';
 import { concatBytes, xorBytes } from '../crypto/bytes.js';
@@ -176,7 +177,7 @@ export class HandshakeState {
     this.initiator = initiator;
     this.#privateKey = options.privateKey;
     this.#ephemeralKey = options.ephemeralKey ?? generatePrivateKey();
-    this.#nonce = options.nonce ?? new Uint8Array(randomBytes(NONCE_SIZE));
+    this.#nonce = options.nonce ?? randomBytes(NONCE_SIZE);
     this.#remotePublicKey = remotePublicKey;
   }
 
