@@ -2,6 +2,7 @@
 # Builds go-ethereum's geth and devp2p commands once, into a cache outside the repository,
 # and prints the directory that holds them. Reused when the binaries are already there.
 set -euo pipefail
+export HOME="${HOME:-$(cd ~ 2>/dev/null && pwd || echo /root)}"
 version="${GETH_VERSION:-v1.17.5}"
 cache="${RLPX_GETH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/rlpx}"
 bin="$cache/geth-$version/bin"
