@@ -4,6 +4,7 @@
  */
 import { RLP } from '@ethereumjs/rlp';
 import { ProtocolError } from '../errors.js';
+import { canonicalUint } from '../wire/rlp.js';
 import { DisconnectReason } from '../reasons.js';
 import { PUBLIC_KEY_SIZE } from '../crypto/secp256k1.js';
 import { BASE_PROTOCOL_MAX_MESSAGE_SIZE } from './p2p.js';
@@ -35,11 +36,8 @@ export function encodeHello(h: Hello): Uint8Array {
 }
 
 function uint(v: unknown, what: string): number {
-  if (!(v instanceof Uint8Array)) throw new ProtocolError(`hello: ${what} is not a byte string`);
-  if (v.length > 6) throw new ProtocolError(`hello: ${what} is too large`);
-  if (v.length > 0 && v[0] === 0) throw new ProtocolError(`hello: ${what} has leading zeros`);
-  let n = 0;
-  for (const b of v) n = n * 256 + b;
+  const n = canonicalUint(v, 6);
+  if (n === undefined) throw new ProtocolError(`hello: ${what} is not a canonical integer of at most 6 bytes`);
   return n;
 }
 

@@ -10,6 +10,7 @@ import { randomInt } from 'node:crypto';
 import { randomBytes } from '../crypto/random.js';
 import { RLP } from '@ethereumjs/rlp';
 import { HandshakeError, RlpxError } from '../errors.js';
+import { canonicalUint } from './rlp.js';
 import { concatBytes, xorBytes } from '../crypto/bytes.js';
 import { eciesDecrypt, eciesEncrypt, ECIES_OVERHEAD } from '../crypto/ecies.js';
 import { createKeccak256, keccak256, type KeccakState } from '../crypto/keccak.js';
@@ -111,11 +112,8 @@ function field(list: unknown[], index: number, size: number, what: string): Uint
 }
 
 function uintField(list: unknown[], index: number, what: string): number {
-  const v = list[index];
-  if (!(v instanceof Uint8Array)) throw new HandshakeError(`${what}: version missing or not a byte string`);
-  if (v.length > 4 || (v.length > 0 && v[0] === 0)) throw new HandshakeError(`${what}: version is not a canonical integer`);
-  let n = 0;
-  for (const b of v) n = n * 256 + b;
+  const n = canonicalUint(list[index], 4);
+  if (n === undefined) throw new HandshakeError(`${what}: version is missing or not a canonical integer of at most 4 bytes`);
   return n;
 }
 

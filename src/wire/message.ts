@@ -4,6 +4,7 @@
  * The code itself is never compressed.
  */
 import { ProtocolError } from '../errors.js';
+import { canonicalUint } from './rlp.js';
 import { concatBytes } from '../crypto/bytes.js';
 import { MAX_DECODED_SIZE, snappyCompress, snappyDecompress } from './snappy.js';
 
@@ -41,9 +42,9 @@ export function decodeCode(body: Uint8Array): { code: number; offset: number } {
   if (b0 > 0x86) throw new ProtocolError('message: code is not an RLP integer of at most 6 bytes');
   const len = b0 - 0x80;
   if (body.length < 1 + len) throw new ProtocolError('message: truncated code');
-  if (body[1] === 0 || (len === 1 && body[1]! < 0x80)) throw new ProtocolError('message: code is not canonical RLP');
-  let code = 0;
-  for (let i = 1; i <= len; i++) code = code * 256 + body[i]!;
+  // A single byte below 0x80 must be encoded as itself, not as a one-byte string.
+  const code = len === 1 && body[1]! < 0x80 ? undefined : canonicalUint(body.subarray(1, 1 + len), 6);
+  if (code === undefined) throw new ProtocolError('message: code is not canonical RLP');
   return { code, offset: 1 + len };
 }
 
