@@ -157,3 +157,30 @@ describe('Ping/Pong pairing', () => {
     await waitUntil(() => !ours.isClosing, 100);
   });
 });
+
+describe('a slow messages() consumer', () => {
+  it('pauses reading past the high-water mark, suspends the read deadline, and loses nothing', async () => {
+    const { ours, theirs } = await pair({ protocols: [PROTO] }, { protocols: [PROTO], readTimeout: 300 });
+    const N = 200;
+    const it = ours.protocol('tst')!.messages({ highWaterMark: 16 });
+    const firstP = it.next(); // the generator starts listening now
+    const sends: Promise<void>[] = [];
+    for (let i = 0; i < N; i++) sends.push(theirs.protocol('tst')!.send(2, new Uint8Array(1024).fill(i & 0xff)));
+    await Promise.all(sends);
+    const first = await within(firstP, 2_000, 'message 0');
+    // The consumer is stalled well past readTimeout while its queue is full: reading stops,
+    // and the remote is not blamed for the silence that causes.
+    await waitUntil(() => ours.connection.socket.isPaused(), 2_000, 'socket paused');
+    await sleep(600);
+    expect(ours.isClosing).toBe(false);
+    const got: number[] = [first.value!.payload[0]!];
+    for (let i = 1; i < N; i++) {
+      const r = await within(it.next(), 2_000, `message ${i}`);
+      got.push(r.value!.payload[0]!);
+    }
+    expect(got).toEqual(Array.from({ length: N }, (_, i) => i & 0xff));
+    expect(ours.connection.socket.isPaused()).toBe(false);
+    await it.return(undefined);
+    expect(await ours.ping()).toBeGreaterThan(0);
+  });
+});

@@ -1,7 +1,7 @@
 /**
  * Subprotocol channels: a running protocol on one peer, with codes relative to its offset.
  */
-import { EventEmitter, on } from 'node:events';
+import { EventEmitter } from 'node:events';
 import type { MatchedProtocol, ProtocolSpec } from './capabilities.js';
 import type { Peer } from './peer.js';
 
@@ -48,26 +48,56 @@ export class ProtocolChannel extends EventEmitter<ChannelEvents> {
   }
 
   /**
-   * Messages as an async iterator; ends when the peer closes. Messages are buffered while the
-   * consumer is busy: a consumer slower than its peer should apply its own limits.
+   * Messages as an async iterator; ends when the peer closes (after everything that arrived
+   * before), throws the signal's reason when aborted. Backpressure: with `highWaterMark`
+   * messages waiting, the peer stops reading its socket until the consumer has caught up to
+   * half of that, so a slow consumer cannot make us buffer without bound.
    */
-  async *messages(options: { signal?: AbortSignal } = {}): AsyncGenerator<{ code: number; payload: Uint8Array }> {
-    const stop = new AbortController();
-    const onClose = (): void => stop.abort();
-    const onAbort = (): void => stop.abort();
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    this.peer.once('close', onClose);
-    if (this.peer.isClosing || options.signal?.aborted) stop.abort();
-    try {
-      for await (const [code, payload] of on(this, 'message', { signal: stop.signal })) {
-        yield { code: code as number, payload: payload as Uint8Array };
+  async *messages(options: { signal?: AbortSignal; highWaterMark?: number } = {}): AsyncGenerator<{ code: number; payload: Uint8Array }> {
+    const { signal } = options;
+    const hwm = options.highWaterMark ?? 64;
+    if (!Number.isInteger(hwm) || hwm < 1) throw new RangeError(`highWaterMark must be a positive integer, got ${hwm}`);
+    const queue: Array<{ code: number; payload: Uint8Array }> = [];
+    const conn = this.peer.connection;
+    let holding = false;
+    let ended = this.peer.isClosing;
+    let wake: (() => void) | undefined;
+    const onMessage = (code: number, payload: Uint8Array): void => {
+      queue.push({ code, payload });
+      if (!holding && queue.length >= hwm) {
+        holding = true;
+        conn.pauseReading();
       }
-    } catch (err) {
-      if (!stop.signal.aborted) throw err;
-      if (options.signal?.aborted && !this.peer.isClosing) throw options.signal.reason;
+      wake?.();
+    };
+    const onEnd = (): void => {
+      ended = true;
+      wake?.();
+    };
+    this.on('message', onMessage);
+    this.peer.once('close', onEnd);
+    signal?.addEventListener('abort', onEnd, { once: true });
+    try {
+      for (;;) {
+        signal?.throwIfAborted();
+        const next = queue.shift();
+        if (next) {
+          if (holding && queue.length <= hwm >> 1) {
+            holding = false;
+            conn.resumeReading();
+          }
+          yield next;
+          continue;
+        }
+        if (ended) return;
+        await new Promise<void>((resolve) => (wake = resolve));
+        wake = undefined;
+      }
     } finally {
-      options.signal?.removeEventListener('abort', onAbort);
-      this.peer.off('close', onClose);
+      this.off('message', onMessage);
+      this.peer.off('close', onEnd);
+      signal?.removeEventListener('abort', onEnd);
+      if (holding) conn.resumeReading();
     }
   }
 }

@@ -87,6 +87,8 @@ export class RlpxConnection {
   readonly #opts: CheckedOptions;
   #handlers: ConnectionHandlers | undefined;
   #snappy = false;
+  /** Outstanding pauseReading() calls. */
+  #holds = 0;
   #lenient: ReadonlySet<number> = new Set();
   #maxMessageSize = MAX_DECODED_SIZE;
   #readTimer: NodeJS.Timeout | undefined;
@@ -222,15 +224,36 @@ export class RlpxConnection {
       return;
     }
     s.on('data', RlpxConnection.#onSocketData);
-    if (this.#opts.readTimeout > 0) {
-      this.#readTimer = setTimeout(
-        () => this.#fail(new TimeoutError(`no message for ${this.#opts.readTimeout} ms`, DisconnectReason.ReadTimeout)),
-        this.#opts.readTimeout,
-      );
-      this.#readTimer.unref();
-    }
+    this.#armReadDeadline();
     this.#drainReader();
-    if (!this.#failed) s.resume();
+    if (!this.#failed && this.#holds === 0) s.resume();
+  }
+
+  /**
+   * Stop reading from the socket until as many resumeReading() calls: backpressure from a
+   * consumer that cannot keep up. The read deadline is suspended meanwhile, since the wait is
+   * ours, not the remote's (geth's read loop likewise blocks without a deadline).
+   */
+  pauseReading(): void {
+    if (this.#holds++ > 0 || this.closed) return;
+    this.socket.pause();
+    if (this.#readTimer) clearTimeout(this.#readTimer);
+    this.#readTimer = undefined;
+  }
+
+  resumeReading(): void {
+    if (this.#holds === 0 || --this.#holds > 0 || this.closed || this.#failed || !this.#handlers) return;
+    this.#armReadDeadline();
+    this.socket.resume();
+  }
+
+  #armReadDeadline(): void {
+    if (this.#opts.readTimeout === 0 || this.#holds > 0) return;
+    this.#readTimer = setTimeout(
+      () => this.#fail(new TimeoutError(`no message for ${this.#opts.readTimeout} ms`, DisconnectReason.ReadTimeout)),
+      this.#opts.readTimeout,
+    );
+    this.#readTimer.unref();
   }
 
   /**
