@@ -12,8 +12,7 @@ import { DisconnectReason } from '../reasons.js';
 import { asBuffer } from '../crypto/bytes.js';
 import { FrameReader, FrameSealer, frameWireSize, MAX_FRAME_SIZE } from './frame.js';
 import { HandshakeState, handshakePacketSize, type Secrets } from './handshake.js';
-import { decodeCode, decodeMessage, encodeMessage, type Message } from './message.js';
-import { MAX_DECODED_SIZE } from './snappy.js';
+import { decodeCode, decodeMessage, encodeMessage, MAX_MESSAGE_SIZE, type Message } from './message.js';
 
 export interface ConnectionOptions {
   /** Deadline for the whole handshake, ms (geth: 5 s). */
@@ -90,7 +89,7 @@ export class RlpxConnection {
   /** Outstanding pauseReading() calls. */
   #holds = 0;
   #lenient: ReadonlySet<number> = new Set();
-  #maxMessageSize = MAX_DECODED_SIZE;
+  #maxMessageSize = MAX_MESSAGE_SIZE;
   #readTimer: NodeJS.Timeout | undefined;
   #writeTimer: NodeJS.Timeout | undefined;
   #failed = false;

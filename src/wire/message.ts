@@ -49,13 +49,13 @@ export function decodeCode(body: Uint8Array): { code: number; offset: number } {
 }
 
 export function encodeMessage(code: number, payload: Uint8Array, compress: boolean): Uint8Array {
-  if (payload.length > MAX_DECODED_SIZE) {
-    throw new RangeError(`message payload of ${payload.length} bytes exceeds ${MAX_DECODED_SIZE}`);
+  if (payload.length > MAX_MESSAGE_SIZE) {
+    throw new RangeError(`message payload of ${payload.length} bytes exceeds ${MAX_MESSAGE_SIZE}`);
   }
   return concatBytes(encodeCode(code), compress ? snappyCompress(payload) : payload);
 }
 
-export function decodeMessage(body: Uint8Array, decompress: boolean, maxSize: number = MAX_DECODED_SIZE): Message {
+export function decodeMessage(body: Uint8Array, decompress: boolean, maxSize: number = MAX_MESSAGE_SIZE): Message {
   const { code, offset } = decodeCode(body);
   const raw = body.subarray(offset);
   return { code, payload: decompress ? snappyDecompress(raw, maxSize) : raw };
