@@ -10,6 +10,7 @@ import type { Socket } from 'node:net';
 import { HandshakeError, NetworkError, ProtocolError, RlpxError, SnappyError, TimeoutError } from '../errors.js';
 import { DisconnectReason } from '../reasons.js';
 import { asBuffer } from '../crypto/bytes.js';
+import { ByteQueue } from './byte-queue.js';
 import { FrameReader, FrameSealer, frameWireSize, MAX_FRAME_SIZE } from './frame.js';
 import { HandshakeState, handshakePacketSize, type Secrets } from './handshake.js';
 import { decodeCode, decodeMessage, encodeMessage, MAX_MESSAGE_SIZE, type Message } from './message.js';
@@ -385,8 +386,7 @@ async function runHandshake(
   steps: (io: HandshakeIo) => Promise<Secrets>,
 ): Promise<RlpxConnection> {
   socket.setNoDelay(true);
-  const chunks: Uint8Array[] = [];
-  let buffered = 0;
+  const queue = new ByteQueue();
   let wake: (() => void) | undefined;
   let failure: RlpxError | undefined;
 
@@ -395,8 +395,7 @@ async function runHandshake(
     wake?.();
   };
   const onData = (c: Buffer): void => {
-    chunks.push(c);
-    buffered += c.length;
+    queue.push(c);
     wake?.();
   };
   const onError = (err: Error): void => fail(new NetworkError(`socket error during handshake: ${err.message}`, { cause: err }));
@@ -413,22 +412,8 @@ async function runHandshake(
   socket.on('end', onEnd);
   socket.on('close', onEnd);
 
-  const take = (n: number): Uint8Array => {
-    const out = new Uint8Array(n);
-    let at = 0;
-    while (at < n) {
-      const c = chunks[0]!;
-      const want = Math.min(n - at, c.length);
-      out.set(c.subarray(0, want), at);
-      at += want;
-      if (want === c.length) chunks.shift();
-      else chunks[0] = c.subarray(want);
-    }
-    buffered -= n;
-    return out;
-  };
   const waitFor = async (n: number): Promise<void> => {
-    while (buffered < n) {
+    while (queue.length < n) {
       if (failure) throw failure;
       await new Promise<void>((r) => (wake = r));
       wake = undefined;
@@ -442,15 +427,11 @@ async function runHandshake(
     async readPacket() {
       await waitFor(2);
       // The size is checked against the cap before waiting for (or decrypting) the body.
-      const total = handshakePacketSize(Uint8Array.of(chunks[0]![0]!, buffered > 1 ? peekSecond() : 0));
+      const total = handshakePacketSize(Uint8Array.of(queue.peek(0), queue.peek(1)));
       await waitFor(total);
-      return take(total);
+      return queue.take(total);
     },
   };
-  function peekSecond(): number {
-    const c0 = chunks[0]!;
-    return c0.length > 1 ? c0[1]! : chunks[1]![0]!;
-  }
 
   const detach = (): void => {
     clearTimeout(timer);
@@ -468,7 +449,7 @@ async function runHandshake(
     // arrive in between in the socket's buffer.
     socket.pause();
     detach();
-    return RlpxConnection._create(socket, secrets, chunks.splice(0), opts);
+    return RlpxConnection._create(socket, secrets, queue.drain(), opts);
   } catch (err) {
     destroyQuietly(socket);
     if (err instanceof RlpxError) throw err;

@@ -11,6 +11,7 @@
 import { createCipheriv, createDecipheriv, type Cipher, type Decipher } from 'node:crypto';
 import { FrameError } from '../errors.js';
 import { equalBytes } from '../crypto/bytes.js';
+import { ByteQueue } from './byte-queue.js';
 import { HashMac, MAC_SIZE } from './mac.js';
 import type { Secrets } from './handshake.js';
 
@@ -78,8 +79,7 @@ export class FrameReader {
   readonly #decipher: Decipher;
   readonly #mac: HashMac;
   #maxFrameSize: number;
-  #chunks: Uint8Array[] = [];
-  #buffered = 0;
+  readonly #queue = new ByteQueue();
   /** Body size from a verified header whose body has not all arrived yet. */
   #pendingSize = -1;
   #failed: FrameError | undefined;
@@ -108,13 +108,11 @@ export class FrameReader {
 
   /** Bytes received and not yet consumed (a verified header is consumed before its body arrives). */
   get buffered(): number {
-    return this.#buffered;
+    return this.#queue.length;
   }
 
   push(chunk: Uint8Array): void {
-    if (chunk.length === 0) return;
-    this.#chunks.push(chunk);
-    this.#buffered += chunk.length;
+    this.#queue.push(chunk);
   }
 
   /**
@@ -128,8 +126,7 @@ export class FrameReader {
     } catch (err) {
       if (err instanceof FrameError) {
         this.#failed = err;
-        this.#chunks = [];
-        this.#buffered = 0;
+        this.#queue.drain();
       }
       throw err;
     }
@@ -137,8 +134,8 @@ export class FrameReader {
 
   #read(): Uint8Array | undefined {
     if (this.#pendingSize < 0) {
-      if (this.#buffered < HEADER_BLOCK_SIZE) return undefined;
-      const block = this.#take(HEADER_BLOCK_SIZE);
+      if (this.#queue.length < HEADER_BLOCK_SIZE) return undefined;
+      const block = this.#queue.take(HEADER_BLOCK_SIZE);
       const headerCt = block.subarray(0, HEADER_SIZE);
       if (!equalBytes(this.#mac.header(headerCt), block.subarray(HEADER_SIZE))) {
         throw new FrameError('frame: bad header MAC');
@@ -152,8 +149,8 @@ export class FrameReader {
     }
     const size = this.#pendingSize;
     const need = padded(size) + MAC_SIZE;
-    if (this.#buffered < need) return undefined;
-    const block = this.#take(need);
+    if (this.#queue.length < need) return undefined;
+    const block = this.#queue.take(need);
     const bodyCt = block.subarray(0, need - MAC_SIZE);
     if (!equalBytes(this.#mac.frame(bodyCt), block.subarray(need - MAC_SIZE))) {
       throw new FrameError('frame: bad frame MAC');
@@ -162,39 +159,5 @@ export class FrameReader {
     // The decipher's output is a fresh buffer: the caller owns the body.
     const plain = this.#decipher.update(bodyCt);
     return new Uint8Array(plain.buffer, plain.byteOffset, size);
-  }
-
-  /** Remove `n` buffered bytes: a view when they sit in one chunk, else one exact-size copy. */
-  #take(n: number): Uint8Array {
-    const first = this.#chunks[0]!;
-    let out: Uint8Array;
-    if (first.length >= n) {
-      out = first.subarray(0, n);
-      if (first.length > n) this.#chunks[0] = first.subarray(n);
-      else if (this.#chunks.length === 1) this.#chunks = []; // drop a grown backing store
-      else this.#chunks.shift();
-    } else {
-      out = new Uint8Array(n);
-      let at = 0;
-      // Whole chunks are dropped in one splice at the end: shifting one at a time would make a
-      // frame sent one byte per packet cost O(n^2).
-      let used = 0;
-      while (at < n) {
-        const c = this.#chunks[used]!;
-        const want = n - at;
-        if (c.length <= want) {
-          out.set(c, at);
-          at += c.length;
-          used++;
-        } else {
-          out.set(c.subarray(0, want), at);
-          this.#chunks[used] = c.subarray(want);
-          at = n;
-        }
-      }
-      this.#chunks.splice(0, used);
-    }
-    this.#buffered -= n;
-    return out;
   }
 }
