@@ -4,6 +4,7 @@
 import { connect, type Socket } from 'node:net';
 import { NetworkError, RlpxError, TimeoutError } from '../errors.js';
 import { DisconnectReason } from '../reasons.js';
+import { checkInteger, MAX_TIMER_MS } from '../options.js';
 import { checkConnectionOptions, RlpxConnection, type ConnectionOptions } from '../wire/connection.js';
 import { isValidPublicKey } from '../crypto/secp256k1.js';
 import { EnodeError, parseEnode, type Enode } from './enode.js';
@@ -58,9 +59,7 @@ export async function dial(target: string | Enode, options: DialOptions): Promis
   checkPeerOptions(options);
   checkConnectionOptions(options);
   const connectTimeout = options.connectTimeout ?? 10_000;
-  if (!Number.isInteger(connectTimeout) || connectTimeout < 1 || connectTimeout > 2 ** 31 - 1) {
-    throw new RangeError(`connectTimeout must be an integer in [1, ${2 ** 31 - 1}] ms, got ${connectTimeout}`);
-  }
+  checkInteger('connectTimeout', connectTimeout, 1, MAX_TIMER_MS);
   const { signal } = options;
   signal?.throwIfAborted();
   const socket = await connectSocket(node.host, node.port, connectTimeout, signal);

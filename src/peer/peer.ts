@@ -5,6 +5,7 @@
 import { EventEmitter } from 'node:events';
 import { DisconnectedError, NetworkError, ProtocolError, RlpxError, TimeoutError } from '../errors.js';
 import { DisconnectReason, reasonName } from '../reasons.js';
+import { checkInteger, MAX_TIMER_MS } from '../options.js';
 import { bytesToHex, equalBytes } from '../crypto/bytes.js';
 import { publicKeyOf } from '../crypto/secp256k1.js';
 import type { RlpxConnection } from '../wire/connection.js';
@@ -68,9 +69,6 @@ export const PEER_DEFAULTS = Object.freeze({
   answerPings: true,
 });
 
-/** Node's timers fire at once for delays above this. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
 /** Ping and Pong bodies, encoded once: both are sent all the time by every peer. */
 const PING_BODY = { plain: encodeMessage(P2PCode.Ping, EMPTY_LIST, false), snappy: encodeMessage(P2PCode.Ping, EMPTY_LIST, true) };
 const PONG_BODY = { plain: encodeMessage(P2PCode.Pong, EMPTY_LIST, false), snappy: encodeMessage(P2PCode.Pong, EMPTY_LIST, true) };
@@ -105,16 +103,12 @@ export function checkPeerOptions(o: PeerOptions): CheckedPeerOptions {
   const cached = checkedOptions.get(o);
   if (cached) return cached;
   const r = { ...PEER_DEFAULTS, ...o };
-  for (const k of ['pingInterval', 'pongTimeout', 'helloTimeout', 'maxPingRate', 'pingBurst', 'maxMessageSize', 'listenPort'] as const) {
-    const v = r[k];
-    if (!Number.isInteger(v) || v < 0) throw new RangeError(`${k} must be a non-negative integer, got ${v}`);
-  }
-  for (const k of ['pingInterval', 'pongTimeout', 'helloTimeout'] as const) {
-    if (r[k] > MAX_TIMER_MS) throw new RangeError(`${k} must be at most ${MAX_TIMER_MS} ms, got ${r[k]}`);
-  }
-  if (r.listenPort > 65535) throw new RangeError(`listenPort must be at most 65535, got ${r.listenPort}`);
+  for (const k of ['pingInterval', 'pongTimeout', 'helloTimeout'] as const) checkInteger(k, r[k], 0, MAX_TIMER_MS);
+  checkInteger('maxPingRate', r.maxPingRate);
+  checkInteger('pingBurst', r.pingBurst);
+  checkInteger('maxMessageSize', r.maxMessageSize, 0, MAX_MESSAGE_SIZE);
+  checkInteger('listenPort', r.listenPort, 0, 65535);
   if (r.healthMode !== 'l7' && r.healthMode !== 'geth') throw new RangeError(`healthMode must be 'l7' or 'geth'`);
-  if (r.maxMessageSize > MAX_MESSAGE_SIZE) throw new RangeError(`maxMessageSize must be <= ${MAX_MESSAGE_SIZE}`);
   publicKeyOf(r.privateKey); // throws KeyError for a bad key
   for (const p of o.protocols ?? []) validateProtocolSpec(p);
   // Our Hello must fit the 2 KiB every peer enforces: refuse a too-long clientId now, not per peer.

@@ -6,6 +6,7 @@ import { EventEmitter } from 'node:events';
 import { createServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { NetworkError } from '../errors.js';
 import { DisconnectReason, reasonName } from '../reasons.js';
+import { checkInteger } from '../options.js';
 import { bytesToHex } from '../crypto/bytes.js';
 import { publicKeyOf } from '../crypto/secp256k1.js';
 import { checkConnectionOptions, RlpxConnection, type ConnectionOptions } from '../wire/connection.js';
@@ -201,9 +202,9 @@ export async function listen(options: ListenOptions): Promise<Server> {
   checkConnectionOptions(options);
   options.signal?.throwIfAborted();
   const opts = { ...SERVER_DEFAULTS, ...options };
-  for (const k of ['maxPeers', 'maxPendingHandshakes', 'port'] as const) {
-    if (!Number.isInteger(opts[k]) || opts[k] < 0) throw new RangeError(`${k} must be a non-negative integer, got ${opts[k]}`);
-  }
+  checkInteger('maxPeers', opts.maxPeers);
+  checkInteger('maxPendingHandshakes', opts.maxPendingHandshakes);
+  checkInteger('port', opts.port, 0, 65535);
   const net = createServer({ noDelay: true });
   const server = new Server(net, opts);
   await new Promise<void>((resolve, reject) => {

@@ -9,6 +9,7 @@
 import type { Socket } from 'node:net';
 import { HandshakeError, NetworkError, ProtocolError, RlpxError, SnappyError, TimeoutError } from '../errors.js';
 import { DisconnectReason } from '../reasons.js';
+import { checkInteger, MAX_TIMER_MS } from '../options.js';
 import { asBuffer } from '../crypto/bytes.js';
 import { ByteQueue } from './byte-queue.js';
 import { FrameReader, FrameSealer, frameWireSize, MAX_FRAME_SIZE } from './frame.js';
@@ -58,15 +59,9 @@ export function checkConnectionOptions(o: ConnectionOptions): CheckedOptions {
     maxWriteBuffer: o.maxWriteBuffer ?? CONNECTION_DEFAULTS.maxWriteBuffer,
     maxFrameSize: o.maxFrameSize ?? CONNECTION_DEFAULTS.maxFrameSize,
   };
-  for (const k of ['handshakeTimeout', 'readTimeout', 'writeTimeout', 'maxWriteBuffer', 'maxFrameSize'] as const) {
-    const v = r[k];
-    if (!Number.isInteger(v) || v < 0) throw new RangeError(`${k} must be a non-negative integer, got ${v}`);
-  }
-  for (const k of ['handshakeTimeout', 'readTimeout', 'writeTimeout'] as const) {
-    // Node fires timers above 2^31-1 ms at once.
-    if (r[k] > 2 ** 31 - 1) throw new RangeError(`${k} must be at most ${2 ** 31 - 1} ms, got ${r[k]}`);
-  }
-  if (r.maxFrameSize > MAX_FRAME_SIZE) throw new RangeError(`maxFrameSize must be at most ${MAX_FRAME_SIZE}`);
+  for (const k of ['handshakeTimeout', 'readTimeout', 'writeTimeout'] as const) checkInteger(k, r[k], 0, MAX_TIMER_MS);
+  checkInteger('maxWriteBuffer', r.maxWriteBuffer);
+  checkInteger('maxFrameSize', r.maxFrameSize, 0, MAX_FRAME_SIZE);
   checked.set(o, r);
   return r;
 }
