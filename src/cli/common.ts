@@ -16,6 +16,12 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
+/** --key and --key-file, as every command that dials or listens takes them (see loadKey). */
+export const KEY_OPTIONS = {
+  key: { type: 'string' },
+  'key-file': { type: 'string' },
+} as const;
+
 export function loadKey(values: { key?: string | undefined; 'key-file'?: string | undefined }): Uint8Array {
   if (values.key && values['key-file']) throw new UsageError('give --key or --key-file, not both');
   try {

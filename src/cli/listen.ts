@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { reasonName, DisconnectReason } from '../reasons.js';
 import { ethStatusResponder } from '../eth/status.js';
 import { listen } from '../peer/server.js';
-import { Exit, UsageError, intOption, loadKey, ms, round } from './common.js';
+import { Exit, KEY_OPTIONS, UsageError, intOption, loadKey, ms, round } from './common.js';
 
 export const LISTEN_USAGE = `usage: rlpx listen [--host H] [--port P] [--key HEX | --key-file FILE] [--max-peers N] [--ping-interval MS] [--json]`;
 
@@ -17,8 +17,7 @@ export async function listenCommand(argv: string[], out: (line: string) => void,
     options: {
       host: { type: 'string', default: '127.0.0.1' },
       port: { type: 'string' },
-      key: { type: 'string' },
-      'key-file': { type: 'string' },
+      ...KEY_OPTIONS,
       'max-peers': { type: 'string' },
       'ping-interval': { type: 'string' },
       json: { type: 'boolean', default: false },

@@ -11,7 +11,7 @@ import { ethStatusResponder } from '../eth/status.js';
 import { dial } from '../peer/dial.js';
 import { formatEnode, parseEnode, type Enode } from '../peer/enode.js';
 import type { Peer } from '../peer/peer.js';
-import { Exit, UsageError, intOption, loadKey, ms, round } from './common.js';
+import { Exit, KEY_OPTIONS, UsageError, intOption, loadKey, ms, round } from './common.js';
 
 export const MONITOR_USAGE = `usage: rlpx monitor <enode>... [--interval MS] [--timeout MS] [--metrics-port P] [--metrics-host H] [--key HEX | --key-file FILE] [--json]`;
 
@@ -73,8 +73,7 @@ export async function monitorCommand(argv: string[], out: (line: string) => void
       timeout: { type: 'string' },
       'metrics-port': { type: 'string' },
       'metrics-host': { type: 'string', default: '127.0.0.1' },
-      key: { type: 'string' },
-      'key-file': { type: 'string' },
+      ...KEY_OPTIONS,
       json: { type: 'boolean', default: false },
     },
   });

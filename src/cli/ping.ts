@@ -10,7 +10,7 @@ import { ethStatusResponder } from '../eth/status.js';
 import { dial } from '../peer/dial.js';
 import { formatEnode, parseEnode, EnodeError, type Enode } from '../peer/enode.js';
 import type { CloseInfo, Peer } from '../peer/peer.js';
-import { Exit, UsageError, intOption, loadKey, ms, round, summarize } from './common.js';
+import { Exit, KEY_OPTIONS, UsageError, intOption, loadKey, ms, round, summarize } from './common.js';
 
 export const PING_USAGE = `usage: rlpx ping <enode> [--count N] [--interval MS] [--timeout MS] [--key HEX | --key-file FILE] [--json] [--eth]`;
 
@@ -55,8 +55,7 @@ export async function pingCommand(argv: string[], out: (line: string) => void, s
       count: { type: 'string' },
       interval: { type: 'string' },
       timeout: { type: 'string' },
-      key: { type: 'string' },
-      'key-file': { type: 'string' },
+      ...KEY_OPTIONS,
       json: { type: 'boolean', default: false },
       eth: { type: 'boolean', default: false },
     },
