@@ -256,7 +256,6 @@ export class RlpxConnection {
    * error when the connection is gone or its write buffer is full.
    */
   send(code: number, payload: Uint8Array, options: { compress?: boolean } = {}): Promise<void> {
-    if (this.closed) return Promise.reject(new NetworkError('connection is closed'));
     let body: Uint8Array;
     try {
       body = encodeMessage(code, payload, options.compress ?? this.#snappy);
