@@ -10,7 +10,7 @@ import { bytesToHex } from '../src/crypto/bytes.js';
 import { generatePrivateKey, publicKeyOf } from '../src/crypto/secp256k1.js';
 import { encodeDisconnect } from '../src/peer/disconnect.js';
 import { encodeHello } from '../src/peer/hello.js';
-import { listen, type ListenOptions, type Server } from '../src/peer/server.js';
+import type { ListenOptions, Server } from '../src/peer/server.js';
 import { dial, type DialOptions } from '../src/peer/dial.js';
 import type { HealthEvent, Peer, Protocol, ProtocolChannel } from '../src/peer/peer.js';
 import {
@@ -21,6 +21,8 @@ import {
   settle,
   silentServer,
   sleep,
+  testDial,
+  testServer,
   waitUntil,
   within,
 } from './helpers/loopback.js';
@@ -30,15 +32,8 @@ afterEach(() => res.closeAll());
 
 const bytes = (...b: number[]): Uint8Array => Uint8Array.from(b);
 
-async function server(opts: Partial<ListenOptions> = {}): Promise<Server> {
-  const s = await listen({ privateKey: generatePrivateKey(), port: 0, clientId: 'server/1', pingInterval: 0, ...opts });
-  return res.server(s) as Server;
-}
-
-async function dialPeer(enode: string, opts: Partial<DialOptions> = {}): Promise<Peer> {
-  const p = await dial(enode, { privateKey: generatePrivateKey(), clientId: 'dialer/1', pingInterval: 0, ...opts });
-  return res.peer(p);
-}
+const server = (opts: Partial<ListenOptions> = {}): Promise<Server> => testServer(res, opts);
+const dialPeer = (enode: string, opts: Partial<DialOptions> = {}): Promise<Peer> => testDial(res, enode, opts);
 
 /** The server-side Peer for the next 'peer' event. */
 function nextServerPeer(s: Server): Promise<Peer> {

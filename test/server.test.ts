@@ -5,23 +5,16 @@ import { DisconnectedError, NetworkError, ProtocolError, type RlpxError } from '
 import { DisconnectReason } from '../src/reasons.js';
 import { bytesToHex } from '../src/crypto/bytes.js';
 import { generatePrivateKey, publicKeyOf } from '../src/crypto/secp256k1.js';
-import { listen, type ListenOptions, type Server } from '../src/peer/server.js';
+import type { ListenOptions, Server } from '../src/peer/server.js';
 import { dial, type DialOptions } from '../src/peer/dial.js';
 import type { CloseInfo, Peer } from '../src/peer/peer.js';
-import { HOST, Resources, settle, sleep, waitUntil, within } from './helpers/loopback.js';
+import { HOST, Resources, settle, sleep, testDial, testServer, waitUntil, within } from './helpers/loopback.js';
 
 const res = new Resources();
 afterEach(() => res.closeAll());
 
-async function server(opts: Partial<ListenOptions> = {}): Promise<Server> {
-  const s = await listen({ privateKey: generatePrivateKey(), port: 0, clientId: 'server/1', pingInterval: 0, ...opts });
-  return res.server(s) as Server;
-}
-
-async function dialPeer(enode: string, opts: Partial<DialOptions> = {}): Promise<Peer> {
-  const p = await dial(enode, { privateKey: generatePrivateKey(), clientId: 'dialer/1', pingInterval: 0, ...opts });
-  return res.peer(p);
-}
+const server = (opts: Partial<ListenOptions> = {}): Promise<Server> => testServer(res, opts);
+const dialPeer = (enode: string, opts: Partial<DialOptions> = {}): Promise<Peer> => testDial(res, enode, opts);
 
 /** Dial and wait until the server has the peer in its table (keyed by the dialer's id). */
 async function admitted(s: Server, opts: Partial<DialOptions> = {}): Promise<{ peer: Peer; id: string }> {

@@ -15,7 +15,8 @@ import { decodeHello, encodeHello, type Hello } from '../../src/peer/hello.js';
 import { decodeDisconnect } from '../../src/peer/disconnect.js';
 import { formatEnode, parseEnode } from '../../src/peer/enode.js';
 import type { CloseInfo, Peer } from '../../src/peer/peer.js';
-import type { Server } from '../../src/peer/server.js';
+import { listen, type ListenOptions, type Server } from '../../src/peer/server.js';
+import { dial, type DialOptions } from '../../src/peer/dial.js';
 
 export const HOST = '127.0.0.1';
 
@@ -90,6 +91,18 @@ export class Resources {
     }
     if (errors.length) throw new AggregateError(errors, 'cleanup failed');
   }
+}
+
+/** A listener on a free loopback port with no ping loop, closed by `res`. */
+export async function testServer(res: Resources, opts: Partial<ListenOptions> = {}): Promise<Server> {
+  const s = await listen({ privateKey: generatePrivateKey(), port: 0, clientId: 'server/1', pingInterval: 0, ...opts });
+  return res.server(s);
+}
+
+/** A dialed Peer with no ping loop, destroyed by `res`. */
+export async function testDial(res: Resources, enode: string, opts: Partial<DialOptions> = {}): Promise<Peer> {
+  const p = await dial(enode, { privateKey: generatePrivateKey(), clientId: 'dialer/1', pingInterval: 0, ...opts });
+  return res.peer(p);
 }
 
 /** Collects 'close' events of a peer so a test can count them. */
