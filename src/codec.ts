@@ -21,7 +21,8 @@ export {
 export { FrameSealer, FrameReader, MAX_FRAME_SIZE, frameWireSize } from './wire/frame.js';
 export { encodeMessage, decodeMessage, encodeCode, decodeCode, MAX_MESSAGE_SIZE, type Message } from './wire/message.js';
 export { snappyCompress, snappyDecompress, snappyDecodedLength, MAX_DECODED_SIZE } from './wire/snappy.js';
-export { RlpxConnection, type ConnectionHandlers } from './wire/connection.js';
+export { RlpxConnection, type ConnectionHandlers, type ConnectionConfig } from './wire/connection.js';
+export { connectionConfig } from './options.js';
 export { P2PCode, BASE_PROTOCOL_LENGTH, BASE_PROTOCOL_MAX_MESSAGE_SIZE } from './peer/p2p.js';
 export { encodeHello, decodeHello } from './peer/hello.js';
 export { encodeDisconnect, decodeDisconnect } from './peer/disconnect.js';

@@ -1,93 +1,136 @@
 /**
- * Named errors. Each carries the devp2p disconnect reason that the peer sends (or would
- * send) to the remote when this error ends a session, so the close path never has to guess.
+ * Named errors, and the one function that says what an error means for a session
+ * (geth's discReasonForError): which disconnect reason it carries, who caused it, and
+ * whether the remote should be told.
  */
 import { DisconnectReason } from './reasons.js';
 
+export interface RlpxErrorOptions {
+  cause?: unknown;
+  /** The reason to send the remote when this error ends a session; each class has a default. */
+  reason?: DisconnectReason;
+}
+
 export class RlpxError extends Error {
   override name = 'RlpxError';
-  /** The reason to send the remote when this error closes a session. */
+  /** What a session ended by this error reports (and, when we end it, sends) as the reason. */
   readonly reason: DisconnectReason;
-  constructor(message: string, reason: DisconnectReason, options?: { cause?: unknown }) {
-    super(message, options);
-    this.reason = reason;
+  /** The reason of errors of this class that do not name one. */
+  static readonly defaultReason: DisconnectReason = DisconnectReason.ProtocolError;
+
+  constructor(message: string, options: RlpxErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.reason = options.reason ?? (new.target as typeof RlpxError).defaultReason;
   }
 }
 
 /** Bad key material: a scalar of 0 or >= n, a point off the curve or at infinity. */
 export class KeyError extends RlpxError {
   override name = 'KeyError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, DisconnectReason.ProtocolError, options);
-  }
 }
 
 /** ECIES message that cannot be decrypted: too short, bad ephemeral key, bad tag. */
 export class EciesError extends RlpxError {
   override name = 'EciesError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, DisconnectReason.ProtocolError, options);
-  }
 }
 
-/** Auth or ack packet that is oversized, undecryptable or malformed, or a handshake that timed out. */
+/** Auth or ack packet that is oversized, undecryptable or malformed. */
 export class HandshakeError extends RlpxError {
   override name = 'HandshakeError';
-  constructor(message: string, options?: { cause?: unknown; reason?: DisconnectReason }) {
-    super(message, options?.reason ?? DisconnectReason.ProtocolError, options);
-  }
 }
 
 /** Frame with a bad header MAC, bad frame MAC, bad header or an oversized body. */
 export class FrameError extends RlpxError {
   override name = 'FrameError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, DisconnectReason.ProtocolError, options);
-  }
 }
 
 /** Snappy payload that is corrupt or declares a decoded length above the cap. */
 export class SnappyError extends RlpxError {
   override name = 'SnappyError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, DisconnectReason.ProtocolError, options);
-  }
 }
 
 /** A base-protocol or subprotocol message that breaks the rules: bad RLP, wrong shape, wrong time. */
 export class ProtocolError extends RlpxError {
   override name = 'ProtocolError';
-  constructor(message: string, options?: { cause?: unknown; reason?: DisconnectReason }) {
-    super(message, options?.reason ?? DisconnectReason.ProtocolError, options);
-  }
 }
 
-/** A read, write, handshake or pong deadline passed. */
+/** A handshake, Hello, read or pong deadline passed (0x0b), or writes stalled (0x01). */
 export class TimeoutError extends RlpxError {
   override name = 'TimeoutError';
-  constructor(message: string, reason: DisconnectReason = DisconnectReason.ReadTimeout) {
-    super(message, reason);
-  }
+  static override readonly defaultReason: DisconnectReason = DisconnectReason.ReadTimeout;
+}
+
+/** The socket failed, was refused or closed under us. */
+export class NetworkError extends RlpxError {
+  override name = 'NetworkError';
+  static override readonly defaultReason: DisconnectReason = DisconnectReason.NetworkError;
 }
 
 /**
- * The remote sent Disconnect. `reason` and `remoteReason` are what it sent (possibly outside
- * the table); `remoteReason` is -1 when its Disconnect had no readable reason. Nothing is sent
- * back to a peer that is leaving.
+ * Refused by a peer table: too many peers (0x04), already connected (0x05), self (0x0a), a
+ * server that is closing (0x08), or more handshakes in progress than allowed (0x04).
+ */
+export class RefusedError extends RlpxError {
+  override name = 'RefusedError';
+  static override readonly defaultReason: DisconnectReason = DisconnectReason.TooManyPeers;
+}
+
+/** An operation on a peer or connection that has already closed, or is closing. */
+export class ClosedError extends RlpxError {
+  override name = 'ClosedError';
+  static override readonly defaultReason: DisconnectReason = DisconnectReason.Requested;
+}
+
+/**
+ * The remote sent Disconnect. `remoteReason` is what it sent (possibly outside the table),
+ * or -1 when its Disconnect had no readable reason; `raw` is then the payload as received.
+ * Nothing is sent back to a peer that is leaving.
  */
 export class DisconnectedError extends RlpxError {
   override name = 'DisconnectedError';
   readonly remoteReason: number;
-  constructor(remoteReason: number, message: string) {
-    super(message, (remoteReason >= 0 ? remoteReason : DisconnectReason.Requested) as DisconnectReason);
+  readonly raw: Uint8Array | undefined;
+  constructor(message: string, remoteReason: number, raw?: Uint8Array) {
+    super(message, { reason: (remoteReason >= 0 ? remoteReason : DisconnectReason.Requested) as DisconnectReason });
     this.remoteReason = remoteReason;
+    this.raw = raw;
   }
 }
 
-/** The socket failed or closed under us. */
-export class NetworkError extends RlpxError {
-  override name = 'NetworkError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, DisconnectReason.NetworkError, options);
+export type Initiator = 'local' | 'remote';
+
+/** What an error means for the session it ends. */
+export interface Verdict {
+  reason: DisconnectReason;
+  initiator: Initiator;
+  /** Whether a Disconnect with `reason` should go to the remote. */
+  notify: boolean;
+}
+
+/**
+ * The one mapping from an error to how a session ends (geth: discReasonForError).
+ *
+ * - The remote's Disconnect: its reason, its doing, nothing sent back.
+ * - A socket that failed or ended: 0x01, the remote's doing, nothing can be sent.
+ * - Our writes stalled: 0x01, our verdict, nothing can be sent.
+ * - Any other RlpxError: a rule the remote broke (or our deadline), its reason is sent.
+ * - Anything else is a bug in our code or in a listener of the user's: 0x10, never blamed on
+ *   the remote as a breach of protocol.
+ */
+export function discReasonForError(err: unknown): Verdict {
+  if (err instanceof DisconnectedError) return { reason: err.reason, initiator: 'remote', notify: false };
+  if (err instanceof NetworkError) return { reason: DisconnectReason.NetworkError, initiator: 'remote', notify: false };
+  if (err instanceof RlpxError) {
+    return { reason: err.reason, initiator: 'local', notify: err.reason !== DisconnectReason.NetworkError };
   }
+  return { reason: DisconnectReason.SubprotocolError, initiator: 'local', notify: true };
+}
+
+/** Wrap a non-RlpxError (our bug, or a user's listener) as the 0x10 error it closes with. */
+export function asRlpxError(err: unknown, where: string): RlpxError {
+  if (err instanceof RlpxError) return err;
+  return new ProtocolError(`${where} failed: ${(err as Error)?.message ?? String(err)}`, {
+    cause: err,
+    reason: DisconnectReason.SubprotocolError,
+  });
 }

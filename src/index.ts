@@ -15,16 +15,30 @@ export {
   TimeoutError,
   DisconnectedError,
   NetworkError,
+  RefusedError,
+  ClosedError,
+  discReasonForError,
+  type RlpxErrorOptions,
+  type Verdict,
+  type Initiator,
 } from './errors.js';
 export { bytesToHex, hexToBytes } from './crypto/bytes.js';
 export { generatePrivateKey, privateKeyFrom, publicKeyOf, nodeIdOf } from './crypto/secp256k1.js';
 export { parseEnode, formatEnode, EnodeError, type Enode } from './peer/enode.js';
-export { dial, type DialOptions } from './peer/dial.js';
-export { listen, type Server, SERVER_DEFAULTS, type ListenOptions, type ServerEvents } from './peer/server.js';
-export { Peer, PEER_DEFAULTS, type PeerOptions, type PeerEvents, type CloseInfo, type Initiator } from './peer/peer.js';
-export { ProtocolChannel, type Protocol, type ChannelEvents } from './peer/channel.js';
+export { dial } from './peer/dial.js';
+export { listen, type Server, type ServerEvents } from './peer/server.js';
+export { Peer, type Protocol, type PeerEvents, type CloseInfo } from './peer/peer.js';
+export { ProtocolChannel, type ChannelEvents } from './peer/channel.js';
+export { DEFAULTS, type PeerOptions, type DialOptions, type ListenOptions, type ConnectionOptions } from './options.js';
+import { DEFAULTS } from './options.js';
 export type { HealthEvent, HealthMode, HealthState, RttSnapshot } from './peer/health.js';
 export type { Hello } from './peer/hello.js';
 export type { Capability, ProtocolSpec, MatchedProtocol } from './peer/capabilities.js';
 export { P2P_VERSION } from './peer/p2p.js';
-export { CONNECTION_DEFAULTS, type ConnectionOptions } from './wire/connection.js';
+
+/** @deprecated Use DEFAULTS.peer (kept for 0.1 callers). */
+export const PEER_DEFAULTS = DEFAULTS.peer;
+/** @deprecated Use DEFAULTS.connection. */
+export const CONNECTION_DEFAULTS = DEFAULTS.connection;
+/** @deprecated Use DEFAULTS.server. */
+export const SERVER_DEFAULTS = DEFAULTS.server;

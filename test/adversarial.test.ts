@@ -24,6 +24,7 @@ import {
   FrameError,
   HandshakeError,
   NetworkError,
+  RefusedError,
   ProtocolError,
   RlpxError,
   SnappyError,
@@ -41,7 +42,8 @@ import { decodeDisconnect } from '../src/peer/disconnect.js';
 import { encodeHello } from '../src/peer/hello.js';
 import { listen, type ListenOptions, type Server } from '../src/peer/server.js';
 import { dial } from '../src/peer/dial.js';
-import type { CloseInfo, Peer, ProtocolChannel } from '../src/peer/peer.js';
+import type { CloseInfo, Peer } from '../src/peer/peer.js';
+import type { ProtocolChannel } from '../src/peer/channel.js';
 import { HOST, rawDial, Resources, sleep, waitUntil, within, type RawRemote } from './helpers/loopback.js';
 
 const res = new Resources();
@@ -514,7 +516,7 @@ describe('handshake attacks', () => {
     const early = a.rejected.slice();
     expect(early).toHaveLength(total - cap);
     for (const r of early) {
-      expect(r.error).toBeInstanceOf(NetworkError);
+      expect(r.error).toBeInstanceOf(RefusedError);
       expect(r.error.message).toMatch(/too many pending handshakes/);
     }
 
@@ -795,7 +797,7 @@ describe('write backpressure', () => {
   async function bulkArena(opts: Partial<ListenOptions>): Promise<{ a: Arena; remote: RawRemote; peer: Peer; ch: ProtocolChannel }> {
     const channels = new Map<string, ProtocolChannel>();
     const a = await arena({
-      protocols: [{ ...BULK, run: (ch) => void channels.set(ch.peer.id, ch) }],
+      protocols: [{ ...BULK, run: (ch, peer) => void channels.set(peer.id, ch) }],
       requireSharedProtocol: false,
       readTimeout: 0,
       ...opts,

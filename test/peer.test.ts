@@ -4,7 +4,7 @@
  * are raw RlpxConnections driven by hand (see helpers/loopback.ts).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { DisconnectedError, NetworkError, ProtocolError, TimeoutError } from '../src/errors.js';
+import { ClosedError, DisconnectedError, NetworkError, ProtocolError, TimeoutError } from '../src/errors.js';
 import { DisconnectReason } from '../src/reasons.js';
 import { bytesToHex } from '../src/crypto/bytes.js';
 import { generatePrivateKey, publicKeyOf } from '../src/crypto/secp256k1.js';
@@ -12,7 +12,8 @@ import { encodeDisconnect } from '../src/peer/disconnect.js';
 import { encodeHello } from '../src/peer/hello.js';
 import type { ListenOptions, Server } from '../src/peer/server.js';
 import { dial, type DialOptions } from '../src/peer/dial.js';
-import type { HealthEvent, Peer, Protocol, ProtocolChannel } from '../src/peer/peer.js';
+import type { HealthEvent, Peer, Protocol } from '../src/peer/peer.js';
+import type { ProtocolChannel } from '../src/peer/channel.js';
 import {
   closedPort,
   closeEvents,
@@ -65,7 +66,7 @@ describe('Hello exchange', () => {
     expect(bytesToHex(remote.remoteHello!.nodeId)).toBe(bytesToHex(publicKeyOf(key)));
     expect(remote.remoteHello?.listenPort).toBe(30999);
 
-    expect(await client.ready).toBe(client.remoteHello);
+    expect(client.remoteHello.version).toBe(5); // peers come past Hello: there is no `ready` to await
     expect(client.isClosing).toBe(false);
     expect(remote.isClosing).toBe(false);
     expect(s.peers.get(remote.id)).toBe(remote);
@@ -534,7 +535,7 @@ describe('close racing with writes', () => {
   it('many sends and disconnect(): every send settles, one close, no unhandled rejection', async () => {
     const { settled, closes, unhandled } = await race((p) => p.disconnect());
     expect(settled).toHaveLength(250);
-    for (const s of settled) if (s.status === 'rejected') expect(s.reason).toBeInstanceOf(NetworkError);
+    for (const s of settled) if (s.status === 'rejected') expect(s.reason instanceof ClosedError || s.reason instanceof NetworkError).toBe(true);
     // Sends issued after disconnect() are refused.
     expect(settled.slice(200).every((s) => s.status === 'rejected')).toBe(true);
     expect(closes).toBe(1);
@@ -544,7 +545,7 @@ describe('close racing with writes', () => {
   it('many sends and destroy(): every send settles, one close, no unhandled rejection', async () => {
     const { settled, closes, unhandled } = await race((p) => p.destroy());
     expect(settled).toHaveLength(250);
-    for (const s of settled) if (s.status === 'rejected') expect(s.reason).toBeInstanceOf(NetworkError);
+    for (const s of settled) if (s.status === 'rejected') expect(s.reason instanceof ClosedError || s.reason instanceof NetworkError).toBe(true);
     expect(closes).toBe(1);
     expect(unhandled).toEqual([]);
   });

@@ -1,7 +1,7 @@
 /** Server over real sockets on 127.0.0.1: the peer table's limits, pending handshakes, close. */
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DisconnectedError, NetworkError, ProtocolError, type RlpxError } from '../src/errors.js';
+import { DisconnectedError, NetworkError, ProtocolError, RefusedError, type RlpxError } from '../src/errors.js';
 import { DisconnectReason } from '../src/reasons.js';
 import { bytesToHex } from '../src/crypto/bytes.js';
 import { generatePrivateKey, publicKeyOf } from '../src/crypto/secp256k1.js';
@@ -117,13 +117,13 @@ describe('already connected', () => {
     expect(await within(first.ping(), 1_000, 'ping on the first connection')).toBeGreaterThanOrEqual(0);
   });
 
-  it('server.dial() to a node already in the table throws NetworkError without dialing', async () => {
+  it('server.dial() to a node already in the table throws RefusedError without dialing', async () => {
     const a = await server();
     const b = await server();
     const peer = res.peer(await a.dial(b.enode));
     expect(a.peers.get(bytesToHex(b.publicKey))).toBe(peer);
     await waitUntil(() => b.peers.has(bytesToHex(a.publicKey)), 2_000, 'b to admit a');
-    await expect(a.dial(b.enode)).rejects.toBeInstanceOf(NetworkError);
+    await expect(a.dial(b.enode)).rejects.toBeInstanceOf(RefusedError);
     expect(a.peers.size).toBe(1);
   });
 });
@@ -180,7 +180,7 @@ describe('maxPendingHandshakes', () => {
     await waitUntil(() => closedAt.size === extra, 500, `${extra} sockets closed by the server`);
     expect(Math.max(...closedAt.values())).toBeLessThan(400);
     expect(rejected).toHaveLength(extra);
-    for (const e of rejected) expect(e).toBeInstanceOf(NetworkError);
+    for (const e of rejected) expect(e).toBeInstanceOf(RefusedError);
     expect(s.pendingHandshakes).toBe(cap);
     // The first `cap` are the ones still held.
     expect(sockets.slice(0, cap).every((x) => !closedAt.has(x))).toBe(true);

@@ -8,10 +8,12 @@
  *                             earliestBlock, latestBlock, latestBlockHash]
  */
 import { RLP } from '@ethereumjs/rlp';
-import { NetworkError, ProtocolError, TimeoutError } from '../errors.js';
+import { ClosedError, ProtocolError, TimeoutError } from '../errors.js';
 import { DisconnectReason } from '../reasons.js';
+import { ethConfig, type EthOptions } from '../options.js';
 import { bytesToHex, equalBytes } from '../crypto/bytes.js';
-import type { Peer, Protocol, ProtocolChannel } from '../peer/peer.js';
+import type { ProtocolChannel } from '../peer/channel.js';
+import type { Peer, Protocol } from '../peer/peer.js';
 
 export const ETH_STATUS_CODE = 0x00;
 /**
@@ -97,18 +99,16 @@ export function decodeStatus(payload: Uint8Array): EthStatus {
   };
 }
 
-export interface EthResponderOptions {
+/**
+ * `timeout` (default 5 s) is how long to wait for the remote Status. `disconnectOnTimeout`
+ * (default true) disconnects (0x0b) a peer whose Status does not come in time; two
+ * responders only answer, so between two of ours neither speaks first: tools that may meet
+ * one another (ping, listen, monitor) set it false and only stop waiting.
+ */
+export interface EthResponderOptions extends EthOptions {
   /** Refuse remotes on another network or chain (closed with 0x10). */
   networkId?: bigint;
   genesisHash?: Uint8Array;
-  /** How long to wait for the remote Status, ms (geth waits 5 s for ours). */
-  timeout?: number;
-  /**
-   * Disconnect (0x0b) a peer whose Status does not come in time (default true). Two
-   * responders only answer, so between two of ours neither speaks first: tools that may meet
-   * one another (ping, listen, monitor) set this false and only stop waiting.
-   */
-  disconnectOnTimeout?: boolean;
 }
 
 export interface EthResponder {
@@ -125,40 +125,35 @@ interface Exchange {
 }
 
 export function ethStatusResponder(options: EthResponderOptions = {}): EthResponder {
-  const exchanges = new WeakMap<Peer, Exchange>();
-  const exchangeOf = (peer: Peer): Exchange => {
-    let x = exchanges.get(peer);
+  const config = ethConfig(options);
+  // One exchange per running eth channel; a peer runs at most one.
+  const exchanges = new WeakMap<ProtocolChannel, Exchange>();
+  const exchangeOf = (channel: ProtocolChannel): Exchange => {
+    let x = exchanges.get(channel);
     if (!x) {
       let resolve!: (s: EthStatus) => void;
       let reject!: (e: Error) => void;
       const promise = new Promise<EthStatus>((res, rej) => ((resolve = res), (reject = rej)));
       promise.catch(() => {});
       x = { promise, resolve, reject };
-      exchanges.set(peer, x);
-      void peer.closed.then((info) => x!.reject(info.error ?? new NetworkError(`peer closed: ${info.name}`)));
-      // A peer that does not run eth will never send a Status: say so once Hello shows it.
-      peer.ready.then(
-        () => {
-          if (!peer.protocol('eth')) x!.reject(new ProtocolError('peer does not run eth', { reason: DisconnectReason.UselessPeer }));
-        },
-        () => {},
-      );
+      exchanges.set(channel, x);
     }
     return x;
   };
 
-  const run = (channel: ProtocolChannel): void => {
-    const peer = channel.peer;
-    const exchange = exchangeOf(peer);
+  const run = (channel: ProtocolChannel, peer: Peer): void => {
+    const exchange = exchangeOf(channel);
     let done = false;
-    const timeout = options.timeout ?? 5_000;
     const timer = setTimeout(() => {
       if (done) return;
-      if (options.disconnectOnTimeout ?? true) void peer.disconnect(DisconnectReason.ReadTimeout);
-      else exchange.reject(new TimeoutError(`no eth Status within ${timeout} ms`));
-    }, timeout);
+      if (config.disconnectOnTimeout) void peer.disconnect(DisconnectReason.ReadTimeout);
+      else exchange.reject(new TimeoutError(`no eth Status within ${config.timeout} ms`));
+    }, config.timeout);
     timer.unref();
-    void peer.closed.then(() => clearTimeout(timer));
+    void peer.closed.then((info) => {
+      clearTimeout(timer);
+      exchange.reject(info.error ?? new ClosedError(`peer closed: ${info.name}`));
+    });
     channel.on('message', (code, payload) => {
       if (done) return; // everything after Status is ignored: we are a health probe, not a node
       if (code !== ETH_STATUS_CODE) {
@@ -186,6 +181,11 @@ export function ethStatusResponder(options: EthResponderOptions = {}): EthRespon
 
   return {
     protocols: ETH_VERSIONS.map(({ version, length }) => ({ name: 'eth', version, length, run })),
-    status: (peer) => exchangeOf(peer).promise,
+    status(peer) {
+      // Peers are past Hello: a peer without an eth channel will never send a Status.
+      const channel = peer.protocol('eth');
+      if (!channel) return Promise.reject(new ProtocolError('peer does not run eth', { reason: DisconnectReason.UselessPeer }));
+      return exchangeOf(channel).promise;
+    },
   };
 }

@@ -1,17 +1,24 @@
 /**
  * Subprotocol channels: a running protocol on one peer, with codes relative to its offset.
+ * A channel gets what it needs from its peer as a small host interface (as js-libp2p-yamux
+ * streams get `sendFrame`), and never imports the Peer.
  */
 import { EventEmitter } from 'node:events';
-import type { MatchedProtocol, ProtocolSpec } from './capabilities.js';
-import type { Peer } from './peer.js';
+import type { MatchedProtocol } from './capabilities.js';
 
-/** A subprotocol to run: its capability, its code range and what to do when it starts. */
-export interface Protocol extends ProtocolSpec {
-  /**
-   * Called when the protocol starts on a peer, before any of its messages is delivered.
-   * Throwing here (or rejecting, if async), or in a 'message' listener, closes the peer with 0x10.
-   */
-  run?(channel: ProtocolChannel): unknown;
+/** What a channel may ask of the peer that runs it. */
+export interface ChannelHost {
+  /** Send a message with an absolute (offset) code. */
+  send(code: number, payload: Uint8Array, signal?: AbortSignal): Promise<void>;
+  /** Backpressure: hold the peer's socket until as many resumeReading() calls. */
+  pauseReading(): void;
+  resumeReading(): void;
+  /** The peer is closing or closed: no message will come any more. */
+  readonly closing: boolean;
+  /** Call `listener` once when the peer closes; returns the unsubscribe function. */
+  onClose(listener: () => void): () => void;
+  /** A listener of the channel threw or rejected: our side's bug, which closes the peer with 0x10. */
+  listenerFailed(err: unknown, where: string): void;
 }
 
 export interface ChannelEvents {
@@ -24,12 +31,12 @@ export class ProtocolChannel extends EventEmitter<ChannelEvents> {
   readonly version: number;
   readonly offset: number;
   readonly length: number;
-  readonly peer: Peer;
+  readonly #host: ChannelHost;
 
-  constructor(peer: Peer, m: MatchedProtocol) {
+  constructor(host: ChannelHost, m: MatchedProtocol) {
     // Rejections of async 'message' listeners come back to us instead of going unhandled.
     super({ captureRejections: true });
-    this.peer = peer;
+    this.#host = host;
     this.name = m.name;
     this.version = m.version;
     this.offset = m.offset;
@@ -37,14 +44,19 @@ export class ProtocolChannel extends EventEmitter<ChannelEvents> {
   }
 
   override [EventEmitter.captureRejectionSymbol]<K>(error: Error, event: 'message' | K, ..._args: K extends 'message' ? ChannelEvents[K] : never): void {
-    this.peer._listenerFailed(error, `${this.name} '${String(event)}' listener`);
+    this.#host.listenerFailed(error, `${this.name} '${String(event)}' listener`);
+  }
+
+  /** Whether the peer is closing: sends will be refused, and no message will come. */
+  get closing(): boolean {
+    return this.#host.closing;
   }
 
   send(code: number, payload: Uint8Array, options: { signal?: AbortSignal } = {}): Promise<void> {
     if (!Number.isInteger(code) || code < 0 || code >= this.length) {
       return Promise.reject(new RangeError(`${this.name}: code ${code} outside [0, ${this.length})`));
     }
-    return this.peer._send(this.offset + code, payload, options.signal);
+    return this.#host.send(this.offset + code, payload, options.signal);
   }
 
   /**
@@ -57,16 +69,16 @@ export class ProtocolChannel extends EventEmitter<ChannelEvents> {
     const { signal } = options;
     const hwm = options.highWaterMark ?? 64;
     if (!Number.isInteger(hwm) || hwm < 1) throw new RangeError(`highWaterMark must be a positive integer, got ${hwm}`);
+    const host = this.#host;
     const queue: Array<{ code: number; payload: Uint8Array }> = [];
-    const conn = this.peer.connection;
     let holding = false;
-    let ended = this.peer.isClosing;
+    let ended = host.closing;
     let wake: (() => void) | undefined;
     const onMessage = (code: number, payload: Uint8Array): void => {
       queue.push({ code, payload });
       if (!holding && queue.length >= hwm) {
         holding = true;
-        conn.pauseReading();
+        host.pauseReading();
       }
       wake?.();
     };
@@ -75,7 +87,7 @@ export class ProtocolChannel extends EventEmitter<ChannelEvents> {
       wake?.();
     };
     this.on('message', onMessage);
-    this.peer.once('close', onEnd);
+    const unsubscribe = host.onClose(onEnd);
     signal?.addEventListener('abort', onEnd, { once: true });
     try {
       for (;;) {
@@ -84,7 +96,7 @@ export class ProtocolChannel extends EventEmitter<ChannelEvents> {
         if (next) {
           if (holding && queue.length <= hwm >> 1) {
             holding = false;
-            conn.resumeReading();
+            host.resumeReading();
           }
           yield next;
           continue;
@@ -95,9 +107,9 @@ export class ProtocolChannel extends EventEmitter<ChannelEvents> {
       }
     } finally {
       this.off('message', onMessage);
-      this.peer.off('close', onEnd);
+      unsubscribe();
       signal?.removeEventListener('abort', onEnd);
-      if (holding) conn.resumeReading();
+      if (holding) host.resumeReading();
     }
   }
 }

@@ -3,7 +3,6 @@
  * geth only notices whether a Ping could be written; we measure whether it was answered.
  */
 import { TimeoutError } from '../errors.js';
-import { DisconnectReason } from '../reasons.js';
 
 export type HealthState = 'healthy' | 'late' | 'unresponsive';
 
@@ -226,7 +225,7 @@ export class PingTracker {
     this.#timer = undefined;
     const oldest = this.#outstanding.find((p) => !p.overdue);
     if (!oldest) return;
-    const err = new TimeoutError(`no Pong within ${this.#timeout} ms`, DisconnectReason.ReadTimeout);
+    const err = new TimeoutError(`no Pong within ${this.#timeout} ms`);
     this.stats.missed++;
     if (this.#mode === 'l7') {
       this.#setState('unresponsive');

@@ -4,39 +4,18 @@
  */
 import { EventEmitter } from 'node:events';
 import { createServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
-import { NetworkError } from '../errors.js';
+import { ClosedError, RefusedError } from '../errors.js';
 import { DisconnectReason, reasonName } from '../reasons.js';
-import { checkInteger } from '../options.js';
+import { listenConfig, type DialOptions, type ListenConfig, type ListenOptions } from '../options.js';
 import { bytesToHex } from '../crypto/bytes.js';
-import { publicKeyOf } from '../crypto/secp256k1.js';
-import { checkConnectionOptions, RlpxConnection, type ConnectionOptions } from '../wire/connection.js';
-import { dial, type DialOptions } from './dial.js';
+import { RlpxConnection } from '../wire/connection.js';
+import { dial } from './dial.js';
 import { formatEnode, parseEnode, type Enode } from './enode.js';
-import { checkPeerOptions, Peer, type PeerOptions } from './peer.js';
-import { encodeDisconnect } from './disconnect.js';
-import { DISCONNECT_FLUSH_MS, P2PCode } from './p2p.js';
+import { Peer } from './peer.js';
+import { closeConnection } from './disconnect.js';
+import { exchangeHello, type HelloConfig } from './protocol-handshake.js';
 
-export interface ListenOptions extends PeerOptions, Omit<ConnectionOptions, 'signal'> {
-  host?: string;
-  port?: number;
-  maxPeers?: number;
-  maxPendingHandshakes?: number;
-  signal?: AbortSignal;
-}
-
-interface ServerLimits {
-  host: string;
-  port: number;
-  maxPeers: number;
-  maxPendingHandshakes: number;
-}
-
-export const SERVER_DEFAULTS: Readonly<ServerLimits> = Object.freeze({
-  host: '127.0.0.1',
-  port: 30303,
-  maxPeers: 50,
-  maxPendingHandshakes: 50,
-});
+export type { ListenOptions } from '../options.js';
 
 export interface ServerEvents {
   /** A peer passed Hello and the table's checks. */
@@ -51,24 +30,33 @@ export class Server extends EventEmitter<ServerEvents> {
   /** Running peers by hex public key. */
   readonly peers = new Map<string, Peer>();
   readonly #net: NetServer;
-  readonly #opts: ListenOptions & ServerLimits;
+  /** Checked once by listen(); every peer of this server shares it. */
+  readonly #config: ListenConfig;
+  /** What server.dial() passes on: the listen options, with our port as listenPort. */
+  readonly #dialDefaults: ListenOptions;
   readonly #sockets = new Set<Socket>();
   #address: AddressInfo | undefined;
-  #peerOpts: PeerOptions | undefined;
+  /** Our Hello settings, with the bound port as listenPort. */
+  #hello: HelloConfig;
   #pending = 0;
   #closing: Promise<void> | undefined;
 
-  /** @internal use listen() */
-  constructor(net: NetServer, opts: ListenOptions & ServerLimits) {
+  /** Servers come from listen(). */
+  constructor(net: NetServer, config: ListenConfig, options: ListenOptions) {
     super();
     this.#net = net;
-    this.#opts = opts;
-    this.publicKey = publicKeyOf(opts.privateKey);
+    this.#config = config;
+    this.#dialDefaults = options;
+    this.#hello = config.hello;
+    this.publicKey = config.hello.localId;
     net.on('connection', (socket) => this.#onConnection(socket));
     // Accept failures (EMFILE at 10,000 peers, say) must not become uncaught exceptions.
     net.on('error', (error) => this.emit('rejected', { remote: 'accept', error }));
     // Kept, because node forgets the address once the listener is closed.
-    net.on('listening', () => (this.#address = net.address() as AddressInfo));
+    net.on('listening', () => {
+      this.#address = net.address() as AddressInfo;
+      this.#hello = Object.freeze({ ...config.hello, listenPort: this.#address.port });
+    });
   }
 
   get address(): AddressInfo {
@@ -90,18 +78,18 @@ export class Server extends EventEmitter<ServerEvents> {
   async dial(target: string | Enode, options: Partial<DialOptions> = {}): Promise<Peer> {
     const node = typeof target === 'string' ? parseEnode(target) : target;
     const id = bytesToHex(node.id);
-    if (this.peers.has(id)) throw new NetworkError(`already connected to ${id.slice(0, 16)}…`);
-    const peer = await dial(node, { ...this.#opts, listenPort: this.address.port, ...options });
-    if (!this.#admit(peer)) throw new NetworkError(`peer refused: ${peer.closeInfo?.name ?? 'closed'}`);
+    if (this.peers.has(id)) throw new RefusedError(`already connected to ${id.slice(0, 16)}…`, { reason: DisconnectReason.AlreadyConnected });
+    const peer = await dial(node, { ...this.#dialDefaults, listenPort: this.address.port, ...options });
+    if (!this.#admit(peer)) throw new RefusedError(`peer refused: ${peer.closeInfo?.name ?? 'closed'}`, { reason: peer.closeInfo?.reason as DisconnectReason });
     return peer;
   }
 
   #onConnection(socket: Socket): void {
     socket.on('error', ignore); // handled by whoever owns it next; never let it crash us
-    if (this.#closing || this.#pending >= this.#opts.maxPendingHandshakes) {
+    if (this.#closing || this.#pending >= this.#config.server.maxPendingHandshakes) {
       const remote = remoteOf(socket);
       socket.destroy();
-      this.emit('rejected', { remote, error: new NetworkError('too many pending handshakes') });
+      this.emit('rejected', { remote, error: new RefusedError('too many pending handshakes') });
       return;
     }
     // Only connections still in their handshake are tracked here; peers live in this.peers.
@@ -113,31 +101,27 @@ export class Server extends EventEmitter<ServerEvents> {
     });
   }
 
-  /** Options every accepted Peer shares, built once (per-peer copies add up at 10,000 peers). */
-  #peerOptions(): PeerOptions {
-    return (this.#peerOpts ??= { ...this.#opts, listenPort: this.address.port });
-  }
-
   async #accept(socket: Socket): Promise<void> {
     const remote = remoteOf(socket);
-    let peer: Peer | undefined;
-    let conn: RlpxConnection | undefined;
+    const config = this.#config;
+    let peer: Peer;
     try {
-      conn = await RlpxConnection.accept(socket, this.#opts.privateKey, this.#opts);
+      const conn = await RlpxConnection.accept(socket, config.privateKey, config.connection);
       // Like geth's post-handshake checkpoint: refuse before Hello, with an uncompressed
       // Disconnect, which the dialer reads in place of our Hello.
       const refuse = this.#refusal(bytesToHex(conn.remotePublicKey));
       if (refuse !== undefined) {
-        await refuseConnection(conn, refuse);
-        this.emit('rejected', { remote, error: new NetworkError(`refused: ${reasonName(refuse)}`) });
+        await new Promise<void>((resolve) => {
+          closeConnection(conn, refuse, true);
+          if (conn.ended) resolve();
+          else conn.socket.once('close', () => resolve());
+        });
+        this.emit('rejected', { remote, error: new RefusedError(`refused: ${reasonName(refuse)}`, { reason: refuse }) });
         return;
       }
-      peer = new Peer(conn, this.#peerOptions());
-      await peer.ready;
+      const session = await exchangeHello(conn, this.#hello, config.peer.maxMessageSize);
+      peer = new Peer(conn, session, config.protocols, config.peer);
     } catch (error) {
-      if (peer) await peer.closed;
-      else if (conn) conn.destroy();
-      else socket.destroy();
       this.emit('rejected', { remote, error: error as Error });
       return;
     }
@@ -147,7 +131,7 @@ export class Server extends EventEmitter<ServerEvents> {
   /** The table's rules, in geth's order (postHandshakeChecks). */
   #refusal(id: string): DisconnectReason | undefined {
     if (this.#closing) return DisconnectReason.ClientQuitting;
-    if (this.peers.size >= this.#opts.maxPeers) return DisconnectReason.TooManyPeers;
+    if (this.peers.size >= this.#config.server.maxPeers) return DisconnectReason.TooManyPeers;
     if (this.peers.has(id)) return DisconnectReason.AlreadyConnected;
     if (id === bytesToHex(this.publicKey)) return DisconnectReason.ConnectedToSelf;
     return undefined;
@@ -158,11 +142,11 @@ export class Server extends EventEmitter<ServerEvents> {
     const refuse = this.#refusal(peer.id);
     if (refuse !== undefined) {
       void peer.disconnect(refuse);
-      this.emit('rejected', { remote: remoteOf(peer.connection.socket), error: new NetworkError(`refused: ${reasonName(refuse)}`) });
+      this.emit('rejected', { remote: remoteOf(peer.connection.socket), error: new RefusedError(`refused: ${reasonName(refuse)}`, { reason: refuse }) });
       return false;
     }
     if (peer.isClosing) {
-      this.emit('rejected', { remote: remoteOf(peer.connection.socket), error: peer.closeInfo?.error ?? new NetworkError(`closed: ${peer.closeInfo?.name}`) });
+      this.emit('rejected', { remote: remoteOf(peer.connection.socket), error: peer.closeInfo?.error ?? new ClosedError(`closed: ${peer.closeInfo?.name}`) });
       return false;
     }
     this.peers.set(peer.id, peer);
@@ -189,27 +173,15 @@ export class Server extends EventEmitter<ServerEvents> {
 const ignore = (): void => {};
 const remoteOf = (s: Socket): string => `${s.remoteAddress}:${s.remotePort}`;
 
-/** Send Disconnect on a connection that never gets a Peer, then close it (at most 1 s). */
-async function refuseConnection(conn: RlpxConnection, reason: DisconnectReason): Promise<void> {
-  const flushed = conn.send(P2PCode.Disconnect, encodeDisconnect(reason)).catch(() => {});
-  await Promise.race([flushed, new Promise((r) => setTimeout(r, DISCONNECT_FLUSH_MS).unref())]);
-  conn.destroy();
-}
-
 /** Start listening; resolves once the port is bound. */
 export async function listen(options: ListenOptions): Promise<Server> {
-  checkPeerOptions(options);
-  checkConnectionOptions(options);
+  const config = listenConfig(options);
   options.signal?.throwIfAborted();
-  const opts = { ...SERVER_DEFAULTS, ...options };
-  checkInteger('maxPeers', opts.maxPeers);
-  checkInteger('maxPendingHandshakes', opts.maxPendingHandshakes);
-  checkInteger('port', opts.port, 0, 65535);
   const net = createServer({ noDelay: true });
-  const server = new Server(net, opts);
+  const server = new Server(net, config, options);
   await new Promise<void>((resolve, reject) => {
     net.once('error', reject);
-    net.listen(opts.port, opts.host, () => {
+    net.listen(config.server.port, config.server.host, () => {
       net.off('error', reject);
       resolve();
     });

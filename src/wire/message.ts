@@ -14,11 +14,6 @@ export const MAX_MESSAGE_SIZE = MAX_DECODED_SIZE;
 export interface Message {
   code: number;
   payload: Uint8Array;
-  /**
-   * The payload as it came off the wire, set only when the connection was asked to be
-   * lenient for this code and the payload was not valid snappy (an uncompressed Disconnect).
-   */
-  raw?: Uint8Array;
 }
 
 /** RLP encoding of a non-negative integer message code. */

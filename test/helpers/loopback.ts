@@ -9,7 +9,8 @@
  */
 import { connect, createServer, type Server as NetServer, type Socket } from 'node:net';
 import { generatePrivateKey, publicKeyOf } from '../../src/crypto/secp256k1.js';
-import { RlpxConnection, type ConnectionOptions } from '../../src/wire/connection.js';
+import { RlpxConnection } from '../../src/wire/connection.js';
+import { connectionConfig } from '../../src/options.js';
 import { snappyDecompress } from '../../src/wire/snappy.js';
 import { decodeHello, encodeHello, type Hello } from '../../src/peer/hello.js';
 import { decodeDisconnect } from '../../src/peer/disconnect.js';
@@ -279,7 +280,7 @@ export class RawRemote {
   }
 }
 
-const RAW_CONN: ConnectionOptions = { readTimeout: 0, handshakeTimeout: 3_000 };
+const RAW_CONN = connectionConfig({ readTimeout: 0, handshakeTimeout: 3_000 });
 
 /** A listening raw remote; `next()` yields the RawRemote for each accepted connection. */
 export async function rawServer(
