@@ -3,7 +3,7 @@
  * (geth's discReasonForError): which disconnect reason it carries, who caused it, and
  * whether the remote should be told.
  */
-import { DisconnectReason } from './reasons.js';
+import { DisconnectReason, isKnownReason } from './reasons.js';
 
 export interface RlpxErrorOptions {
   cause?: unknown;
@@ -66,6 +66,19 @@ export class NetworkError extends RlpxError {
   static override readonly defaultReason: DisconnectReason = DisconnectReason.NetworkError;
 }
 
+/** listen() could not bind: `address` is what it tried, `code` the system's (EADDRINUSE, EACCES, ...). */
+export class ListenError extends NetworkError {
+  override name = 'ListenError';
+  readonly address: string;
+  readonly code: string | undefined;
+  constructor(address: string, cause: NodeJS.ErrnoException) {
+    const what = cause.code === 'EADDRINUSE' ? 'address already in use' : cause.code === 'EACCES' ? 'permission denied' : cause.message;
+    super(`cannot listen on ${address}: ${what}${cause.code ? ` (${cause.code})` : ''}`, { cause });
+    this.address = address;
+    this.code = cause.code;
+  }
+}
+
 /**
  * Refused by a peer table: too many peers (0x04), already connected (0x05), self (0x0a), a
  * server that is closing (0x08), or more handshakes in progress than allowed (0x04).
@@ -91,7 +104,7 @@ export class DisconnectedError extends RlpxError {
   readonly remoteReason: number;
   readonly raw: Uint8Array | undefined;
   constructor(message: string, remoteReason: number, raw?: Uint8Array) {
-    super(message, { reason: (remoteReason >= 0 ? remoteReason : DisconnectReason.Requested) as DisconnectReason });
+    super(message, { reason: isKnownReason(remoteReason) ? remoteReason : DisconnectReason.Unknown });
     this.remoteReason = remoteReason;
     this.raw = raw;
   }

@@ -16,6 +16,7 @@ export {
   DisconnectedError,
   NetworkError,
   RefusedError,
+  ListenError,
   ClosedError,
   discReasonForError,
   type RlpxErrorOptions,

@@ -8,12 +8,13 @@
  * `a*` helpers do.
  */
 import { publicKeyOf } from './crypto/secp256k1.js';
-import { MAX_FRAME_SIZE } from './wire/frame.js';
+import { frameWireSize, MAX_FRAME_SIZE } from './wire/frame.js';
 import { MAX_MESSAGE_SIZE } from './wire/message.js';
 import type { ConnectionConfig } from './wire/connection.js';
 import { validateProtocolSpec } from './peer/capabilities.js';
 import { encodeHello } from './peer/hello.js';
 import type { HealthMode } from './peer/health.js';
+import { cidrList, type ThrottleConfig } from './peer/inbound-throttle.js';
 import { localHello, type HelloConfig } from './peer/protocol-handshake.js';
 import type { PeerConfig, Protocol } from './peer/peer.js';
 
@@ -28,7 +29,8 @@ export const DEFAULTS = Object.freeze({
     readTimeout: 30_000,
     /** Written data that cannot drain for this long closes the session (geth: 20 s). */
     writeTimeout: 20_000,
-    maxWriteBuffer: 16 * 1024 * 1024,
+    /** Room for two maximum-size frames (a larger frame still goes out alone on an empty buffer). */
+    maxWriteBuffer: 2 * frameWireSize(MAX_FRAME_SIZE),
     maxFrameSize: MAX_FRAME_SIZE,
   }),
   peer: Object.freeze({
@@ -46,7 +48,17 @@ export const DEFAULTS = Object.freeze({
     answerPings: true,
   }),
   dial: Object.freeze({ connectTimeout: 10_000 }),
-  server: Object.freeze({ host: '127.0.0.1', port: 30303, maxPeers: 50, maxPendingHandshakes: 50 }),
+  server: Object.freeze({
+    host: '127.0.0.1',
+    port: 30303,
+    maxPeers: 50,
+    maxPendingHandshakes: 50,
+    /** An address that connected within this many ms is refused (geth: 30 s); 0 turns it off. */
+    inboundThrottle: 30_000,
+    /** Loopback and LAN addresses are exempt from the throttle, as in geth. */
+    throttleLoopback: false,
+    throttleLan: false,
+  }),
   eth: Object.freeze({ statusTimeout: 5_000, disconnectOnTimeout: true }),
 });
 
@@ -91,7 +103,14 @@ export interface ListenOptions extends PeerOptions, ConnectionOptions {
   host?: string;
   port?: number;
   maxPeers?: number;
+  /** Handshakes run at once; connections beyond it wait unread, as many more at most. */
   maxPendingHandshakes?: number;
+  /** See DEFAULTS.server: the per-address throttle window, and whether it covers loopback and LAN. */
+  inboundThrottle?: number;
+  throttleLoopback?: boolean;
+  throttleLan?: boolean;
+  /** Accept inbound connections only from these CIDRs (geth: --netrestrict). */
+  netRestrict?: readonly string[];
   signal?: AbortSignal;
 }
 
@@ -107,6 +126,7 @@ export interface ServerConfig {
   readonly port: number;
   readonly maxPeers: number;
   readonly maxPendingHandshakes: number;
+  readonly throttle: ThrottleConfig;
 }
 
 /** Everything a dial needs, checked. */
@@ -146,6 +166,12 @@ function checkBoolean(name: string, value: unknown): boolean {
 function checkString(name: string, value: unknown): string {
   if (typeof value !== 'string') throw new TypeError(`${name} must be a string, got ${typeof value}`);
   return value;
+}
+
+function checkCidrs(value: unknown): readonly string[] {
+  if (!Array.isArray(value)) throw new TypeError('netRestrict must be an array of CIDR strings');
+  cidrList(value as string[]); // RangeError for the first bad one
+  return Object.freeze([...(value as string[])]);
 }
 
 function checkObject(name: string, value: unknown): void {
@@ -226,7 +252,13 @@ export function listenConfig(o: ListenOptions): ListenConfig {
       host: checkString('host', pick(o.host, d.host)),
       port: checkInteger('port', pick(o.port, d.port), 0, 65535),
       maxPeers: checkInteger('maxPeers', pick(o.maxPeers, d.maxPeers)),
-      maxPendingHandshakes: checkInteger('maxPendingHandshakes', pick(o.maxPendingHandshakes, d.maxPendingHandshakes)),
+      maxPendingHandshakes: checkInteger('maxPendingHandshakes', pick(o.maxPendingHandshakes, d.maxPendingHandshakes), 1),
+      throttle: Object.freeze({
+        window: checkTimer('inboundThrottle', pick(o.inboundThrottle, d.inboundThrottle)),
+        exemptLoopback: !checkBoolean('throttleLoopback', pick(o.throttleLoopback, d.throttleLoopback)),
+        exemptLan: !checkBoolean('throttleLan', pick(o.throttleLan, d.throttleLan)),
+        netRestrict: o.netRestrict === undefined ? undefined : checkCidrs(o.netRestrict),
+      }),
     }),
   });
 }

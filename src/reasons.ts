@@ -16,6 +16,11 @@ export const DisconnectReason = {
   ConnectedToSelf: 0x0a,
   ReadTimeout: 0x0b,
   SubprotocolError: 0x10,
+  /**
+   * Not a wire reason of the spec: what a remote's Disconnect is reported as when its reason
+   * cannot be read, or is not in this table (geth: 0xff, DiscInvalid). Its bytes are kept.
+   */
+  Unknown: 0xff,
 } as const;
 
 export type DisconnectReason = (typeof DisconnectReason)[keyof typeof DisconnectReason];
@@ -34,6 +39,7 @@ const NAMES: Readonly<Record<number, string>> = {
   0x0a: 'connected to self',
   0x0b: 'read timeout',
   0x10: 'subprotocol error',
+  0xff: 'unknown',
 };
 
 /** Human name of a reason; codes outside the table are reported, not rejected. */
@@ -41,6 +47,7 @@ export function reasonName(code: number): string {
   return NAMES[code] ?? `unknown disconnect reason 0x${code.toString(16).padStart(2, '0')}`;
 }
 
+/** Whether `code` is a reason of the spec's table (Unknown is not). */
 export function isKnownReason(code: number): code is DisconnectReason {
-  return Object.prototype.hasOwnProperty.call(NAMES, code);
+  return code !== DisconnectReason.Unknown && Object.prototype.hasOwnProperty.call(NAMES, code);
 }

@@ -19,19 +19,60 @@ export interface ChannelHost {
   onClose(listener: () => void): () => void;
   /** A listener of the channel threw or rejected: our side's bug, which closes the peer with 0x10. */
   listenerFailed(err: unknown, where: string): void;
+  /** Resolves when a send would be written at once. */
+  writable(): Promise<void>;
+  /** Whether someone listens to all messages on the peer: that consumes them too. */
+  observed(): boolean;
+  /** A message was delivered to the channel's consumers (the peer emits its own 'message'). */
+  delivered(protocol: string, code: number, payload: Uint8Array): void;
 }
 
 export interface ChannelEvents {
   message: [code: number, payload: Uint8Array];
 }
 
-/** One running subprotocol on one peer; codes are relative to the protocol (0-based). */
+const DEFAULT_HIGH_WATER_MARK = 64;
+
+type Item = { code: number; payload: Uint8Array };
+
+/** Where the Peer hands a channel its messages; not part of the channel's public surface. */
+let receive: (channel: ProtocolChannel, code: number, payload: Uint8Array) => void;
+
+let flush: (channel: ProtocolChannel) => void;
+
+/** Deliver one inbound message (code relative to the protocol) to `channel`. */
+export function deliverTo(channel: ProtocolChannel, code: number, payload: Uint8Array): void {
+  receive(channel, code, payload);
+}
+
+/** A consumer may have attached elsewhere (on the peer): hand over what waits. */
+export function flushChannel(channel: ProtocolChannel): void {
+  flush(channel);
+}
+
+/**
+ * One running subprotocol on one peer; codes are relative to the protocol (0-based).
+ *
+ * Messages are kept from the moment the channel starts until a consumer attaches (a
+ * 'message' listener, a messages() iterator, or a 'message' listener on the peer), so a
+ * greeting sent by the remote's run() is never lost to a consumer that awaited something
+ * first. That buffer is bounded like an iterator's: at 64 messages the peer stops reading.
+ */
 export class ProtocolChannel extends EventEmitter<ChannelEvents> {
   readonly name: string;
   readonly version: number;
   readonly offset: number;
   readonly length: number;
   readonly #host: ChannelHost;
+  /** Messages that came before any consumer. */
+  #early: Item[] = [];
+  #earlyHeld = false;
+  readonly #iterators = new Set<(item: Item) => void>();
+
+  static {
+    receive = (channel, code, payload) => channel.#receive({ code, payload });
+    flush = (channel) => channel.#flushEarly();
+  }
 
   constructor(host: ChannelHost, m: MatchedProtocol) {
     // Rejections of async 'message' listeners come back to us instead of going unhandled.
@@ -41,6 +82,9 @@ export class ProtocolChannel extends EventEmitter<ChannelEvents> {
     this.version = m.version;
     this.offset = m.offset;
     this.length = m.length;
+    (this as EventEmitter).on('newListener', (event: string | symbol) => {
+      if (event === 'message') queueMicrotask(() => this.#flushEarly());
+    });
   }
 
   override [EventEmitter.captureRejectionSymbol]<K>(error: Error, event: 'message' | K, ..._args: K extends 'message' ? ChannelEvents[K] : never): void {
@@ -52,11 +96,57 @@ export class ProtocolChannel extends EventEmitter<ChannelEvents> {
     return this.#host.closing;
   }
 
+  /**
+   * Send one message. Resolves once it is handed to the kernel; waits while the peer's write
+   * buffer is full; rejects on close, on abort, or when writes stall past the write deadline.
+   */
   send(code: number, payload: Uint8Array, options: { signal?: AbortSignal } = {}): Promise<void> {
     if (!Number.isInteger(code) || code < 0 || code >= this.length) {
       return Promise.reject(new RangeError(`${this.name}: code ${code} outside [0, ${this.length})`));
     }
     return this.#host.send(this.offset + code, payload, options.signal);
+  }
+
+  /** Resolves when a send would be written at once (the peer's write buffer has room). */
+  writable(): Promise<void> {
+    return this.#host.writable();
+  }
+
+  #consumed(): boolean {
+    return this.#iterators.size > 0 || this.listenerCount('message') > 0 || this.#host.observed();
+  }
+
+  #receive(item: Item): void {
+    if (this.#early.length > 0 && this.#consumed()) this.#flushEarly();
+    if (this.#early.length > 0 || !this.#consumed()) {
+      this.#early.push(item);
+      if (!this.#earlyHeld && this.#early.length >= DEFAULT_HIGH_WATER_MARK) {
+        this.#earlyHeld = true;
+        this.#host.pauseReading();
+      }
+      return;
+    }
+    this.#dispatch(item);
+  }
+
+  #dispatch(item: Item): void {
+    for (const push of this.#iterators) push(item);
+    try {
+      this.emit('message', item.code, item.payload);
+    } catch (err) {
+      return this.#host.listenerFailed(err, `${this.name} 'message' listener`);
+    }
+    this.#host.delivered(this.name, item.code, item.payload);
+  }
+
+  /** A consumer attached: hand it what came before, in order. */
+  #flushEarly(): void {
+    while (this.#early.length > 0 && this.#consumed() && !this.#host.closing) this.#dispatch(this.#early.shift()!);
+    if (this.#early.length === 0) this.#early = [];
+    if (this.#earlyHeld && this.#early.length <= DEFAULT_HIGH_WATER_MARK >> 1) {
+      this.#earlyHeld = false;
+      this.#host.resumeReading();
+    }
   }
 
   /**
@@ -65,17 +155,17 @@ export class ProtocolChannel extends EventEmitter<ChannelEvents> {
    * messages waiting, the peer stops reading its socket until the consumer has caught up to
    * half of that, so a slow consumer cannot make us buffer without bound.
    */
-  async *messages(options: { signal?: AbortSignal; highWaterMark?: number } = {}): AsyncGenerator<{ code: number; payload: Uint8Array }> {
-    const { signal } = options;
-    const hwm = options.highWaterMark ?? 64;
+  messages(options: { signal?: AbortSignal; highWaterMark?: number } = {}): AsyncGenerator<Item> {
+    const hwm = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
     if (!Number.isInteger(hwm) || hwm < 1) throw new RangeError(`highWaterMark must be a positive integer, got ${hwm}`);
+    // Subscribed now, not at the first next(): nothing arriving in between is missed.
     const host = this.#host;
-    const queue: Array<{ code: number; payload: Uint8Array }> = [];
+    const queue: Item[] = [];
     let holding = false;
     let ended = host.closing;
     let wake: (() => void) | undefined;
-    const onMessage = (code: number, payload: Uint8Array): void => {
-      queue.push({ code, payload });
+    const push = (item: Item): void => {
+      queue.push(item);
       if (!holding && queue.length >= hwm) {
         holding = true;
         host.pauseReading();
@@ -86,30 +176,38 @@ export class ProtocolChannel extends EventEmitter<ChannelEvents> {
       ended = true;
       wake?.();
     };
-    this.on('message', onMessage);
+    this.#iterators.add(push);
     const unsubscribe = host.onClose(onEnd);
+    const { signal } = options;
     signal?.addEventListener('abort', onEnd, { once: true });
-    try {
-      for (;;) {
-        signal?.throwIfAborted();
-        const next = queue.shift();
-        if (next) {
-          if (holding && queue.length <= hwm >> 1) {
-            holding = false;
-            host.resumeReading();
-          }
-          yield next;
-          continue;
-        }
-        if (ended) return;
-        await new Promise<void>((resolve) => (wake = resolve));
-        wake = undefined;
-      }
-    } finally {
-      this.off('message', onMessage);
+    queueMicrotask(() => this.#flushEarly());
+    const detach = (): void => {
+      this.#iterators.delete(push);
       unsubscribe();
       signal?.removeEventListener('abort', onEnd);
       if (holding) host.resumeReading();
-    }
+      holding = false;
+    };
+    return (async function* iterate(): AsyncGenerator<Item> {
+      try {
+        for (;;) {
+          signal?.throwIfAborted();
+          const next = queue.shift();
+          if (next) {
+            if (holding && queue.length <= hwm >> 1) {
+              holding = false;
+              host.resumeReading();
+            }
+            yield next;
+            continue;
+          }
+          if (ended) return;
+          await new Promise<void>((resolve) => (wake = resolve));
+          wake = undefined;
+        }
+      } finally {
+        detach();
+      }
+    })();
   }
 }

@@ -4,7 +4,7 @@
 import { connect, type Socket } from 'node:net';
 import { NetworkError, RlpxError, TimeoutError } from '../errors.js';
 import { DisconnectReason } from '../reasons.js';
-import { dialConfig, type DialOptions } from '../options.js';
+import { dialConfig, type DialConfig, type DialOptions } from '../options.js';
 
 export type { DialOptions } from '../options.js';
 import { RlpxConnection } from '../wire/connection.js';
@@ -48,21 +48,39 @@ function connectSocket(host: string, port: number, timeout: number, signal?: Abo
   });
 }
 
-/** Dial a node and run a Peer with it; resolves once both Hellos are exchanged and checked. */
-export async function dial(target: string | Enode, options: DialOptions): Promise<Peer> {
+/** The dial's target, parsed and checked before any socket exists. */
+export function dialTarget(target: string | Enode): Enode {
   const node = typeof target === 'string' ? parseEnode(target) : target;
-  // Everything that can be refused is refused before a socket exists.
   if (!isValidPublicKey(node.id)) throw new EnodeError('node id is not a 64-byte point on secp256k1');
-  const config = dialConfig(options);
-  const { signal } = options;
+  return node;
+}
+
+/** The two phases of a dial, so a Server can check its table between them (as geth does). */
+export async function connectRlpx(node: Enode, config: DialConfig, signal?: AbortSignal): Promise<RlpxConnection> {
   signal?.throwIfAborted();
   const socket = await connectSocket(node.host, node.port, config.connectTimeout, signal);
+  return rethrow(RlpxConnection.initiate(socket, config.privateKey, node.id, config.connection, { signal }), signal);
+}
+
+export async function startPeer(conn: RlpxConnection, config: DialConfig, signal?: AbortSignal): Promise<Peer> {
+  const session = await rethrow(exchangeHello(conn, config.hello, config.peer.maxMessageSize, signal), signal);
+  return new Peer(conn, session, config.protocols, config.peer);
+}
+
+/** An aborted dial rejects with the signal's reason; anything else as a typed error. */
+async function rethrow<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   try {
-    const conn = await RlpxConnection.initiate(socket, config.privateKey, node.id, config.connection, { signal });
-    const session = await exchangeHello(conn, config.hello, config.peer.maxMessageSize, signal);
-    return new Peer(conn, session, config.protocols, config.peer);
+    return await p;
   } catch (err) {
     if (signal?.aborted) throw signal.reason;
     throw err instanceof RlpxError ? err : new NetworkError(String(err), { cause: err });
   }
+}
+
+/** Dial a node and run a Peer with it; resolves once both Hellos are exchanged and checked. */
+export async function dial(target: string | Enode, options: DialOptions): Promise<Peer> {
+  // Everything that can be refused is refused before a socket exists.
+  const node = dialTarget(target);
+  const config = dialConfig(options);
+  return startPeer(await connectRlpx(node, config, options.signal), config, options.signal);
 }

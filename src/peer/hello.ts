@@ -31,20 +31,22 @@ export function encodeHello(h: Hello): Uint8Array {
     h.listenPort,
     h.nodeId,
   ]);
-  if (out.length > BASE_PROTOCOL_MAX_MESSAGE_SIZE) throw new RangeError(`hello: ${out.length} bytes exceeds 2 KiB`);
+  if (out.length > MAX_HELLO_SIZE) throw new RangeError(`hello: ${out.length} bytes exceeds the ${MAX_HELLO_SIZE}-byte limit`);
   return out;
 }
 
+/** Hello integers are uint64 in geth. */
 function uint(v: unknown, what: string): number {
-  const n = canonicalUint(v, 6);
-  if (n === undefined) throw new ProtocolError(`hello: ${what} is not a canonical integer of at most 6 bytes`);
+  const n = canonicalUint(v, 8);
+  if (n === undefined) throw new ProtocolError(`hello: ${what} is not a canonical integer of at most 8 bytes`);
   return n;
 }
 
+/** The largest Hello payload: the reader's first-frame limit counts the code byte too. */
+export const MAX_HELLO_SIZE = BASE_PROTOCOL_MAX_MESSAGE_SIZE - 1;
+
 export function decodeHello(payload: Uint8Array): Hello {
-  if (payload.length > BASE_PROTOCOL_MAX_MESSAGE_SIZE) {
-    throw new ProtocolError(`hello: ${payload.length} bytes exceeds the ${BASE_PROTOCOL_MAX_MESSAGE_SIZE}-byte limit`);
-  }
+  if (payload.length > MAX_HELLO_SIZE) throw new ProtocolError(`hello: ${payload.length} bytes exceeds the ${MAX_HELLO_SIZE}-byte limit`);
   let list: unknown;
   try {
     list = RLP.decode(payload);
@@ -68,7 +70,8 @@ export function decodeHello(payload: Uint8Array): Hello {
     version: uint(version, 'version'),
     clientId: fromUtf8.decode(clientId),
     capabilities,
-    listenPort: uint(port, 'listenPort'),
+    // Informational only (geth ignores it too): anything unreadable is 0, never a refusal.
+    listenPort: canonicalUint(port, 8) ?? 0,
     nodeId: new Uint8Array(id),
   };
 }

@@ -5,12 +5,13 @@
  */
 import { EventEmitter } from 'node:events';
 import { asRlpxError, ClosedError, DisconnectedError, discReasonForError, NetworkError, ProtocolError, type Initiator } from '../errors.js';
-import { DisconnectReason, reasonName } from '../reasons.js';
+import { DisconnectReason, isKnownReason, reasonName } from '../reasons.js';
+import { abortable } from '../abort.js';
 import { bytesToHex } from '../crypto/bytes.js';
 import type { RlpxConnection } from '../wire/connection.js';
 import { encodeMessage, type Message } from '../wire/message.js';
 import type { ProtocolSpec } from './capabilities.js';
-import { ProtocolChannel, type ChannelHost } from './channel.js';
+import { deliverTo, flushChannel, ProtocolChannel, type ChannelHost } from './channel.js';
 import { closeConnection, decodeDisconnect } from './disconnect.js';
 import type { Hello } from './hello.js';
 import { PingTracker, type HealthEvent, type HealthMode, type HealthState, type RttSnapshot } from './health.js';
@@ -43,10 +44,13 @@ const PING_BODY = { plain: encodeMessage(P2PCode.Ping, EMPTY_LIST, false), snapp
 const PONG_BODY = { plain: encodeMessage(P2PCode.Pong, EMPTY_LIST, false), snappy: encodeMessage(P2PCode.Pong, EMPTY_LIST, true) };
 
 export interface CloseInfo {
-  reason: number;
+  /** Unknown (0xff) when the remote's Disconnect had no reason we could read or know. */
+  reason: DisconnectReason;
   name: string;
   initiator: Initiator;
   error?: Error;
+  /** The remote's Disconnect payload, when its reason was Unknown. */
+  raw?: Uint8Array;
 }
 
 export interface PeerEvents {
@@ -100,6 +104,10 @@ export class Peer extends EventEmitter<PeerEvents> {
     );
     const host = this.#channelHost();
     this.protocols = session.matched.map((m) => new ProtocolChannel(host, m));
+    // A peer-level 'message' listener consumes every channel's messages, early ones included.
+    (this as EventEmitter).on('newListener', (event: string | symbol) => {
+      if (event === 'message') queueMicrotask(() => this.protocols.forEach(flushChannel));
+    });
     this.#startPingLoop();
     for (const ch of this.protocols) {
       const run = protocols.find((p) => p.name === ch.name && p.version === ch.version)?.run;
@@ -151,19 +159,34 @@ export class Peer extends EventEmitter<PeerEvents> {
     return this.#closeInfo;
   }
 
+  /** Resolves when a send would be written at once: nothing waits and the write buffer has room. */
+  writable(): Promise<void> {
+    return this.connection.writable();
+  }
+
   /** Send one Ping now and resolve with its round-trip time in ms. */
   ping(options: { signal?: AbortSignal } = {}): Promise<number> {
     if (this.isClosing) return Promise.reject(new ClosedError('peer is closed'));
     return this.#health.ping(options.signal);
   }
 
-  /** Close locally: send Disconnect with `reason`, wait at most 1 s for it to leave, close. */
-  disconnect(reason: DisconnectReason = DisconnectReason.Requested): Promise<CloseInfo> {
+  /**
+   * Close locally: send Disconnect with `reason` (default 0x00, "disconnect requested", as
+   * geth's Peer.Disconnect callers choose theirs; a Server closing sends 0x08), wait at most
+   * 1 s for it to leave, close. Resolves after the 'close' event. Aborting `signal` stops the
+   * wait: the socket is destroyed at once and the promise rejects with the signal's reason.
+   */
+  disconnect(reason: DisconnectReason = DisconnectReason.Requested, options: { signal?: AbortSignal } = {}): Promise<CloseInfo> {
     if (!Number.isInteger(reason) || reason < 0 || reason > 0xff) {
       throw new RangeError(`disconnect reason must be an integer in [0, 255], got ${reason}`);
     }
     this.#close({ reason, initiator: 'local' }, true);
-    return this.closed;
+    return abortable(this.closed, options.signal, () => this.connection.destroy());
+  }
+
+  /** `await using peer = await dial(...)`: disconnect (0x00) when the scope ends. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.disconnect();
   }
 
   /** Tear down without sending anything. */
@@ -185,9 +208,11 @@ export class Peer extends EventEmitter<PeerEvents> {
     return {
       send(code, payload, signal) {
         if (peer.isClosing) return Promise.reject(new ClosedError('peer is closed'));
-        if (signal?.aborted) return Promise.reject(signal.reason);
-        return peer.connection.send(code, payload);
+        return peer.connection.send(code, payload, { signal });
       },
+      writable: () => this.connection.writable(),
+      observed: () => this.listenerCount('message') > 0,
+      delivered: (protocol, code, payload) => this.#emit('message', protocol, code, payload),
       pauseReading: () => this.connection.pauseReading(),
       resumeReading: () => this.connection.resumeReading(),
       get closing() {
@@ -241,22 +266,14 @@ export class Peer extends EventEmitter<PeerEvents> {
   #dispatch(msg: Message): void {
     const ch = this.protocols.find((c) => msg.code >= c.offset && msg.code < c.offset + c.length);
     if (!ch) throw new ProtocolError(`message code 0x${msg.code.toString(16)} belongs to no running protocol`);
-    try {
-      ch.emit('message', msg.code - ch.offset, msg.payload);
-    } catch (err) {
-      return this.#fail(asRlpxError(err, `${ch.name} 'message' listener`));
-    }
-    this.#emit('message', ch.name, msg.code - ch.offset, msg.payload);
+    deliverTo(ch, msg.code - ch.offset, msg.payload);
   }
 
   #onDisconnect(payload: Uint8Array): void {
     const reason = decodeDisconnect(payload);
-    if (reason === undefined) {
-      const error = new DisconnectedError('remote sent Disconnect without a readable reason', -1, payload);
-      this.#close({ reason: DisconnectReason.Requested, initiator: 'remote', error }, false);
-    } else {
-      this.#close({ reason, initiator: 'remote' }, false);
-    }
+    if (reason !== undefined && isKnownReason(reason)) return this.#close({ reason, initiator: 'remote' }, false);
+    const error = new DisconnectedError(`remote sent Disconnect with ${reason === undefined ? 'no readable' : 'an unknown'} reason`, reason ?? -1, payload);
+    this.#close({ reason: DisconnectReason.Unknown, initiator: 'remote', error, raw: payload }, false);
   }
 
   #onPing(): void {
@@ -305,9 +322,12 @@ export class Peer extends EventEmitter<PeerEvents> {
     if (this.#closeEmitted) return;
     this.#closeEmitted = true;
     const info = this.#closeInfo;
-    this.#resolveClosed(info);
-    // Emitted on a fresh tick so listeners never run inside our read loop.
-    setImmediate(() => this.#emit('close', info));
+    // On a fresh tick so listeners never run inside our read loop; the event comes before
+    // `closed` (and disconnect()) resolve, so an awaiting caller sees its effects.
+    setImmediate(() => {
+      this.#emit('close', info);
+      this.#resolveClosed(info);
+    });
   }
 }
 

@@ -52,6 +52,8 @@ function checkHello(conn: RlpxConnection, config: HelloConfig, hello: Hello): Ma
   if (equalBytes(conn.remotePublicKey, config.localId)) {
     throw new ProtocolError('connected to self', { reason: DisconnectReason.ConnectedToSelf });
   }
+  // geth: an all-zero id is an invalid identity (0x07), before any comparison with the key.
+  if (hello.nodeId.every((b) => b === 0)) throw new ProtocolError('Hello node id is all zero', { reason: DisconnectReason.InvalidIdentity });
   if (!equalBytes(hello.nodeId, conn.remotePublicKey)) {
     throw new ProtocolError('Hello node id differs from the handshake identity', { reason: DisconnectReason.UnexpectedIdentity });
   }

@@ -4,13 +4,15 @@
  */
 import { EventEmitter } from 'node:events';
 import { createServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
-import { ClosedError, RefusedError } from '../errors.js';
+import { ClosedError, ListenError, RefusedError } from '../errors.js';
 import { DisconnectReason, reasonName } from '../reasons.js';
-import { listenConfig, type DialOptions, type ListenConfig, type ListenOptions } from '../options.js';
+import { abortable } from '../abort.js';
+import { dialConfig, listenConfig, type DialOptions, type ListenConfig, type ListenOptions } from '../options.js';
 import { bytesToHex } from '../crypto/bytes.js';
 import { RlpxConnection } from '../wire/connection.js';
-import { dial } from './dial.js';
-import { formatEnode, parseEnode, type Enode } from './enode.js';
+import { connectRlpx, dialTarget, startPeer } from './dial.js';
+import { formatEnode, type Enode } from './enode.js';
+import { InboundThrottle } from './inbound-throttle.js';
 import { Peer } from './peer.js';
 import { closeConnection } from './disconnect.js';
 import { exchangeHello, type HelloConfig } from './protocol-handshake.js';
@@ -33,12 +35,16 @@ export class Server extends EventEmitter<ServerEvents> {
   /** Checked once by listen(); every peer of this server shares it. */
   readonly #config: ListenConfig;
   /** What server.dial() passes on: the listen options, with our port as listenPort. */
-  readonly #dialDefaults: ListenOptions;
-  readonly #sockets = new Set<Socket>();
+  readonly #options: ListenOptions;
+  readonly #throttle: InboundThrottle;
+  /** Inbound handshakes (and Hellos) in progress, and their sockets. */
+  readonly #pending = new Set<Promise<void>>();
+  readonly #handshaking = new Set<Socket>();
+  /** Connections beyond maxPendingHandshakes, waiting unread for a slot. */
+  readonly #backlog: Socket[] = [];
   #address: AddressInfo | undefined;
   /** Our Hello settings, with the bound port as listenPort. */
   #hello: HelloConfig;
-  #pending = 0;
   #closing: Promise<void> | undefined;
 
   /** Servers come from listen(). */
@@ -46,7 +52,8 @@ export class Server extends EventEmitter<ServerEvents> {
     super();
     this.#net = net;
     this.#config = config;
-    this.#dialDefaults = options;
+    this.#options = options;
+    this.#throttle = new InboundThrottle(config.server.throttle);
     this.#hello = config.hello;
     this.publicKey = config.hello.localId;
     net.on('connection', (socket) => this.#onConnection(socket));
@@ -71,34 +78,69 @@ export class Server extends EventEmitter<ServerEvents> {
 
   /** Handshakes and Hellos in progress. */
   get pendingHandshakes(): number {
-    return this.#pending;
+    return this.#pending.size;
   }
 
-  /** Dial a node with this server's key and options; the peer joins this server's table. */
+  /** Connections waiting unread for a handshake slot. */
+  get backlog(): number {
+    return this.#backlog.length;
+  }
+
+  /**
+   * Dial a node with this server's key and options; the peer joins this server's table. The
+   * table's rules (full 0x04, duplicate 0x05, self 0x0a) run right after the RLPx handshake,
+   * before Hello, as for inbound connections (geth: postHandshakeChecks).
+   */
   async dial(target: string | Enode, options: Partial<DialOptions> = {}): Promise<Peer> {
-    const node = typeof target === 'string' ? parseEnode(target) : target;
+    const node = dialTarget(target);
     const id = bytesToHex(node.id);
     if (this.peers.has(id)) throw new RefusedError(`already connected to ${id.slice(0, 16)}…`, { reason: DisconnectReason.AlreadyConnected });
-    const peer = await dial(node, { ...this.#dialDefaults, listenPort: this.address.port, ...options });
-    if (!this.#admit(peer)) throw new RefusedError(`peer refused: ${peer.closeInfo?.name ?? 'closed'}`, { reason: peer.closeInfo?.reason as DisconnectReason });
+    const config = dialConfig({ ...this.#options, listenPort: this.address.port, ...options });
+    const conn = await connectRlpx(node, config, options.signal);
+    const refuse = this.#refusal(bytesToHex(conn.remotePublicKey));
+    if (refuse !== undefined) {
+      await refuseConnection(conn, refuse);
+      throw new RefusedError(`refused: ${reasonName(refuse)}`, { reason: refuse });
+    }
+    const peer = await startPeer(conn, config, options.signal);
+    if (!this.#admit(peer)) throw new RefusedError(`peer refused: ${peer.closeInfo?.name ?? 'closed'}`, { reason: peer.closeInfo?.reason ?? DisconnectReason.Requested });
     return peer;
   }
 
   #onConnection(socket: Socket): void {
     socket.on('error', ignore); // handled by whoever owns it next; never let it crash us
-    if (this.#closing || this.#pending >= this.#config.server.maxPendingHandshakes) {
-      const remote = remoteOf(socket);
-      socket.destroy();
-      this.emit('rejected', { remote, error: new RefusedError('too many pending handshakes') });
-      return;
+    const remote = remoteOf(socket);
+    const refused = this.#closing ? 'server is closing' : this.#throttle.check(socket.remoteAddress);
+    if (refused !== undefined) return this.#reject(socket, remote, new RefusedError(refused));
+    if (this.#pending.size < this.#config.server.maxPendingHandshakes) return this.#start(socket);
+    // Node cannot stop accept(2) on a listening socket, so the nearest to geth's "stop
+    // accepting" is to leave the connection unread, as in a kernel backlog, until a slot frees.
+    if (this.#backlog.length >= this.#config.server.maxPendingHandshakes) {
+      return this.#reject(socket, remote, new RefusedError('too many pending handshakes'));
     }
-    // Only connections still in their handshake are tracked here; peers live in this.peers.
-    this.#sockets.add(socket);
-    this.#pending++;
-    void this.#accept(socket).finally(() => {
-      this.#pending--;
-      this.#sockets.delete(socket);
+    socket.pause();
+    this.#backlog.push(socket);
+    socket.once('close', () => {
+      const i = this.#backlog.indexOf(socket);
+      if (i >= 0) this.#backlog.splice(i, 1);
     });
+  }
+
+  #reject(socket: Socket, remote: string, error: RefusedError): void {
+    socket.destroy();
+    this.emit('rejected', { remote, error });
+  }
+
+  /** Run one inbound handshake in a pending slot; the next waiting connection takes the slot after. */
+  #start(socket: Socket): void {
+    this.#handshaking.add(socket);
+    const accepting = this.#accept(socket).finally(() => {
+      this.#pending.delete(accepting);
+      this.#handshaking.delete(socket);
+      const next = this.#backlog.shift();
+      if (next && !this.#closing) this.#start(next);
+    });
+    this.#pending.add(accepting);
   }
 
   async #accept(socket: Socket): Promise<void> {
@@ -111,11 +153,7 @@ export class Server extends EventEmitter<ServerEvents> {
       // Disconnect, which the dialer reads in place of our Hello.
       const refuse = this.#refusal(bytesToHex(conn.remotePublicKey));
       if (refuse !== undefined) {
-        await new Promise<void>((resolve) => {
-          closeConnection(conn, refuse, true);
-          if (conn.ended) resolve();
-          else conn.socket.once('close', () => resolve());
-        });
+        await refuseConnection(conn, refuse);
         this.emit('rejected', { remote, error: new RefusedError(`refused: ${reasonName(refuse)}`, { reason: refuse }) });
         return;
       }
@@ -157,21 +195,45 @@ export class Server extends EventEmitter<ServerEvents> {
     return true;
   }
 
-  /** Stop listening, send 0x08 to every peer, and wait for all sockets to close. */
-  close(reason: DisconnectReason = DisconnectReason.ClientQuitting): Promise<void> {
+  /**
+   * Stop listening, send `reason` (default 0x08, "client quitting", as geth's Server.Stop) to
+   * every peer, and wait for every socket to close. Every 'rejected' and peer 'close' event
+   * has fired when it resolves. Aborting `signal` stops the wait: what is left is destroyed at
+   * once and the promise rejects with the signal's reason.
+   */
+  close(reason: DisconnectReason = DisconnectReason.ClientQuitting, options: { signal?: AbortSignal } = {}): Promise<void> {
     this.#closing ??= (async () => {
       const stopped = new Promise<void>((r) => this.#net.close(() => r()));
-      await Promise.all([...this.peers.values()].map((p) => p.disconnect(reason)));
-      for (const s of this.#sockets) s.destroy();
+      for (const s of this.#backlog.splice(0)) s.destroy();
+      for (const s of this.#handshaking) s.destroy();
+      const peers = [...this.peers.values()];
+      await Promise.all([...peers.map((p) => p.disconnect(reason)), ...this.#pending]);
       await stopped;
       this.emit('close');
     })();
-    return this.#closing;
+    return abortable(this.#closing, options.signal, () => {
+      for (const p of this.peers.values()) p.destroy();
+      for (const s of this.#handshaking) s.destroy();
+    });
+  }
+
+  /** `await using server = await listen(...)`: close (0x08) when the scope ends. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
   }
 }
 
 const ignore = (): void => {};
 const remoteOf = (s: Socket): string => `${s.remoteAddress}:${s.remotePort}`;
+
+/** Send Disconnect on a connection that never gets a Peer; resolves once its socket is gone. */
+function refuseConnection(conn: RlpxConnection, reason: DisconnectReason): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (conn.ended) return resolve();
+    conn.socket.once('close', () => resolve());
+    closeConnection(conn, reason, true);
+  });
+}
 
 /** Start listening; resolves once the port is bound. */
 export async function listen(options: ListenOptions): Promise<Server> {
@@ -180,9 +242,11 @@ export async function listen(options: ListenOptions): Promise<Server> {
   const net = createServer({ noDelay: true });
   const server = new Server(net, config, options);
   await new Promise<void>((resolve, reject) => {
-    net.once('error', reject);
-    net.listen(config.server.port, config.server.host, () => {
-      net.off('error', reject);
+    const { host, port } = config.server;
+    const onError = (err: NodeJS.ErrnoException): void => reject(new ListenError(`${host.includes(':') ? `[${host}]` : host}:${port}`, err));
+    net.once('error', onError);
+    net.listen(port, host, () => {
+      net.off('error', onError);
       resolve();
     });
   });

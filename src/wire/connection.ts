@@ -188,31 +188,38 @@ export class RlpxConnection implements SocketSink {
   }
 
   /**
-   * Send one message. Resolves when the frame is handed to the kernel; rejects with a typed
-   * error when the connection is gone or its write buffer is full.
+   * Send one message. Resolves when the frame is handed to the kernel. While the write buffer
+   * is over maxWriteBuffer it waits, in order (see frame-writer.ts); it rejects on close, on
+   * abort, or when writes stall past writeTimeout.
    */
-  send(code: number, payload: Uint8Array, options: { compress?: boolean } = {}): Promise<void> {
+  send(code: number, payload: Uint8Array, options: { compress?: boolean; signal?: AbortSignal } = {}): Promise<void> {
     let body: Uint8Array;
     try {
       body = encodeMessage(code, payload, options.compress ?? this.#snappy);
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.sendBody(body);
+    return this.sendBody(body, options.signal);
   }
 
   /**
    * Send a message already encoded as a frame body (see encodeMessage), compressed as the
    * connection currently requires: for constant messages sent often, such as Ping and Pong.
    */
-  sendBody(body: Uint8Array): Promise<void> {
+  sendBody(body: Uint8Array, signal?: AbortSignal): Promise<void> {
     if (this.closed) return Promise.reject(new ClosedError('connection is closed'));
-    return this.#writer.write(body);
+    return this.#writer.write(body, signal);
+  }
+
+  /** Resolves when a send would be written at once: nothing waits and the buffer has room. */
+  writable(): Promise<void> {
+    return this.#writer.writable();
   }
 
   /** Tear the socket down now. */
   destroy(): void {
     this.#stopTimers();
+    this.#writer.close();
     this.socket.destroy();
   }
 
@@ -236,6 +243,7 @@ export class RlpxConnection implements SocketSink {
     if (this.#state === 'ended') return;
     this.#state = 'ended';
     this.#stopTimers();
+    this.#writer.close();
     this.#handlers?.end();
   }
 
@@ -276,12 +284,13 @@ export class RlpxConnection implements SocketSink {
     this.#state = 'failed';
     this.socket.pause();
     this.#stopTimers();
+    // Sends still waiting will not go out; the owner's Disconnect, if any, may still.
+    this.#writer.abandon(err);
     if (this.#handlers) this.#handlers.error(err);
     else this.#pendingError = err;
   }
 
   #stopTimers(): void {
     this.#flow.disarm();
-    this.#writer.stop();
   }
 }

@@ -1,9 +1,14 @@
 /**
- * The write path of a connection: seal a frame body and hand it to the socket, with a cap
- * on what may wait in the socket's buffer and a deadline for it to drain (geth: 20 s).
+ * The write path of a connection: seal frame bodies and hand them to the socket in order,
+ * with a cap on what may wait in the socket's buffer and a deadline for it to drain
+ * (geth: 20 s per write).
+ *
+ * A send over the cap waits (as geth's WriteMsg blocks) instead of failing: its body is
+ * queued unsealed, because sealing advances the egress keystream and MAC, so a frame must be
+ * sealed only when it is certain to be written, and in the order it was sent.
  */
 import type { Socket } from 'node:net';
-import { NetworkError, TimeoutError } from '../errors.js';
+import { ClosedError, NetworkError, TimeoutError, type RlpxError } from '../errors.js';
 import { DisconnectReason } from '../reasons.js';
 import { asBuffer } from '../crypto/bytes.js';
 import { frameWireSize, MAX_FRAME_SIZE, type FrameSealer } from './frame.js';
@@ -13,12 +18,23 @@ export interface WriterConfig {
   readonly writeTimeout: number;
 }
 
+interface Waiting {
+  body: Uint8Array;
+  resolve(): void;
+  reject(err: unknown): void;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+}
+
 export class FrameWriter {
   readonly #socket: Socket;
   readonly #sealer: FrameSealer;
   readonly #config: WriterConfig;
   readonly #onStall: (err: TimeoutError) => void;
+  readonly #waiting: Waiting[] = [];
+  #roomWaiters: Array<() => void> = [];
   #stallTimer: NodeJS.Timeout | undefined;
+  #closed: RlpxError | undefined;
 
   constructor(socket: Socket, sealer: FrameSealer, config: WriterConfig, onStall: (err: TimeoutError) => void) {
     this.#socket = socket;
@@ -27,40 +43,122 @@ export class FrameWriter {
     this.#onStall = onStall;
   }
 
-  /** Seal and write one frame body; resolves once it is handed to the kernel. */
-  write(body: Uint8Array): Promise<void> {
+  /** Sends waiting for room in the socket's buffer. */
+  get queued(): number {
+    return this.#waiting.length;
+  }
+
+  /**
+   * Seal and write one frame body, in order with every other; resolves once it is handed to
+   * the kernel. Waits while the buffer is over its cap; rejects on close, abort, or the write
+   * deadline (which fails the whole connection).
+   */
+  write(body: Uint8Array, signal?: AbortSignal): Promise<void> {
+    if (this.#closed) return Promise.reject(this.#closed);
     if (body.length > MAX_FRAME_SIZE) {
       return Promise.reject(new RangeError(`message of ${body.length} bytes (encoded) exceeds the ${MAX_FRAME_SIZE}-byte frame limit`));
     }
-    const socket = this.#socket;
-    // Checked before sealing: sealing advances the egress keystream and MAC, so a frame that
-    // is sealed and then not written would corrupt every frame after it.
-    if (socket.writableLength + frameWireSize(body.length) > this.#config.maxWriteBuffer) {
-      return Promise.reject(new NetworkError(`write buffer full (${socket.writableLength} bytes pending)`));
-    }
-    const frame = this.#sealer.seal(body);
-    return new Promise((resolve, reject) => {
-      socket.write(asBuffer(frame), (err) => (err ? reject(new NetworkError(`write failed: ${err.message}`, { cause: err })) : resolve()));
-      if (socket.writableNeedDrain && !this.#stallTimer && this.#config.writeTimeout > 0) this.#armStall();
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (this.#waiting.length === 0 && this.#hasRoom(body.length)) return this.#put(body);
+    return new Promise<void>((resolve, reject) => {
+      const entry: Waiting = { body, resolve, reject, signal, onAbort: undefined };
+      if (signal) {
+        entry.onAbort = () => {
+          const i = this.#waiting.indexOf(entry);
+          if (i >= 0) this.#waiting.splice(i, 1);
+          reject(signal.reason);
+        };
+        signal.addEventListener('abort', entry.onAbort, { once: true });
+      }
+      this.#waiting.push(entry);
+      this.#armStall();
     });
   }
 
-  /** The socket's buffer drained: writes are moving again. */
-  drained(): void {
-    this.stop();
+  /** Resolves when a send would be written at once (nothing queued, the buffer under its cap). */
+  writable(): Promise<void> {
+    if (this.#closed) return Promise.reject(this.#closed);
+    if (this.#waiting.length === 0 && !this.#socket.writableNeedDrain) return Promise.resolve();
+    return new Promise((resolve) => this.#roomWaiters.push(resolve));
   }
 
-  stop(): void {
-    if (this.#stallTimer) clearTimeout(this.#stallTimer);
-    this.#stallTimer = undefined;
+  /** The socket's buffer drained: write what waits, while there is room. */
+  drained(): void {
+    this.#disarmStall();
+    this.#flush();
+  }
+
+  #flush(): void {
+    if (this.#closed) return;
+    while (this.#waiting.length > 0 && this.#hasRoom(this.#waiting[0]!.body.length)) {
+      const entry = this.#waiting.shift()!;
+      if (entry.onAbort) entry.signal!.removeEventListener('abort', entry.onAbort);
+      this.#put(entry.body).then(entry.resolve, entry.reject);
+    }
+    if (this.#waiting.length > 0) this.#armStall();
+    else if (!this.#socket.writableNeedDrain) this.#wakeRoomWaiters();
+  }
+
+  /**
+   * Reject every send still waiting with `err`; later writes are still taken (a failed session
+   * may still say Disconnect).
+   */
+  abandon(err: RlpxError): void {
+    this.#disarmStall();
+    for (const entry of this.#waiting.splice(0)) {
+      if (entry.onAbort) entry.signal!.removeEventListener('abort', entry.onAbort);
+      entry.reject(err);
+    }
+    this.#wakeRoomWaiters();
+  }
+
+  /** No more writes: everything waiting is rejected. */
+  close(): void {
+    this.#closed ??= new ClosedError('connection is closed');
+    this.abandon(this.#closed);
+  }
+
+  /**
+   * A frame fits when the buffer has room for it, or when the buffer is empty: a frame larger
+   * than the cap must still be able to go out on its own.
+   */
+  #hasRoom(bodySize: number): boolean {
+    const pending = this.#socket.writableLength;
+    return pending === 0 || pending + frameWireSize(bodySize) <= this.#config.maxWriteBuffer;
+  }
+
+  #put(body: Uint8Array): Promise<void> {
+    const frame = this.#sealer.seal(body);
+    return new Promise((resolve, reject) => {
+      this.#socket.write(asBuffer(frame), (err) => {
+        if (err) return reject(new NetworkError(`write failed: ${err.message}`, { cause: err }));
+        resolve();
+        // A cap below the socket's own high-water mark gets no 'drain': look again here.
+        if (this.#waiting.length > 0) this.#flush();
+      });
+      if (this.#socket.writableNeedDrain) this.#armStall();
+    });
+  }
+
+  #wakeRoomWaiters(): void {
+    const waiters = this.#roomWaiters;
+    if (waiters.length === 0) return;
+    this.#roomWaiters = [];
+    for (const w of waiters) w();
   }
 
   #armStall(): void {
     const ms = this.#config.writeTimeout;
-    this.#stallTimer = setTimeout(
-      () => this.#onStall(new TimeoutError(`writes stalled for ${ms} ms`, { reason: DisconnectReason.NetworkError })),
-      ms,
-    );
+    if (this.#stallTimer || ms === 0) return;
+    this.#stallTimer = setTimeout(() => {
+      this.#stallTimer = undefined;
+      this.#onStall(new TimeoutError(`writes stalled for ${ms} ms`, { reason: DisconnectReason.NetworkError }));
+    }, ms);
     this.#stallTimer.unref();
+  }
+
+  #disarmStall(): void {
+    if (this.#stallTimer) clearTimeout(this.#stallTimer);
+    this.#stallTimer = undefined;
   }
 }

@@ -26,6 +26,17 @@ const ZERO_IV = Buffer.alloc(16);
 
 const padded = (n: number): number => (n + 15) & ~15;
 
+/**
+ * Each direction's MAC state has one owner: a second sealer (or reader) on the same Secrets
+ * would advance the shared keccak state behind the first one's back, and both would then
+ * produce or expect wrong MACs forever. Refusing the second owner turns that into an error.
+ */
+const owned = new WeakSet<object>();
+function claim(state: object, what: string): void {
+  if (owned.has(state)) throw new Error(`${what}: these Secrets already have a ${what}; derive new secrets for another session`);
+  owned.add(state);
+}
+
 /** Total bytes on the wire for a frame with a body of `size` bytes. */
 export function frameWireSize(size: number): number {
   return HEADER_BLOCK_SIZE + padded(size) + MAC_SIZE;
@@ -37,6 +48,7 @@ export class FrameSealer {
   readonly #mac: HashMac;
 
   constructor(secrets: Secrets) {
+    claim(secrets.egressMac, 'FrameSealer');
     this.#cipher = createCipheriv('aes-256-ctr', secrets.aes, ZERO_IV);
     this.#mac = new HashMac(secrets.mac, secrets.egressMac);
   }
@@ -89,6 +101,7 @@ export class FrameReader {
     if (!Number.isInteger(max) || max < 0 || max > MAX_FRAME_SIZE) {
       throw new RangeError(`maxFrameSize must be an integer in [0, ${MAX_FRAME_SIZE}], got ${max}`);
     }
+    claim(secrets.ingressMac, 'FrameReader');
     this.#decipher = createDecipheriv('aes-256-ctr', secrets.aes, ZERO_IV);
     this.#mac = new HashMac(secrets.mac, secrets.ingressMac);
     this.#maxFrameSize = max;

@@ -112,8 +112,9 @@ function field(list: unknown[], index: number, size: number, what: string): Uint
 }
 
 function uintField(list: unknown[], index: number, what: string): number {
-  const n = canonicalUint(list[index], 4);
-  if (n === undefined) throw new HandshakeError(`${what}: version is missing or not a canonical integer of at most 4 bytes`);
+  // geth reads a uint64, and the spec says to ignore a version we do not know.
+  const n = canonicalUint(list[index], 8);
+  if (n === undefined) throw new HandshakeError(`${what}: version is missing or not a canonical integer of at most 8 bytes`);
   return n;
 }
 

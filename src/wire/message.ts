@@ -50,8 +50,11 @@ export function encodeMessage(code: number, payload: Uint8Array, compress: boole
   return concatBytes(encodeCode(code), compress ? snappyCompress(payload) : payload);
 }
 
+/** The cap applies to the payload as delivered: decoded when compressed, as is when not (p2p v4). */
 export function decodeMessage(body: Uint8Array, decompress: boolean, maxSize: number = MAX_MESSAGE_SIZE): Message {
   const { code, offset } = decodeCode(body);
   const raw = body.subarray(offset);
-  return { code, payload: decompress ? snappyDecompress(raw, maxSize) : raw };
+  if (decompress) return { code, payload: snappyDecompress(raw, maxSize) };
+  if (raw.length > maxSize) throw new ProtocolError(`message: payload of ${raw.length} bytes exceeds the ${maxSize}-byte limit`);
+  return { code, payload: raw };
 }

@@ -3,7 +3,8 @@
 /**
  * The value of a decoded RLP byte string read as an unsigned integer, or undefined when it is
  * not a byte string, has a leading zero byte (geth: ErrCanonInt), or is longer than maxBytes.
- * maxBytes is at most 6 so the value is exact in a JavaScript number.
+ * Up to 6 bytes the value is exact; geth reads versions as uint64, so 7 and 8 bytes are
+ * accepted for fields that are only compared (a version that large is rounded, never refused).
  */
 export function canonicalUint(v: unknown, maxBytes: number): number | undefined {
   if (!(v instanceof Uint8Array) || v.length > maxBytes || (v.length > 0 && v[0] === 0)) return undefined;
