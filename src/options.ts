@@ -96,6 +96,8 @@ export interface PeerOptions {
 export interface DialOptions extends PeerOptions, ConnectionOptions {
   /** TCP connect deadline, ms. */
   connectTimeout?: number;
+  /** Local address to connect from (a multi-homed host, or 127.0.0.x in tests). */
+  localAddress?: string;
   signal?: AbortSignal;
 }
 
@@ -137,9 +139,10 @@ export interface DialConfig {
   readonly hello: HelloConfig;
   readonly peer: PeerConfig;
   readonly connectTimeout: number;
+  readonly localAddress: string | undefined;
 }
 
-export interface ListenConfig extends Omit<DialConfig, 'connectTimeout'> {
+export interface ListenConfig extends Omit<DialConfig, 'connectTimeout' | 'localAddress'> {
   readonly server: ServerConfig;
 }
 
@@ -229,7 +232,7 @@ function peerConfig(o: PeerOptions): PeerConfig {
 }
 
 /** What dialing and listening share: the key, the protocols, and the three layers' configs. */
-function sessionConfig(o: PeerOptions & ConnectionOptions): Omit<DialConfig, 'connectTimeout'> {
+function sessionConfig(o: PeerOptions & ConnectionOptions): Omit<DialConfig, 'connectTimeout' | 'localAddress'> {
   checkObject('options', o);
   const hello = helloConfig(o);
   return { privateKey: o.privateKey, protocols: hello.protocols, connection: connectionConfig(o), hello, peer: peerConfig(o) };
@@ -240,6 +243,7 @@ export function dialConfig(o: DialOptions): DialConfig {
   return Object.freeze({
     ...session,
     connectTimeout: checkTimer('connectTimeout', pick(o.connectTimeout, DEFAULTS.dial.connectTimeout), 1),
+    localAddress: o.localAddress === undefined ? undefined : checkString('localAddress', o.localAddress),
   });
 }
 

@@ -13,9 +13,10 @@ import { EnodeError, parseEnode, type Enode } from './enode.js';
 import { Peer } from './peer.js';
 import { exchangeHello } from './protocol-handshake.js';
 
-function connectSocket(host: string, port: number, timeout: number, signal?: AbortSignal): Promise<Socket> {
+function connectSocket(host: string, port: number, config: DialConfig, signal?: AbortSignal): Promise<Socket> {
+  const timeout = config.connectTimeout;
   return new Promise((resolve, reject) => {
-    const socket = connect({ host, port });
+    const socket = connect({ host, port, ...(config.localAddress ? { localAddress: config.localAddress } : {}) });
     const cleanup = (): void => {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
@@ -58,7 +59,7 @@ export function dialTarget(target: string | Enode): Enode {
 /** The two phases of a dial, so a Server can check its table between them (as geth does). */
 export async function connectRlpx(node: Enode, config: DialConfig, signal?: AbortSignal): Promise<RlpxConnection> {
   signal?.throwIfAborted();
-  const socket = await connectSocket(node.host, node.port, config.connectTimeout, signal);
+  const socket = await connectSocket(node.host, node.port, config, signal);
   return rethrow(RlpxConnection.initiate(socket, config.privateKey, node.id, config.connection, { signal }), signal);
 }
 
