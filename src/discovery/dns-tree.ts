@@ -20,7 +20,10 @@ export interface TxtResolver {
 export interface DnsTreeOptions {
   /** DNS servers ("1.2.3.4", "127.0.0.1:5353", "[::1]:53"); the system's when omitted. */
   servers?: string[];
-  /** Used instead of a fresh node:dns Resolver (then servers, timeout and tries are its own). */
+  /**
+   * Used instead of a fresh node:dns Resolver (then servers, timeout and tries are its own).
+   * Its cancel(), if any, is called when the walk is aborted or left early.
+   */
   resolver?: TxtResolver;
   /** Per query, in ms (default 2000). */
   timeout?: number;

@@ -3,6 +3,7 @@
  * node:dns's Resolver, serving trees built and signed here.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { RLP } from '@ethereumjs/rlp';
 import { base64urlnopad } from '@scure/base';
 import { generatePrivateKey, publicKeyOf } from '../../src/crypto/secp256k1.js';
@@ -238,5 +239,35 @@ describe('RLP of a record that is fine but unsigned by its key, via DNS', () => 
     const { found, errors } = await collect([tree.url], opts());
     expect(found.map((n) => n.enr.toText())).toEqual([good.toText()]);
     expect(errors.map((e) => [e.kind, (e.cause as Error).message])).toEqual([['malformed-enr', "enr: signature is not by the record's key"]]);
+  });
+});
+
+describe('a zone with random damage', () => {
+  it('never throws: every record found is a good one, every problem a DnsTreeError', async () => {
+    const enrs = nodes(12);
+    const good = new Set(enrs.map((e) => e.toText()));
+    const keyR = generatePrivateKey();
+    const tree = buildDnsTree({ domain: 'rand.test', privateKey: keyR, enrs, maxChildren: 3 });
+    const names = [...tree.records.keys()];
+    const garbage = fc.oneof(
+      fc.string({ maxLength: 600 }),
+      fc.constantFrom('enr:', 'enrtree-branch:', 'enrtree://', 'enrtree-root:v1 ').chain((p) => fc.string({ maxLength: 300 }).map((s) => p + s)),
+      fc.constant(enrs[0]!.toText()),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(fc.constantFrom(...names), garbage, fc.boolean()), { minLength: 1, maxLength: 4 }), async (damage) => {
+        publish(tree);
+        for (const [name, text, drop] of damage) {
+          if (drop) server.zone.delete(name);
+          else server.zone.set(name, [text]);
+        }
+        const { found, errors } = await collect([tree.url], opts());
+        for (const n of found) expect(good.has(n.enr.toText())).toBe(true);
+        for (const e of errors) expect(e).toBeInstanceOf(DnsTreeError);
+        // Nothing is lost silently: fewer records than published means at least one error.
+        if (found.length < enrs.length) expect(errors.length).toBeGreaterThan(0);
+      }),
+      { numRuns: 40 },
+    );
   });
 });
