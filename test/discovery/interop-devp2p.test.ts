@@ -1,13 +1,14 @@
 /**
- * Records and trees against geth's own devp2p tool (built by scripts/build-geth.sh): records it
- * makes we decode byte for byte, records we make it reads back, and a tree it signs we walk
- * over a real DNS server on 127.0.0.1.
+ * Records and trees against geth and its devp2p tool (built by scripts/build-geth.sh): records
+ * they make we decode (byte for byte, eth entry included), records we make devp2p reads back,
+ * and a tree it signs we walk over a real DNS server on 127.0.0.1.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { createCipheriv, randomBytes, randomUUID, scryptSync } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { crc32 } from 'node:zlib';
 import { join } from 'node:path';
 import { RLP } from '@ethereumjs/rlp';
 import { base64urlnopad } from '@scure/base';
@@ -17,7 +18,7 @@ import { generatePrivateKey, publicKeyOf } from '../../src/crypto/secp256k1.js';
 import { buildDnsTree } from '../../src/discovery/dns-build.js';
 import { walkDnsTrees, type TreeNode } from '../../src/discovery/dns-tree.js';
 import { decodeEnr, encodeEnr } from '../../src/discovery/enr.js';
-import { gethBinaries } from '../helpers/geth.js';
+import { gethBinaries, startGeth } from '../helpers/geth.js';
 import { startDnsServer, type DnsServer } from '../helpers/dns-server.js';
 
 const bin = gethBinaries();
@@ -93,6 +94,23 @@ describe.skipIf(!bin)(`ENR and DNS trees against devp2p ${bin?.version ?? ''}`, 
     const refused = devp2p('enrdump', forged);
     expect(refused).toMatch(/^INVALID: invalid signature on node record$/m);
     expect(refused).not.toContain('Node ID');
+  });
+
+  it("decodes a running geth's own record, its eth entry the fork id of its genesis", async () => {
+    const geth = await startGeth(bin!);
+    try {
+      const info = await geth.rpc<{ enr: string; enode: string; protocols: { eth: { genesis: string } } }>('admin_nodeInfo');
+      const enr = decodeEnr(info.enr);
+      expect(bytesToHex(enr.publicKey)).toBe(geth.id);
+      expect(enr).toMatchObject({ ip: '127.0.0.1', tcp: geth.port });
+      expect([...enr.pairs.keys()]).toEqual(['eth', 'id', 'ip', 'secp256k1', 'snap', 'tcp']);
+      // EIP-2124: with every fork at genesis, the fork hash is CRC32 of the genesis hash, next 0.
+      const crc = crc32(hexToBytes(info.protocols.eth.genesis));
+      expect(enr.eth).toEqual({ forkHash: hexToBytes(crc.toString(16).padStart(8, '0')), forkNext: 0n });
+      expect(enr.toEnode()).toBe(info.enode.replace(/\?discport=0$/, '')); // geth prints an absent UDP port as 0
+    } finally {
+      await geth.stop();
+    }
   });
 
   describe('a tree signed by devp2p dns sign, served on 127.0.0.1', () => {
