@@ -6,7 +6,6 @@
  */
 import { RLP } from '@ethereumjs/rlp';
 import { base64urlnopad } from '@scure/base';
-import { bytesToHex } from '../crypto/bytes.js';
 import { keccak256 } from '../crypto/keccak.js';
 import { decompressPublicKey, publicKeyOf, sign, verify } from '../crypto/secp256k1.js';
 import { formatEnode } from '../peer/enode.js';
@@ -68,9 +67,13 @@ export class Enr implements EnrFields {
     this.seq = fields.seq;
     this.compressedKey = fields.compressedKey;
     this.publicKey = fields.publicKey;
-    for (const k of ['ip', 'ip6', 'tcp', 'tcp6', 'udp', 'udp6', 'eth'] as const) {
-      if (fields[k] !== undefined) (this as Record<string, unknown>)[k] = fields[k];
-    }
+    this.ip = fields.ip;
+    this.ip6 = fields.ip6;
+    this.tcp = fields.tcp;
+    this.tcp6 = fields.tcp6;
+    this.udp = fields.udp;
+    this.udp6 = fields.udp6;
+    this.eth = fields.eth;
     this.signature = signature;
     this.pairs = pairs;
     this.raw = raw;
@@ -106,8 +109,9 @@ export class Enr implements EnrFields {
   }
 }
 
-const latin1 = new TextDecoder('latin1');
 const ascii = new TextEncoder();
+/** Keys as strings, byte for byte (Buffer's latin1 is ISO-8859-1; TextDecoder's is windows-1252). */
+const latin1 = { decode: (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1') };
 
 /** Decode and verify a record from its text form ("enr:…") or its RLP bytes. */
 export function decodeEnr(input: string | Uint8Array): Enr {
@@ -231,9 +235,4 @@ export function encodeEnr(fields: EnrInput, privateKey: Uint8Array): Enr {
   const raw = RLP.encode([signature, writeUint(seq), ...(kv as Uint8Array[])]);
   if (raw.length > ENR_MAX_SIZE) throw new RangeError(`enr: ${raw.length} bytes is over the ${ENR_MAX_SIZE}-byte limit`);
   return decodeEnr(raw);
-}
-
-/** Hex of the node id, the usual key for deduplicating records. */
-export function enrNodeIdHex(enr: Enr): string {
-  return bytesToHex(enr.nodeId);
 }

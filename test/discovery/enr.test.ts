@@ -98,6 +98,13 @@ describe(`ENR v4 (${secp256k1Backend})`, () => {
     expect(enr.pairs.get('zzz')).toEqual([Uint8Array.of(1)]);
   });
 
+  it('keeps keys of any bytes as they are (0x80-0xff included)', () => {
+    const key = '\x80\x9f\xff';
+    const enr = encodeEnr({ extra: { [key]: Uint8Array.of(7) } }, EIP778_KEY);
+    expect(decodeEnr(enr.raw).pairs.get(key)).toEqual(Uint8Array.of(7));
+    expect([...enr.pairs.keys()]).toEqual(['id', 'secp256k1', key]);
+  });
+
   describe('rejects with an EnrError', () => {
     const base = () => [Uint8Array.of(1), ...kv('id', utf8.encode('v4')), ...kv('secp256k1', compressed)] as Uint8Array[];
 
