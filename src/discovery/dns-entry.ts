@@ -94,6 +94,7 @@ export function formatTreeLink(publicKey: Uint8Array, domain: string): string {
   return `${LINK_PREFIX}${base32nopad.encode(compressPublicKey(publicKey))}@${domain}`;
 }
 
+/** seq is geth's uint; up to 15 digits keeps it exact in a number, far past any real tree's. */
 const ROOT = /^enrtree-root:v1 e=([A-Za-z2-7]+) l=([A-Za-z2-7]+) seq=(\d{1,15}) sig=([A-Za-z0-9_-]+)$/;
 
 function signedPart(eroot: string, lroot: string, seq: number): Uint8Array {
