@@ -25,6 +25,8 @@ interface NativeSecp256k1 {
   publicKeyCreate(key: Uint8Array, compressed?: boolean): Uint8Array;
   ecdsaSign(msg: Uint8Array, key: Uint8Array): { signature: Uint8Array; recid: number };
   ecdsaRecover(sig: Uint8Array, recid: number, msg: Uint8Array, compressed?: boolean): Uint8Array;
+  ecdsaVerify(sig: Uint8Array, msg: Uint8Array, pub: Uint8Array): boolean;
+  publicKeyConvert(pub: Uint8Array, compressed: boolean): Uint8Array;
   ecdh(
     pub: Uint8Array,
     key: Uint8Array,
@@ -168,5 +170,35 @@ export function recover(hash: Uint8Array, signature: Uint8Array): Uint8Array {
     return noble.Point.fromBytes(point).toBytes(false).slice(1);
   } catch (err) {
     throw new KeyError('signature: public key cannot be recovered', { cause: err });
+  }
+}
+
+/** The 64-byte x ‖ y of a 33-byte compressed key (02/03 ‖ x), as ENRs and enrtree URLs carry it. */
+export function decompressPublicKey(compressed: Uint8Array): Uint8Array {
+  assertBytes(compressed, 'compressed public key');
+  if (compressed.length !== 33 || (compressed[0] !== 0x02 && compressed[0] !== 0x03)) {
+    throw new KeyError(`compressed public key: expected 33 bytes starting 02 or 03, got ${compressed.length} bytes`);
+  }
+  try {
+    if (native) return native.publicKeyConvert(compressed, false).slice(1);
+    return noble.Point.fromBytes(compressed).toBytes(false).slice(1);
+  } catch (err) {
+    throw new KeyError('compressed public key: x is not on secp256k1', { cause: err });
+  }
+}
+
+/**
+ * Check a 64-byte r ‖ s signature over a 32-byte hash against a 64-byte public key. Both
+ * backends (like geth) refuse a high s, so a signature has one accepted form.
+ */
+export function verify(hash: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): boolean {
+  assertBytes(hash, 'hash', 32);
+  assertBytes(signature, 'signature', 64);
+  assertBytes(publicKey, 'publicKey', PUBLIC_KEY_SIZE);
+  try {
+    if (native) return native.ecdsaVerify(signature, hash, withPrefix(publicKey));
+    return noble.verify(signature, hash, withPrefix(publicKey), { prehash: false, lowS: true });
+  } catch {
+    return false; // r or s out of range, or a key off the curve: not a signature by that key
   }
 }
