@@ -126,7 +126,7 @@ describe('package', () => {
     expect(out['id']).toMatch(/^[0-9a-f]{128}$/);
   });
 
-  it('the bin prints the package version and the crypto backends; RLPX_CRYPTO=noble is not announced', async () => {
+  it('the bin (and src via tsx) prints the package version and the crypto backends; RLPX_CRYPTO=noble is not announced', async () => {
     const rlpx = join(app, 'node_modules/.bin/rlpx');
     const native = await runOk(rlpx, ['--version'], app, PATH_WITH_NODE);
     expect(native.stdout).toBe(`rlpx ${pkg.version} (keccak: native, secp256k1: libsecp256k1; node ${process.version})\n`);
@@ -134,6 +134,9 @@ describe('package', () => {
     const forced = await runOk(rlpx, ['--version'], app, { ...PATH_WITH_NODE, RLPX_CRYPTO: 'noble' });
     expect(forced.stdout).toBe(`rlpx ${pkg.version} (keccak: noble, secp256k1: noble; node ${process.version})\n`);
     expect(forced.stderr).toBe('');
+    // The same line from the sources, which read package.json from another directory depth.
+    const fromSrc = await runOk(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--version'], ROOT);
+    expect(fromSrc.stdout).toBe(native.stdout);
   });
 
   it('without loadable native addons, @noble takes over and says so once on stderr', async () => {
