@@ -3,7 +3,12 @@
  * RLPx without a Peer. Each name is documented in the file it comes from.
  */
 export { keccak256, createKeccak256, keccakBackend, type KeccakState } from './crypto/keccak.js';
-export { ecdh, sign, recover, isValidPublicKey, secp256k1Backend } from './crypto/secp256k1.js';
+export { ecdh, sign, recover, publicKeyOf, isValidPublicKey, secp256k1Backend } from './crypto/secp256k1.js';
+export { bytesToHex, hexToBytes } from './crypto/bytes.js';
+// RLP itself, so a tool can build or read payloads with the same library the codecs here use
+// (@ethereumjs/rlp), without depending on it separately: rlpEncode(input) -> bytes,
+// rlpDecode(bytes) -> Uint8Array | nested arrays of them.
+export { encode as rlpEncode, decode as rlpDecode, type Input as RlpInput, type NestedUint8Array } from '@ethereumjs/rlp';
 export { eciesEncrypt, eciesDecrypt, ECIES_OVERHEAD } from './crypto/ecies.js';
 export {
   HandshakeState,

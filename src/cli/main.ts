@@ -5,13 +5,26 @@ import { listenCommand, LISTEN_USAGE } from './listen.js';
 import { monitorCommand, MONITOR_USAGE } from './monitor.js';
 import { demoCommand } from './demo.js';
 import { Exit, UsageError } from './common.js';
+import { readFileSync } from 'node:fs';
+import { keccakBackend } from '../crypto/keccak.js';
+import { secp256k1Backend } from '../crypto/secp256k1.js';
+
+/**
+ * The version from package.json, read at run time: ../../package.json is the package root both
+ * from src/cli (tsx) and from dist/cli (the installed bin), so there is no copy to keep in step.
+ */
+function versionLine(): string {
+  const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return `rlpx ${version} (keccak: ${keccakBackend}, secp256k1: ${secp256k1Backend}; node ${process.version})`;
+}
 
 const USAGE = `rlpx: devp2p RLPx health checks
 
   ${PING_USAGE}
   ${LISTEN_USAGE}
   ${MONITOR_USAGE}
-  usage: rlpx demo [--duration MS]      local L4-vs-L7 demo (npm start)`;
+  usage: rlpx demo [--duration MS]      local L4-vs-L7 demo (npm start)
+  usage: rlpx --version                 version and crypto backends in use`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -32,6 +45,10 @@ async function main(argv: string[]): Promise<number> {
       return monitorCommand(rest, out, stop.signal);
     case 'demo':
       return demoCommand(rest, out, stop.signal);
+    case '--version':
+    case 'version':
+      out(versionLine());
+      return Exit.Ok;
     case undefined:
     case 'help':
     case '--help':

@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { asBuffer } from './bytes.js';
-import { forceNoble } from './backend.js';
+import { announceFallback, forceNoble } from './backend.js';
 
 /** keccak256 parameters: rate 1088 bits, capacity 512, Keccak (not SHA-3) padding. */
 const RATE = 1088;
@@ -34,14 +34,17 @@ function loadNative(): NativeSpongeClass | undefined {
     const pkg = createRequire(import.meta.url).resolve('keccak/package.json');
     const gypBuild = createRequire(pkg)('node-gyp-build') as (dir: string) => unknown;
     const Sponge = gypBuild(dirname(pkg));
-    if (typeof Sponge !== 'function') return undefined;
+    if (typeof Sponge !== 'function') throw new Error('the addon exports no sponge class');
     const probe = new (Sponge as NativeSpongeClass)();
     probe.initialize(RATE, CAPACITY);
     probe.absorbLastFewBits(KECCAK_SUFFIX);
     // keccak256("") guards against an addon that loads but is not the one we expect.
-    if (probe.squeeze(32).toString('hex') !== 'c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470') return undefined;
+    if (probe.squeeze(32).toString('hex') !== 'c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470') {
+      throw new Error('the addon computes a wrong keccak256');
+    }
     return Sponge as NativeSpongeClass;
-  } catch {
+  } catch (err) {
+    announceFallback('keccak', err);
     return undefined;
   }
 }

@@ -13,7 +13,7 @@ import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { KeyError } from '../errors.js';
 import { assertBytes, concatBytes, hexToBytes } from './bytes.js';
-import { forceNoble } from './backend.js';
+import { announceFallback, forceNoble } from './backend.js';
 import { keccak256 } from './keccak.js';
 
 noble.hashes.sha256 = sha256;
@@ -39,7 +39,8 @@ function loadNative(): NativeSecp256k1 | undefined {
   if (forceNoble) return undefined;
   try {
     return createRequire(import.meta.url)('secp256k1/bindings') as NativeSecp256k1;
-  } catch {
+  } catch (err) {
+    announceFallback('secp256k1', err);
     return undefined;
   }
 }
