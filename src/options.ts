@@ -8,6 +8,7 @@
  * `a*` helpers do.
  */
 import { publicKeyOf } from './crypto/secp256k1.js';
+import { VERSION } from './version.js';
 import { frameWireSize, MAX_FRAME_SIZE } from './wire/frame.js';
 import { MAX_MESSAGE_SIZE } from './wire/message.js';
 import type { ConnectionConfig } from './wire/connection.js';
@@ -34,7 +35,8 @@ export const DEFAULTS = Object.freeze({
     maxFrameSize: MAX_FRAME_SIZE,
   }),
   peer: Object.freeze({
-    clientId: `rlpx/0.1.0/node-${process.version}`,
+    /** The usual Name/vX.Y.Z/os-arch/runtime shape, as geth's Geth/v1.17.5-stable/linux-amd64/go1.26.8. */
+    clientId: `rlpx/v${VERSION}/${process.platform}-${process.arch}/node${process.versions.node}`,
     listenPort: 0,
     /** Deadline for the remote Hello (geth: 5 s). */
     helloTimeout: 5_000,

@@ -5,17 +5,12 @@ import { listenCommand, LISTEN_USAGE } from './listen.js';
 import { monitorCommand, MONITOR_USAGE } from './monitor.js';
 import { demoCommand } from './demo.js';
 import { Exit, UsageError } from './common.js';
-import { readFileSync } from 'node:fs';
+import { VERSION } from '../version.js';
 import { keccakBackend } from '../crypto/keccak.js';
 import { secp256k1Backend } from '../crypto/secp256k1.js';
 
-/**
- * The version from package.json, read at run time: ../../package.json is the package root both
- * from src/cli (tsx) and from dist/cli (the installed bin), so there is no copy to keep in step.
- */
 function versionLine(): string {
-  const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return `rlpx ${version} (keccak: ${keccakBackend}, secp256k1: ${secp256k1Backend}; node ${process.version})`;
+  return `rlpx ${VERSION} (keccak: ${keccakBackend}, secp256k1: ${secp256k1Backend}; node ${process.version})`;
 }
 
 const USAGE = `rlpx: devp2p RLPx health checks
