@@ -18,7 +18,6 @@ import { EMPTY_TRIE_ROOT, trieRoot } from './trie.js';
 
 /** geth's defaults for a genesis without them (params/protocol_params.go). */
 const GENESIS_GAS_LIMIT = 4_712_388n;
-const GENESIS_DIFFICULTY = 131_072n;
 const INITIAL_BASE_FEE = 1_000_000_000n;
 /** keccak256(rlp([])): the ommers hash of a block without ommers. */
 const EMPTY_UNCLE_HASH = keccak256(RLP.encode([]));
@@ -97,8 +96,8 @@ export function genesisHashOf(genesis: Json): Uint8Array {
   const timeFork = (key: string): boolean => london && at(key, time);
   if (timeFork('amsterdamTime')) throw new GenesisError('Amsterdam at genesis is not supported: give the genesis hash explicitly');
 
-  let difficulty = integer(genesis['difficulty'], 'difficulty');
-  if (difficulty === undefined) difficulty = config['ethash'] === undefined ? 0n : mixHash.every((b) => b === 0) ? GENESIS_DIFFICULTY : 0n;
+  // geth's JSON decoding requires difficulty and gasLimit; a zero gas limit takes its default.
+  const difficulty = integer(genesis['difficulty'], 'difficulty') ?? 0n;
   const gasLimit = integer(genesis['gasLimit'], 'gasLimit') || GENESIS_GAS_LIMIT;
   const nonce = new Uint8Array(8);
   new DataView(nonce.buffer).setBigUint64(0, integer(genesis['nonce'], 'nonce') ?? 0n);

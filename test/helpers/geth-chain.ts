@@ -1,0 +1,39 @@
+/**
+ * A real geth with a chain: go-ethereum's own eth test chain (cmd/devp2p/internal/ethtest/
+ * testdata in the v1.17.5 module that scripts/build-geth.sh downloads): 600 blocks, every
+ * block fork at 0, Shanghai at time 0, Cancun at 60, Prague at 120, head time 6000.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { startGeth, type GethBinaries, type GethNode, type GethOptions } from './geth.js';
+
+export const ETHTEST_NETWORK_ID = 3503995874084926;
+export const ETHTEST_BLOCKS = 600;
+
+/** The ethtest genesis.json and chain.rlp, from the Go module cache. */
+export function ethtestData(): { genesis: string; chain: string } {
+  const cache = execFileSync('go', ['env', 'GOMODCACHE'], { encoding: 'utf8' }).trim();
+  const dir = join(cache, 'github.com/ethereum/go-ethereum@v1.17.5/cmd/devp2p/internal/ethtest/testdata');
+  const files = { genesis: join(dir, 'genesis.json'), chain: join(dir, 'chain.rlp') };
+  if (!existsSync(files.genesis) || !existsSync(files.chain)) throw new Error(`the eth test chain is missing from ${dir}: run scripts/build-geth.sh`);
+  return files;
+}
+
+/** geth initialised with the ethtest genesis and its 600 blocks imported, started offline. */
+export function startChainGeth(bin: GethBinaries, options: GethOptions = {}): Promise<GethNode> {
+  const data = ethtestData();
+  return startGeth(bin, { genesis: data.genesis, networkId: ETHTEST_NETWORK_ID, importChain: data.chain, ...options });
+}
+
+/** What geth says about its eth protocol: network, genesis and (current) head. */
+export interface GethEthInfo {
+  network: number;
+  genesis: string;
+  head: string;
+}
+
+export async function gethEthInfo(geth: GethNode): Promise<GethEthInfo> {
+  const info = await geth.rpc<{ protocols: { eth: GethEthInfo } }>('admin_nodeInfo');
+  return info.protocols.eth;
+}
