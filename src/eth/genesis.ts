@@ -161,7 +161,7 @@ export function chainFromGenesis(text: string, options: GenesisOptions = {}): Ch
   return {
     name: 'custom',
     networkId,
-    genesisHash: options.genesisHash ?? genesisHashOf(genesis),
+    genesisHash: new Uint8Array(options.genesisHash ?? genesisHashOf(genesis)),
     genesisTime: integer(genesis['timestamp'], 'timestamp') ?? 0n,
     forkBlocks: forks(BLOCK_FORKS),
     forkTimes: forks(TIME_FORKS),
