@@ -47,6 +47,7 @@ import { EnodeError, formatEnode, parseEnode, type Enode } from '../../src/peer/
 import { BASE_PROTOCOL_MAX_MESSAGE_SIZE, EMPTY_LIST, P2PCode } from '../../src/peer/p2p.js';
 import { decodeStatus, encodeStatus, type EthStatus } from '../../src/eth/status.js';
 import { hex, vectors } from '../helpers/vectors.js';
+import { ethTargets } from './eth.js';
 
 // ---------------------------------------------------------------------------------------------
 // The harness: violations, the per-call time budget, outcome checks
@@ -1518,6 +1519,7 @@ export const targets: readonly AnyTarget[] = [
   enodeTarget(),
   statusTarget(),
   codeTarget(),
+  ...ethTargets(),
 ];
 
 /**
