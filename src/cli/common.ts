@@ -75,6 +75,12 @@ export function summarize(sent: number, rtts: number[]): Summary {
   };
 }
 
+/**
+ * ms a probe with a chain waits to hear the remote Status before sending its own, so that a
+ * node on another chain is reported with its Status (see EthResponderOptions.statusDelay).
+ */
+export const STATUS_DELAY = 250;
+
 /** --chain, --genesis and --network-id, as ping and monitor take them (see loadChain). */
 export const CHAIN_OPTIONS = {
   chain: { type: 'string' },

@@ -13,7 +13,7 @@ import { ethStatusResponder, type EthHandshake } from '../eth/protocol.js';
 import { dial } from '../peer/dial.js';
 import { formatEnode, parseEnode, type Enode } from '../peer/enode.js';
 import type { Peer } from '../peer/peer.js';
-import { CHAIN_OPTIONS, Exit, KEY_OPTIONS, UsageError, intOption, loadChain, loadKey, ms, round } from './common.js';
+import { CHAIN_OPTIONS, Exit, STATUS_DELAY, KEY_OPTIONS, UsageError, intOption, loadChain, loadKey, ms, round } from './common.js';
 
 export const MONITOR_USAGE = `usage: rlpx monitor <enode>... [--interval MS] [--timeout MS] [--metrics-port P] [--metrics-host H] [--key HEX | --key-file FILE] [--chain NAME | --genesis FILE [--network-id N]] [--json]`;
 
@@ -193,7 +193,7 @@ export async function monitorCommand(argv: string[], out: (line: string) => void
         if (signal.aborted) break;
       }
       t.state = 'connecting';
-      const eth = ethStatusResponder({ ...(chain ? { chain } : {}), timeout, disconnectOnTimeout: false });
+      const eth = ethStatusResponder({ ...(chain ? { chain, statusDelay: STATUS_DELAY } : {}), timeout, disconnectOnTimeout: false });
       let peer: Peer;
       try {
         peer = await dial(t.node, { privateKey, protocols: eth.protocols, requireSharedProtocol: false, pingInterval: interval, pongTimeout: timeout, signal });

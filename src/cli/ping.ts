@@ -11,7 +11,7 @@ import { ethStatusResponder, type EthHandshake } from '../eth/protocol.js';
 import { dial } from '../peer/dial.js';
 import { formatEnode, parseEnode, EnodeError, type Enode } from '../peer/enode.js';
 import type { CloseInfo, Peer } from '../peer/peer.js';
-import { CHAIN_OPTIONS, Exit, KEY_OPTIONS, UsageError, intOption, loadChain, loadKey, ms, round, summarize } from './common.js';
+import { CHAIN_OPTIONS, Exit, STATUS_DELAY, KEY_OPTIONS, UsageError, intOption, loadChain, loadKey, ms, round, summarize } from './common.js';
 
 export const PING_USAGE = `usage: rlpx ping <enode> [--count N] [--interval MS] [--timeout MS] [--key HEX | --key-file FILE] [--json] [--eth [--chain NAME | --genesis FILE [--network-id N]]]`;
 
@@ -128,7 +128,7 @@ export async function pingCommand(argv: string[], out: (line: string) => void, s
   // eth is always offered, so a node that runs eth keeps us while we ping; --eth requires it.
   // Without --eth a node that runs eth but sends no Status (another rlpx tool) is still pinged.
   // With a chain we speak first and check the remote against it; without one we mirror it.
-  const eth = ethStatusResponder({ ...(chain ? { chain } : {}), timeout: wantEth ? timeout : Math.min(timeout, 1_000), disconnectOnTimeout: wantEth });
+  const eth = ethStatusResponder({ ...(chain ? { chain, statusDelay: STATUS_DELAY } : {}), timeout: wantEth ? timeout : Math.min(timeout, 1_000), disconnectOnTimeout: wantEth });
   let peer: Peer;
   try {
     peer = await dial(node, {

@@ -36,6 +36,12 @@ export interface EthResponderOptions {
   chain?: Chain;
   /** With a chain, the range we advertise (default: only the genesis block). */
   head?: () => LocalHead;
+  /**
+   * With a chain, wait up to this many ms for the remote Status before sending ours (default
+   * 0: at once). geth refuses a mismatching Status as soon as it reads it, and may close
+   * before its own is written; a probe that hears first can always say where the node is.
+   */
+  statusDelay?: number;
   /** Our clock for the fork ID rules, in seconds (default: now). */
   now?: () => bigint;
   /** Without a chain: refuse remotes on another network or genesis (closed with 0x10). */
@@ -144,7 +150,10 @@ export class EthResponder extends EventEmitter<EthResponderEvents> {
     const exchange = this.#exchange(peer);
     const o = this.#options;
     const chain = this.chain;
-    if (chain) {
+    let sent = false;
+    const sendOurs = (): void => {
+      if (!chain || sent || peer.isClosing) return;
+      sent = true;
       const head = this.localHead();
       const ours: EthStatus = {
         version: channel.version,
@@ -154,7 +163,9 @@ export class EthResponder extends EventEmitter<EthResponderEvents> {
         ...head,
       };
       channel.send(ETH_STATUS_CODE, encodeStatus(ours)).catch(() => {});
-    }
+    };
+    const delay = chain && o.statusDelay ? setTimeout(sendOurs, o.statusDelay) : undefined;
+    if (!delay) sendOurs();
     let done = false;
     const timeout = o.timeout ?? 5_000;
     const timer = setTimeout(() => {
@@ -163,7 +174,7 @@ export class EthResponder extends EventEmitter<EthResponderEvents> {
       else exchange.reject(new TimeoutError(`no eth Status within ${timeout} ms`));
     }, timeout);
     timer.unref();
-    void peer.closed.then(() => clearTimeout(timer));
+    void peer.closed.then(() => (clearTimeout(timer), clearTimeout(delay)));
 
     // A failure rejects the exchange with its own error, then closes the peer with 0x10.
     const failed = (err: unknown): never => {
@@ -183,6 +194,7 @@ export class EthResponder extends EventEmitter<EthResponderEvents> {
         return;
       }
       clearTimeout(timer);
+      clearTimeout(delay);
       if (code !== ETH_STATUS_CODE) failed(new StatusError('code', `first message has code 0x${code.toString(16)}, not Status`));
       let handshake: EthHandshake;
       try {
@@ -196,6 +208,7 @@ export class EthResponder extends EventEmitter<EthResponderEvents> {
       done = true;
       exchange.channel = channel;
       exchange.range.start(handshake.status);
+      sendOurs();
       // Mirror the remote chain so its checks (network, genesis, fork ID, range) pass.
       if (!chain) channel.send(ETH_STATUS_CODE, encodeStatus({ ...handshake.status, version: channel.version })).catch(() => {});
       exchange.resolve(handshake);

@@ -3,7 +3,7 @@
  * (600 blocks, Cancun at time 60, Prague at 120), imported into one geth for this file.
  * Each check looks at both sides: ours through our API and CLI, geth's through its RPC.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { bytesToHex, hexToBytes } from '../../src/crypto/bytes.js';
 import { generatePrivateKey, publicKeyOf } from '../../src/crypto/secp256k1.js';
 import type { Chain } from '../../src/eth/chain.js';
@@ -13,10 +13,10 @@ import { ethStatusResponder, type EthHandshake } from '../../src/eth/protocol.js
 import { dial } from '../../src/peer/dial.js';
 import type { Peer } from '../../src/peer/peer.js';
 import { listen } from '../../src/peer/server.js';
-import { Cli, lastJson, parseMetrics, sampleValue, type CliExit } from '../helpers/cli.js';
+import { lastJson, parseMetrics, sampleValue, type CliExit } from '../helpers/cli.js';
 import { gethBinaries, type GethNode } from '../helpers/geth.js';
-import { ETHTEST_BLOCKS, ETHTEST_NETWORK_ID, ethtestData, gethEthInfo, startChainGeth } from '../helpers/geth-chain.js';
-import { HOST, Resources, sleep, within } from '../helpers/loopback.js';
+import { ETHTEST_BLOCKS, ETHTEST_NETWORK_ID, ethtestData, gethEthInfo, gethPerFile, startChainGeth } from '../helpers/geth-chain.js';
+import { HOST, sleep, within } from '../helpers/loopback.js';
 
 const bin = gethBinaries();
 const hex = (b: Uint8Array): string => `0x${bytesToHex(b)}`;
@@ -28,24 +28,16 @@ interface Block {
 }
 
 describe.skipIf(!bin)('eth with a geth that has a chain', () => {
+  const { geth: gethNode, cli, res } = gethPerFile(() => startChainGeth(bin!));
   let geth: GethNode;
   let chain: Chain;
   let head: Block;
   const genesisFile = ethtestData().genesis;
-  const cli = new Cli();
-  const res = new Resources();
 
   beforeAll(async () => {
-    geth = await startChainGeth(bin!);
+    geth = gethNode();
     chain = readGenesisFile(genesisFile);
     head = await geth.rpc<Block>('eth_getBlockByNumber', ['latest', false]);
-  }, 120_000);
-  afterEach(async () => {
-    await cli.killAll();
-    await res.closeAll();
-  });
-  afterAll(async () => {
-    await geth?.stop();
   });
 
   /** geth's admin_peers entry for the eth protocol of a peer: "handshake", then an object once done. */

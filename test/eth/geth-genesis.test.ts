@@ -6,17 +6,17 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { bytesToHex } from '../../src/crypto/bytes.js';
 import { generatePrivateKey } from '../../src/crypto/secp256k1.js';
 import { StatusError } from '../../src/eth/errors.js';
 import { chainFromGenesis, genesisHashOf } from '../../src/eth/genesis.js';
 import { ethStatusResponder } from '../../src/eth/protocol.js';
 import { dial } from '../../src/peer/dial.js';
-import { Cli, lastJson } from '../helpers/cli.js';
+import { lastJson } from '../helpers/cli.js';
 import { GENESIS, GETH_NETWORK_ID, gethBinaries, startGeth, type GethNode } from '../helpers/geth.js';
-import { gethEthInfo } from '../helpers/geth-chain.js';
-import { Resources, within } from '../helpers/loopback.js';
+import { gethEthInfo, gethPerFile } from '../helpers/geth-chain.js';
+import { within } from '../helpers/loopback.js';
 
 const bin = gethBinaries();
 const hex = (b: Uint8Array): string => `0x${bytesToHex(b)}`;
@@ -24,24 +24,9 @@ const hex = (b: Uint8Array): string => `0x${bytesToHex(b)}`;
 const OTHER = { ...GENESIS, extraData: '0x6f74686572' };
 
 describe.skipIf(!bin)('eth with a geth on a custom genesis', () => {
+  const { geth: gethNode, cli, res } = gethPerFile(() => startGeth(bin!));
   let geth: GethNode;
-  let dir: string;
-  const cli = new Cli();
-  const res = new Resources();
-
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'rlpx-genesis-'));
-    writeFileSync(join(dir, 'other.json'), JSON.stringify(OTHER));
-    geth = await startGeth(bin!);
-  }, 120_000);
-  afterEach(async () => {
-    await cli.killAll();
-    await res.closeAll();
-  });
-  afterAll(async () => {
-    await geth?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  beforeAll(() => void (geth = gethNode()));
 
   it("our hash of the helper's genesis is geth's", async () => {
     expect((await gethEthInfo(geth)).genesis).toBe(hex(genesisHashOf(GENESIS)));
@@ -50,7 +35,7 @@ describe.skipIf(!bin)('eth with a geth on a custom genesis', () => {
   it('the library: a StatusError "genesis" that still carries the remote Status', async () => {
     const chain = chainFromGenesis(JSON.stringify(OTHER));
     expect(chain.networkId).toBe(BigInt(GETH_NETWORK_ID));
-    const eth = ethStatusResponder({ chain });
+    const eth = ethStatusResponder({ chain, statusDelay: 250 });
     const peer = res.peer(await dial(geth.enode, { privateKey: generatePrivateKey(), protocols: eth.protocols, pingInterval: 0 }));
     const err = await within(eth.status(peer).then(() => undefined, (e: unknown) => e), 5_000, 'status');
     expect(err).toBeInstanceOf(StatusError);
@@ -62,6 +47,9 @@ describe.skipIf(!bin)('eth with a geth on a custom genesis', () => {
   });
 
   it('rlpx ping --genesis with the other file: exit 1, a genesis mismatch', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rlpx-genesis-'));
+    res.add(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(join(dir, 'other.json'), JSON.stringify(OTHER));
     const r = await cli.run(['ping', geth.enode, '--genesis', join(dir, 'other.json'), '--json', '--count', '1'], { timeout: 15_000 });
     expect(r.code, r.stdout + r.stderr).toBe(1);
     const j = lastJson<{ ok: boolean; eth: Record<string, unknown>; error: string }>(r.stdout);

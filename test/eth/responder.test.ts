@@ -88,6 +88,25 @@ describe('eth responder, ours on both ends', () => {
     expect(() => b.sendBlockRange(remote, { earliestBlock: 9n, latestBlock: 1n, latestBlockHash: hash(1) })).toThrow(BlockRangeError);
   });
 
+  it('with statusDelay we hear first: a remote on another network never gets our Status', async () => {
+    const eth = ethStatusResponder({ chain, statusDelay: 300 });
+    const got: number[] = [];
+    const h = hostile((ch) => {
+      ch.on('message', (code) => got.push(code));
+      void ch.send(ETH_STATUS_CODE, encodeStatus({ ...good, networkId: 1n })).catch(() => {});
+    });
+    const { local, remote } = await connect(eth, h.protocols);
+    await expect(eth.status(local)).rejects.toMatchObject({ check: 'network' });
+    await within(remote.closed, 2_000, 'remote close');
+    expect(got).toEqual([]);
+    // Two of ours that both wait still meet: each speaks when its delay is up.
+    const a = ethStatusResponder({ chain, statusDelay: 100 });
+    const b = ethStatusResponder({ chain, statusDelay: 100 });
+    const pair = await connect(a, b.protocols);
+    expect((await within(a.status(pair.local), 2_000, 'status')).fork).toBe('compatible');
+    expect((await within(b.status(pair.remote), 2_000, 'status')).fork).toBe('compatible');
+  });
+
   it('a chain responder and a mirroring one agree: the mirror says "unchecked"', async () => {
     const withChain = ethStatusResponder({ chain });
     const mirror = ethStatusResponder();

@@ -17,27 +17,15 @@ import { chainFromGenesis } from '../../src/eth/genesis.js';
 import { decodeBlockRangeUpdate, encodeBlockRangeUpdate, validateBlockRange, type BlockRange } from '../../src/eth/range.js';
 import { validateStatus, type EthStatus } from '../../src/eth/status.js';
 import { DisconnectReason } from '../../src/reasons.js';
-import { CALL_BUDGET_MS, FuzzViolation, OverBudget, mutate, rlpTree, type AnyTarget, type FuzzTarget, type Mutation, type Rlp } from './decoders.js';
+import { expectTyped, FuzzViolation, mutate, rlpTree, timed, type AnyTarget, type FuzzTarget, type Mutation, type Outcome, type Rlp } from './decoders.js';
 
-type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
-
-/** Run `fn` under the budget; an error other than `expected` (with reason 0x10, if it has one) is a violation. */
+/** `fn` under the time budget; an error must be `expected`, with reason 0x10 if it has one. */
 function outcome<T>(name: string, show: () => string, expected: abstract new (...a: never[]) => Error, fn: () => T): Outcome<T> {
-  const t0 = performance.now();
-  let out: Outcome<T>;
-  try {
-    out = { ok: true, value: fn() };
-  } catch (error) {
-    out = { ok: false, error };
-  }
-  const ms = performance.now() - t0;
-  if (ms > CALL_BUDGET_MS) throw new OverBudget(`${name} took ${ms.toFixed(1)} ms; input ${show()}`);
-  if (!out.ok) {
-    const e = out.error;
-    if (!(e instanceof expected)) throw new FuzzViolation(`${name} threw ${String(e)}, not a ${expected.name}; input ${show()}`, { cause: e });
-    const reason = (e as { reason?: unknown }).reason;
-    if (reason !== undefined && reason !== DisconnectReason.SubprotocolError) throw new FuzzViolation(`${name}: reason ${String(reason)}, not 0x10; input ${show()}`);
-  }
+  const out = timed(name, show, fn);
+  if (out.ok) return out;
+  expectTyped(name, out.error, expected, show);
+  const reason = (out.error as { reason?: unknown }).reason;
+  if (reason !== undefined && reason !== DisconnectReason.SubprotocolError) throw new FuzzViolation(`${name}: reason ${String(reason)}, not 0x10; input ${show()}`);
   return out;
 }
 

@@ -4,6 +4,9 @@
  * block fork at 0, Shanghai at time 0, Cancun at 60, Prague at 120, head time 6000.
  */
 import { execFileSync } from 'node:child_process';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import { Cli } from './cli.js';
+import { Resources } from './loopback.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { startGeth, type GethBinaries, type GethNode, type GethOptions } from './geth.js';
@@ -24,6 +27,23 @@ export function ethtestData(): { genesis: string; chain: string } {
 export function startChainGeth(bin: GethBinaries, options: GethOptions = {}): Promise<GethNode> {
   const data = ethtestData();
   return startGeth(bin, { genesis: data.genesis, networkId: ETHTEST_NETWORK_ID, importChain: data.chain, ...options });
+}
+
+/**
+ * One geth for a test file, started before its first test and stopped after its last, and a
+ * Cli and Resources that are cleaned up after each test.
+ */
+export function gethPerFile(start: () => Promise<GethNode>): { geth: () => GethNode; cli: Cli; res: Resources } {
+  let geth: GethNode | undefined;
+  const cli = new Cli();
+  const res = new Resources();
+  beforeAll(async () => void (geth = await start()), 120_000);
+  afterEach(async () => {
+    await cli.killAll();
+    await res.closeAll();
+  });
+  afterAll(() => geth?.stop());
+  return { geth: () => geth!, cli, res };
 }
 
 /** What geth says about its eth protocol: network, genesis and (current) head. */
