@@ -146,23 +146,29 @@ export class EthResponder extends EventEmitter<EthResponderEvents> {
     return (x = exchange);
   }
 
+  #ourStatus(chain: Chain, version: number): EthStatus {
+    const head = this.localHead();
+    return {
+      version,
+      networkId: chain.networkId,
+      genesisHash: chain.genesisHash,
+      forkId: forkId(chain, { number: head.latestBlock, time: head.time }),
+      earliestBlock: head.earliestBlock,
+      latestBlock: head.latestBlock,
+      latestBlockHash: head.latestBlockHash,
+    };
+  }
+
   #run(channel: ProtocolChannel, peer: Peer): void {
     const exchange = this.#exchange(peer);
     const o = this.#options;
     const chain = this.chain;
-    let sent = false;
+    // Built now, so that a bad head() fails run() (0x10), not a timer.
+    let ours = chain ? encodeStatus(this.#ourStatus(chain, channel.version)) : undefined;
     const sendOurs = (): void => {
-      if (!chain || sent || peer.isClosing) return;
-      sent = true;
-      const head = this.localHead();
-      const ours: EthStatus = {
-        version: channel.version,
-        networkId: chain.networkId,
-        genesisHash: chain.genesisHash,
-        forkId: forkId(chain, { number: head.latestBlock, time: head.time }),
-        ...head,
-      };
-      channel.send(ETH_STATUS_CODE, encodeStatus(ours)).catch(() => {});
+      if (!ours || peer.isClosing) return;
+      channel.send(ETH_STATUS_CODE, ours).catch(() => {});
+      ours = undefined;
     };
     const delay = chain && o.statusDelay ? setTimeout(sendOurs, o.statusDelay) : undefined;
     if (!delay) sendOurs();
@@ -199,6 +205,8 @@ export class EthResponder extends EventEmitter<EthResponderEvents> {
       let handshake: EthHandshake;
       try {
         const status = decodeStatus(payload);
+        // A probe has no head of its own: it judges the fork ID as a node synced to the
+        // remote's latest block would, at the current time.
         const head: Head = { number: status.latestBlock, time: o.now?.() ?? nowSeconds() };
         const fork = validateStatus(status, { version: channel.version, chain, networkId: o.networkId, genesisHash: o.genesisHash, head });
         handshake = fork ? { status, fork: fork.verdict, forkDetail: fork.detail } : { status, fork: 'unchecked' };

@@ -107,6 +107,15 @@ describe('eth responder, ours on both ends', () => {
     expect((await within(b.status(pair.remote), 2_000, 'status')).fork).toBe('compatible');
   });
 
+  it('a head() we must not advertise (zero hash) closes that peer with 0x10, not the process', async () => {
+    const eth = ethStatusResponder({ chain, statusDelay: 50, head: () => ({ earliestBlock: 0n, latestBlock: 1n, latestBlockHash: new Uint8Array(32), time: 0n }) });
+    const server = await testServer(res, { protocols: ethStatusResponder({ chain }).protocols });
+    const local = await testDial(res, server.enode, { protocols: eth.protocols });
+    const info = await within(local.closed, 2_000, 'close');
+    expect(info).toMatchObject({ reason: 0x10, initiator: 'local', error: { name: 'BlockRangeError', check: 'hash' } });
+    expect(() => eth.localHead()).toThrow(BlockRangeError);
+  });
+
   it('a chain responder and a mirroring one agree: the mirror says "unchecked"', async () => {
     const withChain = ethStatusResponder({ chain });
     const mirror = ethStatusResponder();
