@@ -32,9 +32,10 @@ describe.skipIf(!bin)('eth with a geth that has a chain', () => {
   let geth: GethNode;
   let chain: Chain;
   let head: Block;
-  const genesisFile = ethtestData().genesis;
+  let genesisFile: string;
 
   beforeAll(async () => {
+    genesisFile = ethtestData().genesis;
     geth = gethNode();
     chain = readGenesisFile(genesisFile);
     head = await geth.rpc<Block>('eth_getBlockByNumber', ['latest', false]);

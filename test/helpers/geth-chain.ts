@@ -8,7 +8,8 @@ import { afterAll, afterEach, beforeAll } from 'vitest';
 import { Cli } from './cli.js';
 import { Resources } from './loopback.js';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
 import { startGeth, type GethBinaries, type GethNode, type GethOptions } from './geth.js';
 
 export const ETHTEST_NETWORK_ID = 3503995874084926;
@@ -16,7 +17,10 @@ export const ETHTEST_BLOCKS = 600;
 
 /** The ethtest genesis.json and chain.rlp, from the Go module cache. */
 export function ethtestData(): { genesis: string; chain: string } {
-  const cache = execFileSync('go', ['env', 'GOMODCACHE'], { encoding: 'utf8' }).trim();
+  // Found as scripts/build-geth.sh finds Go: also outside PATH, and without HOME (as in CI).
+  const home = process.env['HOME'] ?? homedir();
+  const env = { ...process.env, HOME: home, PATH: [process.env['PATH'], '/usr/local/go/bin', join(home, 'go/bin')].filter(Boolean).join(delimiter) };
+  const cache = execFileSync('go', ['env', 'GOMODCACHE'], { encoding: 'utf8', env }).trim();
   const dir = join(cache, 'github.com/ethereum/go-ethereum@v1.17.5/cmd/devp2p/internal/ethtest/testdata');
   const files = { genesis: join(dir, 'genesis.json'), chain: join(dir, 'chain.rlp') };
   if (!existsSync(files.genesis) || !existsSync(files.chain)) throw new Error(`the eth test chain is missing from ${dir}: run scripts/build-geth.sh`);
