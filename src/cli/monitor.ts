@@ -193,7 +193,8 @@ export async function monitorCommand(argv: string[], out: (line: string) => void
         if (signal.aborted) break;
       }
       t.state = 'connecting';
-      const eth = ethStatusResponder({ ...(chain ? { chain, statusDelay: STATUS_DELAY } : {}), timeout, disconnectOnTimeout: false });
+      // A monitor follows a node's head down as well as up: geth announces a SetHead at once.
+      const eth = ethStatusResponder({ ...(chain ? { chain, statusDelay: STATUS_DELAY } : {}), timeout, disconnectOnTimeout: false, allowRangeRewind: true });
       let peer: Peer;
       try {
         peer = await dial(t.node, { privateKey, protocols: eth.protocols, requireSharedProtocol: false, pingInterval: interval, pongTimeout: timeout, signal });

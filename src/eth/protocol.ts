@@ -42,6 +42,11 @@ export interface EthResponderOptions {
    * before its own is written; a probe that hears first can always say where the node is.
    */
   statusDelay?: number;
+  /**
+   * Accept a BlockRangeUpdate whose latest block is below the previous one (default false:
+   * closed with 0x10). geth sends one after a SetHead.
+   */
+  allowRangeRewind?: boolean;
   /** Our clock for the fork ID rules, in seconds (default: now). */
   now?: () => bigint;
   /** Without a chain: refuse remotes on another network or genesis (closed with 0x10). */
@@ -136,7 +141,7 @@ export class EthResponder extends EventEmitter<EthResponderEvents> {
     let reject!: (e: Error) => void;
     const promise = new Promise<EthHandshake>((res, rej) => ((resolve = res), (reject = rej)));
     promise.catch(() => {});
-    const exchange: Exchange = { promise, resolve, reject, range: new BlockRangeTracker() };
+    const exchange: Exchange = { promise, resolve, reject, range: new BlockRangeTracker({ allowRewind: this.#options.allowRangeRewind ?? false }) };
     this.#exchanges.set(peer, exchange);
     void peer.closed.then((info) => exchange.reject(info.error ?? new NetworkError(`peer closed: ${info.name}`)));
     // A peer that does not run eth will never send a Status: say so once Hello shows it.

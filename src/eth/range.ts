@@ -49,9 +49,18 @@ export function validateBlockRange(r: BlockRange): void {
   if (isZero(r.latestBlockHash)) throw new BlockRangeError('hash', 'latest block hash is zero');
 }
 
-/** The latest range of one peer. An update may not move the latest block back. */
+/**
+ * The latest range of one peer. By default an update may not move the latest block back.
+ * geth does send one that does, at once, after a SetHead (eth/handler.go shouldSend): a tool
+ * that follows nodes through rewinds passes `allowRewind`.
+ */
 export class BlockRangeTracker {
   #range: PeerRange | undefined;
+  readonly #allowRewind: boolean;
+
+  constructor(options: { allowRewind?: boolean } = {}) {
+    this.#allowRewind = options.allowRewind ?? false;
+  }
 
   get range(): PeerRange | undefined {
     return this.#range;
@@ -67,7 +76,7 @@ export class BlockRangeTracker {
     const r = decodeBlockRangeUpdate(payload);
     validateBlockRange(r);
     const last = this.#range;
-    if (last && r.latestBlock < last.latestBlock) throw new BlockRangeError('backwards', `latest block went back from ${last.latestBlock} to ${r.latestBlock}`);
+    if (last && r.latestBlock < last.latestBlock && !this.#allowRewind) throw new BlockRangeError('backwards', `latest block went back from ${last.latestBlock} to ${r.latestBlock}`);
     return this.start(r, now);
   }
 }

@@ -173,4 +173,26 @@ describe.skipIf(!bin)('eth with a geth that has a chain', () => {
     mon.kill('SIGTERM');
     expectExit(await mon.exited, 0);
   });
+
+  // Last: it rewinds geth's chain.
+  it("geth's BlockRangeUpdate after debug_setHead moves back: closed by default, followed with allowRangeRewind", async () => {
+    const strict = ethStatusResponder({ chain });
+    const lenient = ethStatusResponder({ chain, allowRangeRewind: true });
+    const opts = { pingInterval: 0 };
+    const [a, b] = await Promise.all([
+      dial(geth.enode, { ...opts, privateKey: generatePrivateKey(), protocols: strict.protocols }),
+      dial(geth.enode, { ...opts, privateKey: generatePrivateKey(), protocols: lenient.protocols }),
+    ]);
+    res.peer(a);
+    res.peer(b);
+    await Promise.all([strict.status(a), lenient.status(b)]);
+    const moved = new Promise<bigint>((r) => lenient.once('range', (_p, range) => r(range.latestBlock)));
+    await geth.rpc('debug_setHead', ['0x1f4']);
+    expect(Number(await geth.rpc<string>('eth_blockNumber'))).toBe(500);
+    expect(await within(moved, 5_000, "lenient 'range'")).toBe(500n);
+    expect(lenient.range(b)).toMatchObject({ latestBlock: 500n });
+    expect(b.isClosing).toBe(false);
+    const info = await within(a.closed, 5_000, 'strict close');
+    expect(info).toMatchObject({ reason: 0x10, initiator: 'local', error: { name: 'BlockRangeError', check: 'backwards' } });
+  });
 });

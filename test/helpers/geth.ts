@@ -121,7 +121,7 @@ export async function startGeth(bin: GethBinaries, options: GethOptions = {}): P
       '--maxpeers', String(options.maxPeers ?? 5),
       '--nodekeyhex', options.nodeKeyHex ?? GETH_NODE_KEY,
       '--authrpc.addr', '127.0.0.1', '--authrpc.port', String(authPort),
-      '--http', '--http.addr', '127.0.0.1', '--http.port', String(httpPort), '--http.api', 'admin,eth,net',
+      '--http', '--http.addr', '127.0.0.1', '--http.port', String(httpPort), '--http.api', 'admin,eth,net,debug',
       '--ipcdisable',
       '--verbosity', String(options.verbosity ?? 4),
     ],
