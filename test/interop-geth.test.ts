@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bytesToHex } from '../src/crypto/bytes.js';
 import { generatePrivateKey, publicKeyOf } from '../src/crypto/secp256k1.js';
-import { ethStatusResponder } from '../src/eth/status.js';
+import { ethStatusResponder } from '../src/eth/protocol.js';
 import { dial } from '../src/peer/dial.js';
 import type { Peer } from '../src/peer/peer.js';
 import { listen } from '../src/peer/server.js';
@@ -115,7 +115,7 @@ describe.skipIf(!bin)(`interop with geth ${bin?.version ?? ''}`, () => {
         expect(peer.remoteHello!.clientId).toMatch(/^Geth\//);
         expect(peer.remoteHello!.version).toBe(5);
         expect(peer.protocol('eth')).toMatchObject({ version: 72, offset: 0x10, length: 22 });
-        const status = await eth.status(peer);
+        const { status } = await eth.status(peer);
         expect(status.networkId).toBe(BigInt(GETH_NETWORK_ID));
         expect('0x' + bytesToHex(status.genesisHash)).toBe(genesisHash);
       }
@@ -156,7 +156,7 @@ describe.skipIf(!bin)(`interop with geth ${bin?.version ?? ''}`, () => {
       const gethPings = countPings(peer);
       expect(peer.remoteHello!.clientId).toMatch(/^Geth\//);
       expect(peer.id).toBe(geth.id);
-      expect((await eth.status(peer)).networkId).toBe(BigInt(GETH_NETWORK_ID));
+      expect((await eth.status(peer)).status.networkId).toBe(BigInt(GETH_NETWORK_ID));
       for (let i = 0; i < 3; i++) expect(await peer.ping()).toBeGreaterThan(0);
       await waitFor('geth to list us', () => gethListsUs(geth, publicKeyOf(key)));
 

@@ -1,6 +1,8 @@
 /** What every rlpx command shares: exit codes, usage errors, key loading, formatting. */
 import { readFileSync } from 'node:fs';
 import { generatePrivateKey, privateKeyFrom } from '../crypto/secp256k1.js';
+import { CHAINS, chainByName, type Chain } from '../eth/chain.js';
+import { readGenesisFile } from '../eth/genesis.js';
 
 /** Exit codes are a contract with scripts and probes. */
 export const Exit = {
@@ -71,4 +73,38 @@ export function summarize(sent: number, rtts: number[]): Summary {
     mean: rtts.reduce((a, b) => a + b, 0) / rtts.length,
     jitter: rtts.length > 1 ? jitter / (rtts.length - 1) : 0,
   };
+}
+
+/**
+ * ms a probe with a chain waits to hear the remote Status before sending its own, so that a
+ * node on another chain is reported with its Status (see EthResponderOptions.statusDelay).
+ */
+export const STATUS_DELAY = 250;
+
+/** --chain, --genesis and --network-id, as ping and monitor take them (see loadChain). */
+export const CHAIN_OPTIONS = {
+  chain: { type: 'string' },
+  genesis: { type: 'string' },
+  'network-id': { type: 'string' },
+} as const;
+
+/** The chain to check remotes against, or undefined to mirror whatever they send. */
+export function loadChain(values: { chain?: string | undefined; genesis?: string | undefined; 'network-id'?: string | undefined }): Chain | undefined {
+  if (values.chain !== undefined && values.genesis !== undefined) throw new UsageError('give --chain or --genesis, not both');
+  const networkId = values['network-id'];
+  if (networkId !== undefined && !/^\d+$/.test(networkId)) throw new UsageError(`--network-id must be a decimal integer, got "${networkId}"`);
+  if (values.chain !== undefined) {
+    const chain = chainByName(values.chain);
+    if (!chain) throw new UsageError(`unknown chain "${values.chain}"; known: ${Object.keys(CHAINS).join(', ')}, or --genesis FILE`);
+    return networkId === undefined ? chain : { ...chain, networkId: BigInt(networkId) };
+  }
+  if (values.genesis !== undefined) {
+    try {
+      return readGenesisFile(values.genesis, networkId === undefined ? {} : { networkId: BigInt(networkId) });
+    } catch (err) {
+      throw new UsageError(`--genesis ${values.genesis}: ${(err as Error).message}`);
+    }
+  }
+  if (networkId !== undefined) throw new UsageError('--network-id needs --chain or --genesis');
+  return undefined;
 }

@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { reasonName, DisconnectReason } from '../reasons.js';
-import { ethStatusResponder } from '../eth/status.js';
+import { ethStatusResponder } from '../eth/protocol.js';
 import { listen } from '../peer/server.js';
 import { Exit, KEY_OPTIONS, UsageError, intOption, loadKey, ms, round } from './common.js';
 

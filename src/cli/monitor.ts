@@ -7,13 +7,15 @@ import { parseArgs } from 'node:util';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { reasonName, DisconnectReason } from '../reasons.js';
 import { bytesToHex } from '../crypto/bytes.js';
-import { ethStatusResponder } from '../eth/status.js';
+import { StatusError } from '../eth/errors.js';
+import type { ForkVerdict } from '../eth/forkid.js';
+import { ethStatusResponder, type EthHandshake } from '../eth/protocol.js';
 import { dial } from '../peer/dial.js';
 import { formatEnode, parseEnode, type Enode } from '../peer/enode.js';
 import type { Peer } from '../peer/peer.js';
-import { Exit, KEY_OPTIONS, UsageError, intOption, loadKey, ms, round } from './common.js';
+import { CHAIN_OPTIONS, Exit, STATUS_DELAY, KEY_OPTIONS, UsageError, intOption, loadChain, loadKey, ms, round } from './common.js';
 
-export const MONITOR_USAGE = `usage: rlpx monitor <enode>... [--interval MS] [--timeout MS] [--metrics-port P] [--metrics-host H] [--key HEX | --key-file FILE] [--json]`;
+export const MONITOR_USAGE = `usage: rlpx monitor <enode>... [--interval MS] [--timeout MS] [--metrics-port P] [--metrics-host H] [--key HEX | --key-file FILE] [--chain NAME | --genesis FILE [--network-id N]] [--json]`;
 
 const BACKOFF_MIN = 1_000;
 const BACKOFF_MAX = 60_000;
@@ -26,7 +28,12 @@ interface Target {
   lastError?: string;
   reconnects: number;
   backoff: number;
+  /** From the node's eth Status and BlockRangeUpdates, kept across sessions. */
+  latestBlock?: bigint;
+  fork?: EthHandshake['fork'];
 }
+
+const VERDICTS: ReadonlyArray<ForkVerdict | 'unchecked'> = ['compatible', 'remote-stale', 'incompatible', 'unchecked'];
 
 export interface MonitorMetrics {
   registry: Registry;
@@ -37,6 +44,9 @@ export interface MonitorMetrics {
   lost: Counter<'node'>;
   disconnects: Counter<'node' | 'reason' | 'by'>;
   reconnects: Counter<'node'>;
+  latestBlock: Gauge<'target'>;
+  fork: Gauge<'target' | 'verdict'>;
+  lag: Gauge<'target'>;
 }
 
 export function createMetrics(): MonitorMetrics {
@@ -61,6 +71,14 @@ export function createMetrics(): MonitorMetrics {
       registers: [registry],
     }),
     reconnects: new Counter({ name: 'rlpx_reconnects_total', help: 'Reconnect attempts', labelNames: ['node'], registers: [registry] }),
+    latestBlock: new Gauge({ name: 'rlpx_eth_latest_block', help: "The node's latest block, from its eth Status and BlockRangeUpdates", labelNames: ['target'], registers: [registry] }),
+    fork: new Gauge({
+      name: 'rlpx_eth_fork',
+      help: "1 for the verdict on the node's fork ID (EIP-2124) against --chain/--genesis, 0 for the others",
+      labelNames: ['target', 'verdict'],
+      registers: [registry],
+    }),
+    lag: new Gauge({ name: 'rlpx_eth_lag_blocks', help: 'Blocks behind the highest latest block among the monitored nodes', labelNames: ['target'], registers: [registry] }),
   };
 }
 
@@ -75,6 +93,7 @@ export async function monitorCommand(argv: string[], out: (line: string) => void
       'metrics-host': { type: 'string', default: '127.0.0.1' },
       ...KEY_OPTIONS,
       json: { type: 'boolean', default: false },
+      ...CHAIN_OPTIONS,
     },
   });
   if (positionals.length === 0) throw new UsageError(`expected at least one enode URL`);
@@ -82,6 +101,7 @@ export async function monitorCommand(argv: string[], out: (line: string) => void
   const timeout = intOption(values.timeout, 'timeout', 5_000, 1);
   const metricsPort = intOption(values['metrics-port'], 'metrics-port', 9464);
   const privateKey = loadKey(values);
+  const chain = loadChain(values);
   const targets: Target[] = positionals.map((url) => {
     let node: Enode;
     try {
@@ -130,6 +150,37 @@ export async function monitorCommand(argv: string[], out: (line: string) => void
       signal.addEventListener('abort', onAbort, { once: true });
     });
 
+  /** Latest block, lag behind the highest, and fork verdict of each node that sent a Status. */
+  const heads = (t: Target, latest: bigint, fork?: EthHandshake['fork']): void => {
+    t.latestBlock = latest;
+    m.latestBlock.set({ target: t.label }, Number(latest));
+    if (fork) {
+      t.fork = fork;
+      for (const v of VERDICTS) m.fork.set({ target: t.label, verdict: v }, v === fork ? 1 : 0);
+    }
+    const known = targets.filter((x) => x.latestBlock !== undefined);
+    const highest = known.reduce((a, x) => (x.latestBlock! > a ? x.latestBlock! : a), 0n);
+    for (const x of known) m.lag.set({ target: x.label }, Number(highest - x.latestBlock!));
+  };
+  const watchEth = (t: Target, peer: Peer, eth: ReturnType<typeof ethStatusResponder>): void => {
+    eth.status(peer).then(
+      (h) => {
+        heads(t, h.status.latestBlock, h.fork);
+        log('eth', t, { latestBlock: Number(h.status.latestBlock), fork: h.fork }, `eth: latest block ${h.status.latestBlock}, fork ${h.fork}`);
+      },
+      (err: unknown) => {
+        // Another chain or fork: the node is still where its Status says.
+        if (err instanceof StatusError && err.status) heads(t, err.status.latestBlock, err.fork?.verdict ?? 'unchecked');
+        log('eth-error', t, { error: (err as Error).message }, `eth: ${(err as Error).message}`);
+      },
+    );
+    eth.on('range', (p, r) => {
+      if (p !== peer) return;
+      heads(t, r.latestBlock);
+      log('range', t, { latestBlock: Number(r.latestBlock) }, `eth: latest block ${r.latestBlock}`);
+    });
+  };
+
   const keep = async (t: Target): Promise<void> => {
     const node = t.label;
     m.up.set({ node }, 0);
@@ -142,7 +193,8 @@ export async function monitorCommand(argv: string[], out: (line: string) => void
         if (signal.aborted) break;
       }
       t.state = 'connecting';
-      const eth = ethStatusResponder({ timeout, disconnectOnTimeout: false });
+      // A monitor follows a node's head down as well as up: geth announces a SetHead at once.
+      const eth = ethStatusResponder({ ...(chain ? { chain, statusDelay: STATUS_DELAY } : {}), timeout, disconnectOnTimeout: false, allowRangeRewind: true });
       let peer: Peer;
       try {
         peer = await dial(t.node, { privateKey, protocols: eth.protocols, requireSharedProtocol: false, pingInterval: interval, pongTimeout: timeout, signal });
@@ -156,6 +208,7 @@ export async function monitorCommand(argv: string[], out: (line: string) => void
       t.state = 'up';
       t.backoff = BACKOFF_MIN;
       m.up.set({ node }, 1);
+      watchEth(t, peer, eth);
       log('connected', t, { clientId: peer.remoteHello!.clientId }, `connected: ${peer.remoteHello!.clientId}`);
       let sentBefore = 0;
       let lostBefore = 0;
@@ -190,7 +243,7 @@ export async function monitorCommand(argv: string[], out: (line: string) => void
     const lines = [`${'node'.padEnd(40)} ${'state'.padEnd(11)} ${'last'.padEnd(12)} ${'mean'.padEnd(12)} sent/recv/lost  note`];
     for (const t of targets) {
       const r = t.peer?.rtt;
-      lines.push(`${t.label.padEnd(40)} ${t.state.padEnd(11)} ${ms(r?.last).padEnd(12)} ${ms(r?.mean).padEnd(12)} ${`${r?.sent ?? 0}/${r?.received ?? 0}/${r?.missed ?? 0}`.padEnd(15)} ${t.state === 'up' ? t.peer!.remoteHello!.clientId : (t.lastError ?? '')}`);
+      lines.push(`${t.label.padEnd(40)} ${t.state.padEnd(11)} ${ms(r?.last).padEnd(12)} ${ms(r?.mean).padEnd(12)} ${`${r?.sent ?? 0}/${r?.received ?? 0}/${r?.missed ?? 0}`.padEnd(15)} ${t.latestBlock === undefined ? '' : `#${t.latestBlock} ${t.fork ?? ''} `}${t.state === 'up' ? t.peer!.remoteHello!.clientId : (t.lastError ?? '')}`);
     }
     if (drawn) process.stdout.write(`\x1b[${drawn}A`);
     for (const l of lines) process.stdout.write(`\x1b[2K${l}\n`);

@@ -6,24 +6,53 @@ import { parseArgs } from 'node:util';
 import { HandshakeError, NetworkError, RlpxError, TimeoutError } from '../errors.js';
 import { DisconnectReason, reasonName } from '../reasons.js';
 import { bytesToHex } from '../crypto/bytes.js';
-import { ethStatusResponder } from '../eth/status.js';
+import { StatusError } from '../eth/errors.js';
+import { ethStatusResponder, type EthHandshake } from '../eth/protocol.js';
 import { dial } from '../peer/dial.js';
 import { formatEnode, parseEnode, EnodeError, type Enode } from '../peer/enode.js';
 import type { CloseInfo, Peer } from '../peer/peer.js';
-import { Exit, KEY_OPTIONS, UsageError, intOption, loadKey, ms, round, summarize } from './common.js';
+import { CHAIN_OPTIONS, Exit, STATUS_DELAY, KEY_OPTIONS, UsageError, intOption, loadChain, loadKey, ms, round, summarize } from './common.js';
 
-export const PING_USAGE = `usage: rlpx ping <enode> [--count N] [--interval MS] [--timeout MS] [--key HEX | --key-file FILE] [--json] [--eth]`;
+export const PING_USAGE = `usage: rlpx ping <enode> [--count N] [--interval MS] [--timeout MS] [--key HEX | --key-file FILE] [--json] [--eth [--chain NAME | --genesis FILE [--network-id N]]]`;
 
 interface PingResult {
   ok: boolean;
   enode: string;
   remote: { id: string; clientId: string; version: number; caps: string[] } | null;
+  /** The remote's eth Status; null when it runs no eth or sent none. */
+  eth: EthReport | null;
   sent: number;
   received: number;
   lost: number;
   rtt_ms: { min: number | null; median: number | null; max: number | null; mean: number | null; jitter: number | null };
   disconnect: { reason: number; name: string; by: 'local' | 'remote' } | null;
   error: string | null;
+}
+
+interface EthReport {
+  version: number;
+  networkId: number;
+  genesis: string;
+  forkId: { hash: string; next: number };
+  earliestBlock: number;
+  latestBlock: number;
+  latestBlockHash: string;
+  fork: EthHandshake['fork'];
+}
+
+const hex = (b: Uint8Array): string => `0x${bytesToHex(b)}`;
+
+function ethReport({ status: s, fork }: EthHandshake): EthReport {
+  return {
+    version: s.version,
+    networkId: Number(s.networkId),
+    genesis: hex(s.genesisHash),
+    forkId: { hash: hex(s.forkId.hash), next: Number(s.forkId.next) },
+    earliestBlock: Number(s.earliestBlock),
+    latestBlock: Number(s.latestBlock),
+    latestBlockHash: hex(s.latestBlockHash),
+    fork,
+  };
 }
 
 function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -44,6 +73,7 @@ function hint(err: unknown): string {
   if (err instanceof TimeoutError) return ' (the node did not answer in time; is it overloaded or behind a firewall?)';
   if (err instanceof NetworkError) return ' (is the node running and listening on that host and port?)';
   if (err instanceof RlpxError && err.reason === DisconnectReason.UselessPeer) return ' (the node does not run eth; drop --eth)';
+  if (err instanceof StatusError && ['network', 'genesis', 'forkid'].includes(err.check)) return ' (the node is alive but on another chain or fork than --chain/--genesis)';
   return '';
 }
 
@@ -58,6 +88,7 @@ export async function pingCommand(argv: string[], out: (line: string) => void, s
       ...KEY_OPTIONS,
       json: { type: 'boolean', default: false },
       eth: { type: 'boolean', default: false },
+      ...CHAIN_OPTIONS,
     },
   });
   if (positionals.length !== 1) throw new UsageError(`expected one enode URL\n${PING_USAGE}`);
@@ -65,6 +96,9 @@ export async function pingCommand(argv: string[], out: (line: string) => void, s
   const interval = intOption(values.interval, 'interval', 1000);
   const timeout = intOption(values.timeout, 'timeout', 5000, 1);
   const privateKey = loadKey(values);
+  const chain = loadChain(values);
+  // A chain is only of use with the eth handshake: asking for one asks for that.
+  const wantEth = values.eth || chain !== undefined;
   let node: Enode;
   try {
     node = parseEnode(positionals[0]!);
@@ -75,6 +109,7 @@ export async function pingCommand(argv: string[], out: (line: string) => void, s
     ok: false,
     enode: formatEnode(node),
     remote: null,
+    eth: null,
     sent: 0,
     received: 0,
     lost: 0,
@@ -92,13 +127,14 @@ export async function pingCommand(argv: string[], out: (line: string) => void, s
 
   // eth is always offered, so a node that runs eth keeps us while we ping; --eth requires it.
   // Without --eth a node that runs eth but sends no Status (another rlpx tool) is still pinged.
-  const eth = ethStatusResponder({ timeout: values.eth ? timeout : Math.min(timeout, 1_000), disconnectOnTimeout: values.eth });
+  // With a chain we speak first and check the remote against it; without one we mirror it.
+  const eth = ethStatusResponder({ ...(chain ? { chain, statusDelay: STATUS_DELAY } : {}), timeout: wantEth ? timeout : Math.min(timeout, 1_000), disconnectOnTimeout: wantEth });
   let peer: Peer;
   try {
     peer = await dial(node, {
       privateKey,
       protocols: eth.protocols,
-      requireSharedProtocol: values.eth,
+      requireSharedProtocol: wantEth,
       pingInterval: 0,
       healthMode: 'geth',
       handshakeTimeout: timeout,
@@ -130,12 +166,19 @@ export async function pingCommand(argv: string[], out: (line: string) => void, s
   void peer.closed.then((c) => (closedBy = c));
   if (peer.protocol('eth')) {
     try {
-      const st = await eth.status(peer);
-      human(`  eth       v${peer.protocol('eth')!.version}, network ${st.networkId}, genesis 0x${bytesToHex(st.genesisHash).slice(0, 16)}…`);
+      result.eth = ethReport(await eth.status(peer));
     } catch (err) {
-      if (values.eth) result.error = `eth status: ${(err as Error).message}`;
+      // A Status on another chain is still reported: it says where the node is.
+      if (err instanceof StatusError && err.status) result.eth = ethReport({ status: err.status, fork: err.fork?.verdict ?? 'unchecked' });
+      if (wantEth) result.error = `${(err as Error).message}${hint(err)}`;
       else human(`  eth       no Status from the node; pinging without it`);
     }
+    const e = result.eth;
+    if (e) {
+      human(`  eth       v${e.version}, network ${e.networkId}, genesis ${e.genesis.slice(0, 18)}…, fork id ${e.forkId.hash}/${e.forkId.next}: ${e.fork}`);
+      human(`  blocks    ${e.earliestBlock}..${e.latestBlock}, latest ${e.latestBlockHash}`);
+    }
+    if (result.error) human(`  error     ${result.error}`);
   }
 
   const rtts: number[] = [];

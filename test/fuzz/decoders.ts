@@ -47,6 +47,7 @@ import { EnodeError, formatEnode, parseEnode, type Enode } from '../../src/peer/
 import { BASE_PROTOCOL_MAX_MESSAGE_SIZE, EMPTY_LIST, P2PCode } from '../../src/peer/p2p.js';
 import { decodeStatus, encodeStatus, type EthStatus } from '../../src/eth/status.js';
 import { hex, vectors } from '../helpers/vectors.js';
+import { ethTargets } from './eth.js';
 
 // ---------------------------------------------------------------------------------------------
 // The harness: violations, the per-call time budget, outcome checks
@@ -110,10 +111,10 @@ export function propertyOf(t: AnyTarget, stats: TargetStats = newStats()): fc.IP
   });
 }
 
-type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
+export type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
 
 /** Call `fn`, timing it; an overrun is a violation whatever the outcome. */
-function timed<T>(what: string, input: () => string, fn: () => T): Outcome<T> {
+export function timed<T>(what: string, input: () => string, fn: () => T): Outcome<T> {
   const t0 = performance.now();
   let out: Outcome<T>;
   try {
@@ -144,7 +145,7 @@ function fail(message: string, cause?: unknown): never {
  * The error must be `expected` (a subclass of RlpxError, or EnodeError). Anything else is a
  * violation: an untyped error from a dependency, or a typed one of the wrong kind.
  */
-function expectTyped(what: string, err: unknown, expected: abstract new (...args: never[]) => Error, input: () => string): void {
+export function expectTyped(what: string, err: unknown, expected: abstract new (...args: never[]) => Error, input: () => string): void {
   if (err instanceof FuzzViolation) throw err;
   if (err instanceof expected) return;
   const kind = err instanceof RlpxError ? `a typed ${err.name}, not ${expected.name}` : 'an untyped error';
@@ -1518,6 +1519,7 @@ export const targets: readonly AnyTarget[] = [
   enodeTarget(),
   statusTarget(),
   codeTarget(),
+  ...ethTargets(),
 ];
 
 /**

@@ -53,7 +53,7 @@ export async function freePort(): Promise<number> {
 
 export const GETH_NETWORK_ID = 1337;
 
-const GENESIS = {
+export const GENESIS = {
   config: {
     chainId: GETH_NETWORK_ID,
     homesteadBlock: 0,
@@ -91,6 +91,11 @@ export interface GethOptions {
   nodeKeyHex?: string;
   maxPeers?: number;
   verbosity?: number;
+  /** A genesis other than GENESIS (an object, or the path of a genesis.json), and its network id. */
+  genesis?: object | string;
+  networkId?: number;
+  /** Blocks to `geth import` after init (an RLP chain file). */
+  importChain?: string;
 }
 
 /** A fixed node key so the enode is stable across runs. */
@@ -99,8 +104,10 @@ export const GETH_NODE_KEY = 'b71c71a67e1177ad4e901695e1b4b9ee17ae16c6668d313eac
 export async function startGeth(bin: GethBinaries, options: GethOptions = {}): Promise<GethNode> {
   const dir = mkdtempSync(join(tmpdir(), 'rlpx-geth-'));
   const datadir = join(dir, 'data');
-  writeFileSync(join(dir, 'genesis.json'), JSON.stringify(GENESIS));
-  execFileSync(bin.geth, ['init', '--datadir', datadir, join(dir, 'genesis.json')], { stdio: 'pipe' });
+  const genesisFile = typeof options.genesis === 'string' ? options.genesis : join(dir, 'genesis.json');
+  if (typeof options.genesis !== 'string') writeFileSync(genesisFile, JSON.stringify(options.genesis ?? GENESIS));
+  execFileSync(bin.geth, ['init', '--datadir', datadir, genesisFile], { stdio: 'pipe' });
+  if (options.importChain) execFileSync(bin.geth, ['import', '--datadir', datadir, options.importChain], { stdio: 'pipe', timeout: 60_000 });
   const [port, authPort, httpPort] = [await freePort(), await freePort(), await freePort()];
   const logFile = join(dir, 'geth.log');
   const log = openSync(logFile, 'a');
@@ -108,13 +115,13 @@ export async function startGeth(bin: GethBinaries, options: GethOptions = {}): P
     bin.geth,
     [
       '--datadir', datadir,
-      '--networkid', String(GETH_NETWORK_ID),
+      '--networkid', String(options.networkId ?? GETH_NETWORK_ID),
       '--nodiscover', '--nat', 'none',
       '--port', String(port),
       '--maxpeers', String(options.maxPeers ?? 5),
       '--nodekeyhex', options.nodeKeyHex ?? GETH_NODE_KEY,
       '--authrpc.addr', '127.0.0.1', '--authrpc.port', String(authPort),
-      '--http', '--http.addr', '127.0.0.1', '--http.port', String(httpPort), '--http.api', 'admin,eth,net',
+      '--http', '--http.addr', '127.0.0.1', '--http.port', String(httpPort), '--http.api', 'admin,eth,net,debug',
       '--ipcdisable',
       '--verbosity', String(options.verbosity ?? 4),
     ],

@@ -1,0 +1,30 @@
+/**
+ * rlpx/eth: the eth subprotocol for health checks. Chains and their fork IDs (EIP-2124),
+ * genesis hashes from geth genesis files, the eth/69 Status and BlockRangeUpdate codecs, and
+ * the responder that runs the handshake on a Peer.
+ */
+export { CHAINS, chainByName, BLOCK_FORKS, TIME_FORKS, type Chain } from './chain.js';
+export { chainFromGenesis, readGenesisFile, genesisHashOf, allocRoot, type GenesisOptions } from './genesis.js';
+export { trieRoot, EMPTY_TRIE_ROOT } from './trie.js';
+export { forkId, checkForkId, chainForks, type ForkId, type ForkCheck, type ForkVerdict, type Head } from './forkid.js';
+export { StatusError, BlockRangeError, GenesisError, type StatusCheck, type BlockRangeCheck } from './errors.js';
+export { encodeStatus, decodeStatus, validateStatus, ETH_STATUS_CODE, MAX_STATUS_SIZE, type EthStatus, type StatusExpectation } from './status.js';
+export {
+  encodeBlockRangeUpdate,
+  decodeBlockRangeUpdate,
+  validateBlockRange,
+  BlockRangeTracker,
+  BLOCK_RANGE_UPDATE_CODE,
+  MAX_BLOCK_RANGE_UPDATE_SIZE,
+  type BlockRange,
+  type PeerRange,
+} from './range.js';
+export {
+  EthResponder,
+  ethStatusResponder,
+  ETH_VERSIONS,
+  type EthResponderOptions,
+  type EthResponderEvents,
+  type EthHandshake,
+  type LocalHead,
+} from './protocol.js';

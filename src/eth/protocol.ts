@@ -1,0 +1,235 @@
+/**
+ * The eth subprotocol as a health probe needs it: the Status handshake both ways and the
+ * peer's block range (eth/69+). It serves no headers, bodies or transactions.
+ *
+ * With a chain configured it sends our Status first, as geth and reth do, advertising the
+ * genesis block (or the head it is given) and the fork ID of that head, and checks the
+ * remote's network, genesis and fork ID. Without one it waits for the remote Status and
+ * mirrors it, so that a probe needs no configuration. Either way the remote's range is
+ * checked, kept, and moved forward by its BlockRangeUpdates.
+ */
+import { EventEmitter } from 'node:events';
+import { abortable } from '../abort.js';
+import { ClosedError, ProtocolError, TimeoutError } from '../errors.js';
+import { ethConfig, type EthConfig, type EthOptions } from '../options.js';
+import { DisconnectReason } from '../reasons.js';
+import type { ProtocolChannel } from '../peer/channel.js';
+import type { Peer, Protocol } from '../peer/peer.js';
+import type { Chain } from './chain.js';
+import { StatusError } from './errors.js';
+import { forkId, type ForkVerdict, type Head } from './forkid.js';
+import { BLOCK_RANGE_UPDATE_CODE, BlockRangeTracker, encodeBlockRangeUpdate, validateBlockRange, type BlockRange, type PeerRange } from './range.js';
+import { decodeStatus, encodeStatus, ETH_STATUS_CODE, validateStatus, type EthStatus } from './status.js';
+
+/** eth versions and their message-code counts, as geth v1.17 offers them. */
+export const ETH_VERSIONS: ReadonlyArray<{ version: number; length: number }> = [
+  { version: 69, length: 18 },
+  { version: 70, length: 18 },
+  { version: 71, length: 20 },
+  { version: 72, length: 22 },
+];
+
+/** What we advertise: a block range and the timestamp of its latest block. */
+export interface LocalHead extends BlockRange {
+  time: bigint;
+}
+
+/**
+ * `timeout` (default 5 s) is how long to wait for the remote Status (geth waits 5 s for ours).
+ * `disconnectOnTimeout` (default true) disconnects (0x0b) a peer whose Status does not come in
+ * time; two mirroring responders only answer, so between two of ours neither speaks first:
+ * tools that may meet one another (ping, listen, monitor) set it false and only stop waiting.
+ */
+export interface EthResponderOptions extends EthOptions {
+  /** Our chain: send our Status first and check the remote's network, genesis and fork ID. */
+  chain?: Chain;
+  /** With a chain, the range we advertise (default: only the genesis block). */
+  head?: () => LocalHead;
+  /**
+   * With a chain, wait up to this many ms for the remote Status before sending ours (default
+   * 0: at once). geth refuses a mismatching Status as soon as it reads it, and may close
+   * before its own is written; a probe that hears first can always say where the node is.
+   */
+  statusDelay?: number;
+  /**
+   * Accept a BlockRangeUpdate whose latest block is below the previous one (default false:
+   * closed with 0x10). geth sends one after a SetHead.
+   */
+  allowRangeRewind?: boolean;
+  /** Our clock for the fork ID rules, in seconds (default: now). */
+  now?: () => bigint;
+  /** Without a chain: refuse remotes on another network or genesis (closed with 0x10). */
+  networkId?: bigint;
+  genesisHash?: Uint8Array;
+}
+
+/** The outcome of a Status exchange. */
+export interface EthHandshake {
+  status: EthStatus;
+  /** Our verdict on the remote fork ID; 'unchecked' without a chain. */
+  fork: ForkVerdict | 'unchecked';
+  forkDetail?: string;
+}
+
+export interface EthResponderEvents {
+  /** A peer's Status passed our checks. */
+  status: [peer: Peer, handshake: EthHandshake];
+  /** A peer's range moved (BlockRangeUpdate). */
+  range: [peer: Peer, range: PeerRange];
+}
+
+interface Exchange {
+  promise: Promise<EthHandshake>;
+  resolve(h: EthHandshake): void;
+  reject(e: Error): void;
+  range: BlockRangeTracker;
+  channel?: ProtocolChannel;
+}
+
+const nowSeconds = (): bigint => BigInt(Math.floor(Date.now() / 1000));
+
+export class EthResponder extends EventEmitter<EthResponderEvents> {
+  /** Pass these in PeerOptions.protocols (or ListenOptions/DialOptions). */
+  readonly protocols: Protocol[];
+  readonly chain: Chain | undefined;
+  readonly #options: EthResponderOptions;
+  readonly #config: EthConfig;
+  readonly #exchanges = new WeakMap<Peer, Exchange>();
+
+  constructor(options: EthResponderOptions = {}) {
+    super({ captureRejections: false });
+    this.#options = options;
+    this.#config = ethConfig(options);
+    this.chain = options.chain;
+    const run = (channel: ProtocolChannel, peer: Peer): void => this.#run(channel, peer);
+    this.protocols = ETH_VERSIONS.map(({ version, length }) => ({ name: 'eth', version, length, run }));
+  }
+
+  /**
+   * The remote Status and fork verdict, once exchanged; rejects if the exchange fails, or
+   * with the signal's reason when it aborts first (the peer is left as it is).
+   */
+  status(peer: Peer, options: { signal?: AbortSignal } = {}): Promise<EthHandshake> {
+    return abortable(this.#exchange(peer).promise, options.signal, () => {});
+  }
+
+  /** The peer's range as last announced (Status, then BlockRangeUpdates); undefined before Status. */
+  range(peer: Peer): PeerRange | undefined {
+    return this.#exchanges.get(peer)?.range.range;
+  }
+
+  /** What we advertise now (with a chain). */
+  localHead(): LocalHead {
+    const chain = this.chain;
+    if (!chain) throw new RangeError('no chain configured');
+    const head = this.#options.head?.() ?? { earliestBlock: 0n, latestBlock: 0n, latestBlockHash: chain.genesisHash, time: chain.genesisTime };
+    validateBlockRange(head); // never advertise what geth would refuse
+    return head;
+  }
+
+  /** Announce a new range of ours to a peer whose Status exchange is done. */
+  sendBlockRange(peer: Peer, range: BlockRange): Promise<void> {
+    const ch = this.#exchanges.get(peer)?.channel;
+    if (!ch) return Promise.reject(new ClosedError('no eth session with this peer'));
+    validateBlockRange(range);
+    return ch.send(BLOCK_RANGE_UPDATE_CODE, encodeBlockRangeUpdate(range));
+  }
+
+  #exchange(peer: Peer): Exchange {
+    let x = this.#exchanges.get(peer);
+    if (x) return x;
+    let resolve!: (h: EthHandshake) => void;
+    let reject!: (e: Error) => void;
+    const promise = new Promise<EthHandshake>((res, rej) => ((resolve = res), (reject = rej)));
+    promise.catch(() => {});
+    const exchange: Exchange = { promise, resolve, reject, range: new BlockRangeTracker({ allowRewind: this.#options.allowRangeRewind ?? false }) };
+    this.#exchanges.set(peer, exchange);
+    void peer.closed.then((info) => exchange.reject(info.error ?? new ClosedError(`peer closed: ${info.name}`)));
+    // Peers are past Hello: one without an eth channel will never send a Status.
+    if (!peer.protocol('eth')) exchange.reject(new ProtocolError('peer does not run eth', { reason: DisconnectReason.UselessPeer }));
+    return (x = exchange);
+  }
+
+  #ourStatus(chain: Chain, version: number): EthStatus {
+    const head = this.localHead();
+    return {
+      version,
+      networkId: chain.networkId,
+      genesisHash: chain.genesisHash,
+      forkId: forkId(chain, { number: head.latestBlock, time: head.time }),
+      earliestBlock: head.earliestBlock,
+      latestBlock: head.latestBlock,
+      latestBlockHash: head.latestBlockHash,
+    };
+  }
+
+  #run(channel: ProtocolChannel, peer: Peer): void {
+    const exchange = this.#exchange(peer);
+    const o = this.#options;
+    const chain = this.chain;
+    // Built now, so that a bad head() fails run() (0x10), not a timer.
+    let ours = chain ? encodeStatus(this.#ourStatus(chain, channel.version)) : undefined;
+    const sendOurs = (): void => {
+      if (!ours || peer.isClosing) return;
+      channel.send(ETH_STATUS_CODE, ours).catch(() => {});
+      ours = undefined;
+    };
+    const delay = chain && o.statusDelay ? setTimeout(sendOurs, o.statusDelay) : undefined;
+    if (!delay) sendOurs();
+    let done = false;
+    const { timeout, disconnectOnTimeout } = this.#config;
+    const timer = setTimeout(() => {
+      if (done) return;
+      if (disconnectOnTimeout) void peer.disconnect(DisconnectReason.ReadTimeout);
+      else exchange.reject(new TimeoutError(`no eth Status within ${timeout} ms`));
+    }, timeout);
+    timer.unref();
+    void peer.closed.then(() => (clearTimeout(timer), clearTimeout(delay)));
+
+    // A failure rejects the exchange with its own error, then closes the peer with 0x10.
+    const failed = (err: unknown): never => {
+      exchange.reject(err as Error);
+      throw err;
+    };
+    channel.on('message', (code, payload) => {
+      if (done) {
+        if (code !== BLOCK_RANGE_UPDATE_CODE) return; // a probe ignores the rest of eth
+        let range: PeerRange;
+        try {
+          range = exchange.range.update(payload);
+        } catch (err) {
+          return failed(err);
+        }
+        this.emit('range', peer, range);
+        return;
+      }
+      clearTimeout(timer);
+      clearTimeout(delay);
+      if (code !== ETH_STATUS_CODE) failed(new StatusError('code', `first message has code 0x${code.toString(16)}, not Status`));
+      let handshake: EthHandshake;
+      try {
+        const status = decodeStatus(payload);
+        // A probe has no head of its own: it judges the fork ID as a node synced to the
+        // remote's latest block would, at the current time.
+        const head: Head = { number: status.latestBlock, time: o.now?.() ?? nowSeconds() };
+        const fork = validateStatus(status, { version: channel.version, chain, networkId: o.networkId, genesisHash: o.genesisHash, head });
+        handshake = fork ? { status, fork: fork.verdict, forkDetail: fork.detail } : { status, fork: 'unchecked' };
+      } catch (err) {
+        return failed(err);
+      }
+      done = true;
+      exchange.channel = channel;
+      exchange.range.start(handshake.status);
+      sendOurs();
+      // Mirror the remote chain so its checks (network, genesis, fork ID, range) pass.
+      if (!chain) channel.send(ETH_STATUS_CODE, encodeStatus({ ...handshake.status, version: channel.version })).catch(() => {});
+      exchange.resolve(handshake);
+      this.emit('status', peer, handshake);
+    });
+  }
+}
+
+/** An eth responder; see EthResponder. */
+export function ethStatusResponder(options: EthResponderOptions = {}): EthResponder {
+  return new EthResponder(options);
+}
