@@ -4,9 +4,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { RLP } from '@ethereumjs/rlp';
-import { KeyError, EciesError } from '../src/errors.js';
-import { bytesToHex, concatBytes, hexToBytes, xorBytes } from '../src/crypto/bytes.js';
-import { createKeccak256, keccak256, keccakBackend } from '../src/crypto/keccak.js';
+import { KeyError, EciesError } from '../../src/errors.js';
+import { bytesToHex, concatBytes, hexToBytes, xorBytes } from '../../src/crypto/bytes.js';
+import { createKeccak256, keccak256, keccakBackend } from '../../src/crypto/keccak.js';
 import {
   ecdh,
   generatePrivateKey,
@@ -18,10 +18,10 @@ import {
   recover,
   secp256k1Backend,
   sign,
-} from '../src/crypto/secp256k1.js';
-import { eciesDecrypt, eciesEncrypt, ECIES_OVERHEAD } from '../src/crypto/ecies.js';
-import { openAuth } from '../src/wire/handshake.js';
-import { hex, vectors } from './helpers/vectors.js';
+} from '../../src/crypto/secp256k1.js';
+import { eciesDecrypt, eciesEncrypt, ECIES_OVERHEAD } from '../../src/crypto/ecies.js';
+import { openAuth } from '../../src/wire/handshake.js';
+import { hex, vectors } from '../helpers/vectors.js';
 
 const k = vectors.keys;
 const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;

@@ -1,10 +1,10 @@
 /** Our own initiator ↔ recipient handshake, and openAuth's rejection of damaged packets. */
 import { describe, expect, it } from 'vitest';
 import { RLP } from '@ethereumjs/rlp';
-import { HandshakeError } from '../src/errors.js';
-import { bytesToHex, concatBytes } from '../src/crypto/bytes.js';
-import { eciesEncrypt, ECIES_OVERHEAD } from '../src/crypto/ecies.js';
-import { generatePrivateKey, isValidPublicKey, publicKeyOf, sign } from '../src/crypto/secp256k1.js';
+import { HandshakeError } from '../../src/errors.js';
+import { bytesToHex, concatBytes } from '../../src/crypto/bytes.js';
+import { eciesEncrypt, ECIES_OVERHEAD } from '../../src/crypto/ecies.js';
+import { generatePrivateKey, isValidPublicKey, publicKeyOf, sign } from '../../src/crypto/secp256k1.js';
 import {
   handshakePacketSize,
   HandshakeState,
@@ -12,7 +12,7 @@ import {
   MAX_HANDSHAKE_PACKET,
   openAck,
   openAuth,
-} from '../src/wire/handshake.js';
+} from '../../src/wire/handshake.js';
 
 // Byte offsets inside a packet: prefix(2) ‖ 0x04 ‖ R(64) ‖ IV(16) ‖ ciphertext ‖ tag(32).
 const PREFIX = 2;

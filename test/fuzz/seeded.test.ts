@@ -4,14 +4,14 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ProtocolError, SnappyError } from '../src/errors.js';
-import { DisconnectReason } from '../src/reasons.js';
-import { decodeCode, decodeMessage } from '../src/wire/message.js';
-import { snappyCompress, snappyDecompress } from '../src/wire/snappy.js';
-import { FrameReader } from '../src/wire/frame.js';
-import { decodeDisconnect, encodeDisconnect } from '../src/peer/disconnect.js';
-import { decodeStatus, encodeStatus, MAX_STATUS_SIZE, type EthStatus } from '../src/eth/status.js';
-import { freshSessionSecrets, newStats, propertyOf, REAL_BODIES, REAL_STREAM, targets } from './fuzz/decoders.js';
+import { ProtocolError, SnappyError } from '../../src/errors.js';
+import { DisconnectReason } from '../../src/reasons.js';
+import { decodeCode, decodeMessage } from '../../src/wire/message.js';
+import { snappyCompress, snappyDecompress } from '../../src/wire/snappy.js';
+import { FrameReader } from '../../src/wire/frame.js';
+import { decodeDisconnect, encodeDisconnect } from '../../src/peer/disconnect.js';
+import { decodeStatus, encodeStatus, MAX_STATUS_SIZE, type EthStatus } from '../../src/eth/status.js';
+import { freshSessionSecrets, newStats, propertyOf, REAL_BODIES, REAL_STREAM, targets } from './decoders.js';
 
 /** Fixed, so a failure here replays; the long run draws a new seed each time. */
 const SEED = 0x5eed;

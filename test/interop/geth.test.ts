@@ -5,15 +5,15 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bytesToHex } from '../src/crypto/bytes.js';
-import { generatePrivateKey, publicKeyOf } from '../src/crypto/secp256k1.js';
-import { ethStatusResponder } from '../src/eth/status.js';
-import { dial } from '../src/peer/dial.js';
-import type { Peer } from '../src/peer/peer.js';
-import { listen } from '../src/peer/server.js';
-import { DisconnectReason } from '../src/reasons.js';
-import { HandshakeError } from '../src/errors.js';
-import { GETH_NETWORK_ID, gethBinaries, startGeth, type GethNode } from './helpers/geth.js';
+import { bytesToHex } from '../../src/crypto/bytes.js';
+import { generatePrivateKey, publicKeyOf } from '../../src/crypto/secp256k1.js';
+import { ethStatusResponder } from '../../src/eth/status.js';
+import { dial } from '../../src/peer/dial.js';
+import type { Peer } from '../../src/peer/peer.js';
+import { listen } from '../../src/peer/server.js';
+import { DisconnectReason } from '../../src/reasons.js';
+import { HandshakeError } from '../../src/errors.js';
+import { GETH_NETWORK_ID, gethBinaries, startGeth, type GethNode } from '../helpers/geth.js';
 
 const bin = gethBinaries();
 const STAY_MS = 36_000; // geth pings every 15 s: two of its pings land inside this window

@@ -18,8 +18,8 @@ import {
   type CloseInfo,
   type Peer,
   type Server,
-} from '../src/index.js';
-import { SNAP_PROTOCOL, freePort, startRefNode, within, type RefNode } from './helpers/ethereumjs.js';
+} from '../../src/index.js';
+import { SNAP_PROTOCOL, freePort, startRefNode, within, type RefNode } from '../helpers/ethereumjs.js';
 
 const OUR_CLIENT = 'rlpx-interop/0.1.0';
 const REF_CLIENT = 'ethereumjs-interop/10.0.0';

@@ -4,15 +4,15 @@
  * are raw RlpxConnections driven by hand (see helpers/loopback.ts).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { DisconnectedError, NetworkError, ProtocolError, TimeoutError } from '../src/errors.js';
-import { DisconnectReason } from '../src/reasons.js';
-import { bytesToHex } from '../src/crypto/bytes.js';
-import { generatePrivateKey, publicKeyOf } from '../src/crypto/secp256k1.js';
-import { encodeDisconnect } from '../src/peer/disconnect.js';
-import { encodeHello } from '../src/peer/hello.js';
-import type { ListenOptions, Server } from '../src/peer/server.js';
-import { dial, type DialOptions } from '../src/peer/dial.js';
-import type { HealthEvent, Peer, Protocol, ProtocolChannel } from '../src/peer/peer.js';
+import { DisconnectedError, NetworkError, ProtocolError, TimeoutError } from '../../src/errors.js';
+import { DisconnectReason } from '../../src/reasons.js';
+import { bytesToHex } from '../../src/crypto/bytes.js';
+import { generatePrivateKey, publicKeyOf } from '../../src/crypto/secp256k1.js';
+import { encodeDisconnect } from '../../src/peer/disconnect.js';
+import { encodeHello } from '../../src/peer/hello.js';
+import type { ListenOptions, Server } from '../../src/peer/server.js';
+import { dial, type DialOptions } from '../../src/peer/dial.js';
+import type { HealthEvent, Peer, Protocol, ProtocolChannel } from '../../src/peer/peer.js';
 import {
   closedPort,
   closeEvents,
@@ -25,7 +25,7 @@ import {
   testServer,
   waitUntil,
   within,
-} from './helpers/loopback.js';
+} from '../helpers/loopback.js';
 
 const res = new Resources();
 afterEach(() => res.closeAll());

@@ -1,14 +1,14 @@
 /** Server over real sockets on 127.0.0.1: the peer table's limits, pending handshakes, close. */
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DisconnectedError, NetworkError, ProtocolError, type RlpxError } from '../src/errors.js';
-import { DisconnectReason } from '../src/reasons.js';
-import { bytesToHex } from '../src/crypto/bytes.js';
-import { generatePrivateKey, publicKeyOf } from '../src/crypto/secp256k1.js';
-import type { ListenOptions, Server } from '../src/peer/server.js';
-import { dial, type DialOptions } from '../src/peer/dial.js';
-import type { CloseInfo, Peer } from '../src/peer/peer.js';
-import { HOST, Resources, settle, sleep, testDial, testServer, waitUntil, within } from './helpers/loopback.js';
+import { DisconnectedError, NetworkError, ProtocolError, type RlpxError } from '../../src/errors.js';
+import { DisconnectReason } from '../../src/reasons.js';
+import { bytesToHex } from '../../src/crypto/bytes.js';
+import { generatePrivateKey, publicKeyOf } from '../../src/crypto/secp256k1.js';
+import type { ListenOptions, Server } from '../../src/peer/server.js';
+import { dial, type DialOptions } from '../../src/peer/dial.js';
+import type { CloseInfo, Peer } from '../../src/peer/peer.js';
+import { HOST, Resources, settle, sleep, testDial, testServer, waitUntil, within } from '../helpers/loopback.js';
 
 const res = new Resources();
 afterEach(() => res.closeAll());

@@ -28,21 +28,21 @@ import {
   RlpxError,
   SnappyError,
   TimeoutError,
-} from '../src/errors.js';
-import { DisconnectReason } from '../src/reasons.js';
-import { bytesToHex, concatBytes } from '../src/crypto/bytes.js';
-import { generatePrivateKey, isValidPublicKey, publicKeyOf } from '../src/crypto/secp256k1.js';
-import { HandshakeState, handshakePacketSize } from '../src/wire/handshake.js';
-import { FrameReader, frameWireSize } from '../src/wire/frame.js';
-import { HashMac } from '../src/wire/mac.js';
-import { decodeCode, encodeCode } from '../src/wire/message.js';
-import { snappyCompress, snappyDecompress } from '../src/wire/snappy.js';
-import { decodeDisconnect } from '../src/peer/disconnect.js';
-import { encodeHello } from '../src/peer/hello.js';
-import { listen, type ListenOptions, type Server } from '../src/peer/server.js';
-import { dial } from '../src/peer/dial.js';
-import type { CloseInfo, Peer, ProtocolChannel } from '../src/peer/peer.js';
-import { HOST, rawDial, Resources, sleep, waitUntil, within, type RawRemote } from './helpers/loopback.js';
+} from '../../src/errors.js';
+import { DisconnectReason } from '../../src/reasons.js';
+import { bytesToHex, concatBytes } from '../../src/crypto/bytes.js';
+import { generatePrivateKey, isValidPublicKey, publicKeyOf } from '../../src/crypto/secp256k1.js';
+import { HandshakeState, handshakePacketSize } from '../../src/wire/handshake.js';
+import { FrameReader, frameWireSize } from '../../src/wire/frame.js';
+import { HashMac } from '../../src/wire/mac.js';
+import { decodeCode, encodeCode } from '../../src/wire/message.js';
+import { snappyCompress, snappyDecompress } from '../../src/wire/snappy.js';
+import { decodeDisconnect } from '../../src/peer/disconnect.js';
+import { encodeHello } from '../../src/peer/hello.js';
+import { listen, type ListenOptions, type Server } from '../../src/peer/server.js';
+import { dial } from '../../src/peer/dial.js';
+import type { CloseInfo, Peer, ProtocolChannel } from '../../src/peer/peer.js';
+import { HOST, rawDial, Resources, sleep, waitUntil, within, type RawRemote } from '../helpers/loopback.js';
 
 const res = new Resources();
 

@@ -3,14 +3,14 @@
  * or reject, bad disconnect reasons, and the reason a refused dial carries.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DisconnectedError, ProtocolError } from '../src/errors.js';
-import { DisconnectReason } from '../src/reasons.js';
-import { generatePrivateKey } from '../src/crypto/secp256k1.js';
-import { EnodeError } from '../src/peer/enode.js';
-import { dial, type DialOptions } from '../src/peer/dial.js';
-import { listen, type ListenOptions, type Server } from '../src/peer/server.js';
-import type { Peer } from '../src/peer/peer.js';
-import { HOST, Resources, silentServer, sleep, waitUntil, within } from './helpers/loopback.js';
+import { DisconnectedError, ProtocolError } from '../../src/errors.js';
+import { DisconnectReason } from '../../src/reasons.js';
+import { generatePrivateKey } from '../../src/crypto/secp256k1.js';
+import { EnodeError } from '../../src/peer/enode.js';
+import { dial, type DialOptions } from '../../src/peer/dial.js';
+import { listen, type ListenOptions, type Server } from '../../src/peer/server.js';
+import type { Peer } from '../../src/peer/peer.js';
+import { HOST, Resources, silentServer, sleep, waitUntil, within } from '../helpers/loopback.js';
 
 const res = new Resources();
 const escaped: unknown[] = [];

@@ -1,14 +1,14 @@
 /** Pure codecs of the Peer layer: Hello, Disconnect, reason names, capability matching, enode URLs. */
 import { describe, expect, it } from 'vitest';
 import { RLP } from '@ethereumjs/rlp';
-import { ProtocolError } from '../src/errors.js';
-import { DisconnectReason, reasonName } from '../src/reasons.js';
-import { bytesToHex, hexToBytes } from '../src/crypto/bytes.js';
-import { generatePrivateKey, publicKeyOf } from '../src/crypto/secp256k1.js';
-import { decodeHello, encodeHello, type Hello } from '../src/peer/hello.js';
-import { decodeDisconnect, encodeDisconnect } from '../src/peer/disconnect.js';
-import { matchProtocols, type Capability, type MatchedProtocol, type ProtocolSpec } from '../src/peer/capabilities.js';
-import { EnodeError, formatEnode, parseEnode } from '../src/peer/enode.js';
+import { ProtocolError } from '../../src/errors.js';
+import { DisconnectReason, reasonName } from '../../src/reasons.js';
+import { bytesToHex, hexToBytes } from '../../src/crypto/bytes.js';
+import { generatePrivateKey, publicKeyOf } from '../../src/crypto/secp256k1.js';
+import { decodeHello, encodeHello, type Hello } from '../../src/peer/hello.js';
+import { decodeDisconnect, encodeDisconnect } from '../../src/peer/disconnect.js';
+import { matchProtocols, type Capability, type MatchedProtocol, type ProtocolSpec } from '../../src/peer/capabilities.js';
+import { EnodeError, formatEnode, parseEnode } from '../../src/peer/enode.js';
 
 const nodeId = publicKeyOf(generatePrivateKey());
 const idHex = bytesToHex(nodeId);

@@ -1,18 +1,18 @@
 /** RLPx frames over a real handshake, the message layer above them, and the snappy guard. */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { FrameError, ProtocolError, SnappyError } from '../src/errors.js';
-import { bytesToHex, concatBytes } from '../src/crypto/bytes.js';
-import { generatePrivateKey, publicKeyOf } from '../src/crypto/secp256k1.js';
-import { HandshakeState, type Secrets } from '../src/wire/handshake.js';
-import { FrameReader, FrameSealer, frameWireSize, HEADER_BLOCK_SIZE, MAX_FRAME_SIZE } from '../src/wire/frame.js';
-import { decodeCode, decodeMessage, encodeCode, encodeMessage } from '../src/wire/message.js';
+import { FrameError, ProtocolError, SnappyError } from '../../src/errors.js';
+import { bytesToHex, concatBytes } from '../../src/crypto/bytes.js';
+import { generatePrivateKey, publicKeyOf } from '../../src/crypto/secp256k1.js';
+import { HandshakeState, type Secrets } from '../../src/wire/handshake.js';
+import { FrameReader, FrameSealer, frameWireSize, HEADER_BLOCK_SIZE, MAX_FRAME_SIZE } from '../../src/wire/frame.js';
+import { decodeCode, decodeMessage, encodeCode, encodeMessage } from '../../src/wire/message.js';
 import {
   MAX_DECODED_SIZE,
   snappyCompress,
   snappyDecodedLength,
   snappyDecompress,
-} from '../src/wire/snappy.js';
+} from '../../src/wire/snappy.js';
 
 // ---------------------------------------------------------------------------------------------
 // Helpers

@@ -4,16 +4,16 @@
  * (our Server or dial()) so both ends are observed.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { bytesToHex } from '../src/crypto/bytes.js';
-import { generatePrivateKey, publicKeyOf } from '../src/crypto/secp256k1.js';
-import { dial } from '../src/peer/dial.js';
-import { formatEnode, parseEnode } from '../src/peer/enode.js';
-import type { CloseInfo, Peer } from '../src/peer/peer.js';
-import { listen, type ListenOptions, type Server } from '../src/peer/server.js';
-import { DisconnectReason } from '../src/reasons.js';
-import { Cli, lastJson, parseMetrics, sampleValue, type CliExit } from './helpers/cli.js';
-import { closedPort, HOST, Resources, sleep, within } from './helpers/loopback.js';
-import { gethBinaries, startGeth, type GethNode } from './helpers/geth.js';
+import { bytesToHex } from '../../src/crypto/bytes.js';
+import { generatePrivateKey, publicKeyOf } from '../../src/crypto/secp256k1.js';
+import { dial } from '../../src/peer/dial.js';
+import { formatEnode, parseEnode } from '../../src/peer/enode.js';
+import type { CloseInfo, Peer } from '../../src/peer/peer.js';
+import { listen, type ListenOptions, type Server } from '../../src/peer/server.js';
+import { DisconnectReason } from '../../src/reasons.js';
+import { Cli, lastJson, parseMetrics, sampleValue, type CliExit } from '../helpers/cli.js';
+import { closedPort, HOST, Resources, sleep, within } from '../helpers/loopback.js';
+import { gethBinaries, startGeth, type GethNode } from '../helpers/geth.js';
 
 const cli = new Cli();
 const res = new Resources();
