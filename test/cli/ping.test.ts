@@ -1,55 +1,22 @@
 /**
- * The `rlpx` CLI as a user runs it: each test spawns `node --import tsx src/cli/main.ts ...`
- * and checks exit codes, stdout and stderr, with the other side of the wire in-process
- * (our Server or dial()) so both ends are observed.
+ * `rlpx ping` as a user runs it: a child `node --import tsx src/cli/main.ts ...`, its exit code,
+ * stdout and stderr, with the other side of the wire in-process so both ends are observed.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { bytesToHex } from '../../src/crypto/bytes.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generatePrivateKey, publicKeyOf } from '../../src/crypto/secp256k1.js';
-import { dial } from '../../src/peer/dial.js';
-import { formatEnode, parseEnode } from '../../src/peer/enode.js';
+import { formatEnode } from '../../src/peer/enode.js';
 import type { CloseInfo, Peer } from '../../src/peer/peer.js';
-import { listen, type ListenOptions, type Server } from '../../src/peer/server.js';
+import type { Server } from '../../src/peer/server.js';
 import { DisconnectReason } from '../../src/reasons.js';
-import { Cli, lastJson, parseMetrics, sampleValue, type CliExit } from '../helpers/cli.js';
-import { closedPort, HOST, Resources, sleep, within } from '../helpers/loopback.js';
+import { lastJson } from '../helpers/cli.js';
+import { cliSuite, expectExit, SERVER_CLIENT_ID, type PingJson } from '../helpers/cli-suite.js';
+import { closedPort, HOST, within } from '../helpers/loopback.js';
 import { gethBinaries, startGeth, type GethNode } from '../helpers/geth.js';
 
-const cli = new Cli();
-const res = new Resources();
-afterEach(async () => {
-  await cli.killAll();
-  await res.closeAll();
-});
-
-const SERVER_CLIENT_ID = 'cli-test-server/1.0';
-
-async function server(opts: Partial<ListenOptions> = {}): Promise<{ server: Server; id: string }> {
-  const privateKey = opts.privateKey ?? generatePrivateKey();
-  const s = await listen({ privateKey, port: 0, clientId: SERVER_CLIENT_ID, ...opts });
-  res.server(s);
-  return { server: s, id: bytesToHex(publicKeyOf(privateKey)) };
-}
+const { cli, server } = cliSuite();
 
 /** The first peer the server admits. */
 const firstPeer = (s: Server): Promise<Peer> => new Promise((resolve) => s.once('peer', resolve));
-
-/** An exit, with the child's output in the assertion message when it is not the expected code. */
-function expectExit(r: CliExit, code: number): void {
-  expect({ code: r.code, timedOut: r.timedOut }, `stdout:\n${r.stdout}\nstderr:\n${r.stderr}`).toEqual({ code, timedOut: false });
-}
-
-interface PingJson {
-  ok: boolean;
-  enode: string;
-  remote: { id: string; clientId: string; version: number; caps: string[] } | null;
-  sent: number;
-  received: number;
-  lost: number;
-  rtt_ms: Record<'min' | 'median' | 'max' | 'mean' | 'jitter', number | null>;
-  disconnect: { reason: number; name: string; by: 'local' | 'remote' } | null;
-  error: string | null;
-}
 
 describe('rlpx ping', () => {
   it('--json: exit 0, full result, and the node sees us leave with 0x08', async () => {
@@ -154,143 +121,6 @@ describe('rlpx ping', () => {
       expect(typeof j.error).toBe('string');
       expect(j.error).toMatch(/ECONNREFUSED/);
     });
-  });
-});
-
-describe('rlpx listen', () => {
-  it.each([
-    ['human', false],
-    ['json', true],
-  ] as const)('%s: prints its enode first, logs our session and pings, and leaves with 0x08 on SIGTERM', async (_mode, json) => {
-    const child = cli.spawn(['listen', '--port', '0', ...(json ? ['--json'] : [])], { timeout: 15_000 });
-    const first = await child.waitForLine(() => true, 8_000, 'the first line');
-    let enode: string;
-    if (json) {
-      const ev = JSON.parse(first) as { event: string; enode: string };
-      expect(ev.event).toBe('listening');
-      enode = ev.enode;
-    } else {
-      enode = first;
-    }
-    const node = parseEnode(enode);
-    expect(formatEnode(node)).toBe(enode);
-    expect(node.host).toBe(HOST);
-    expect(node.port).toBeGreaterThan(0);
-
-    const key = generatePrivateKey();
-    const ourId = bytesToHex(publicKeyOf(key));
-    const short = ourId.slice(0, 16);
-    const peer = res.peer(await dial(node, { privateKey: key, clientId: 'cli-test-dialer/1', pingInterval: 0 }));
-    expect(bytesToHex(peer.remotePublicKey)).toBe(bytesToHex(node.id));
-
-    const event = (name: string) => (l: string): boolean => {
-      if (!json) return l.startsWith(`${name.padEnd(12)} ${short}`);
-      const e = JSON.parse(l) as { event: string; id?: string };
-      return e.event === name && e.id === ourId;
-    };
-    const connected = await child.waitForLine(event('connected'), 3_000, "the 'connected' line");
-    if (json) expect(JSON.parse(connected)).toMatchObject({ event: 'connected', id: ourId, clientId: 'cli-test-dialer/1', caps: [] });
-    else expect(connected).toContain('cli-test-dialer/1');
-
-    for (let i = 0; i < 3; i++) expect(await peer.ping()).toBeGreaterThan(0);
-    await child.waitForLines(event('ping'), 3, 3_000, "'ping' lines");
-
-    child.kill('SIGTERM');
-    const info = await within(peer.closed, 3_000, 'our peer to be closed');
-    expect(info).toMatchObject({ initiator: 'remote', reason: DisconnectReason.ClientQuitting });
-    const r = await child.exited;
-    expectExit(r, 0);
-    expect(r.stderr).toBe('');
-    const disconnected = child.lines.find(event('disconnected'));
-    expect(disconnected, r.stdout).toBeDefined();
-    if (json) expect(JSON.parse(disconnected!)).toMatchObject({ event: 'disconnected', id: ourId, reason: 8, name: 'client quitting', by: 'local' });
-    else expect(disconnected).toMatch(/client quitting \(0x08\) by local$/);
-    const last = child.lines[child.lines.length - 1]!;
-    if (json) expect(JSON.parse(last)).toMatchObject({ event: 'stopped' });
-    else expect(last).toBe('stopped');
-  });
-
-  // Both commands are ours and both offer eth with the mirroring Status responder, which
-  // only answers a Status and never sends one first: neither side ever speaks, and the
-  // session dies of the responder's 5 s Status timeout (0x0b) before a single Ping.
-  it('rlpx ping against rlpx listen is healthy (exit 0)', async () => {
-    const listener = cli.spawn(['listen', '--port', '0', '--json'], { timeout: 15_000 });
-    const { enode } = JSON.parse(await listener.waitForLine(() => true, 8_000, 'the first line')) as { enode: string };
-    const r = await cli.run(['ping', enode, '--json', '--count', '2', '--interval', '100'], { timeout: 12_000 });
-    const j = lastJson<PingJson>(r.stdout);
-    const why = `ping stdout:\n${r.stdout}\nlisten stdout:\n${listener.stdout}`;
-    expect({ code: r.code, ok: j.ok, received: j.received, disconnect: j.disconnect, error: j.error }, why).toEqual({
-      code: 0,
-      ok: true,
-      received: 2,
-      disconnect: { reason: 8, name: 'client quitting', by: 'local' },
-      error: null,
-    });
-  });
-});
-
-describe('rlpx monitor', () => {
-  it('serves Prometheus metrics for an up node, then for the node gone (0x08 by remote)', async () => {
-    const { server: s, id } = await server();
-    const label = `${id.slice(0, 16)}@${HOST}:${s.address.port}`;
-    const node = { node: label };
-    const mon = cli.spawn(['monitor', s.enode, '--metrics-port', '0', '--interval', '200', '--json'], { timeout: 20_000 });
-    const first = JSON.parse(await mon.waitForLine(() => true, 8_000, 'the first line')) as { event: string; url: string };
-    expect(first).toEqual({ event: 'metrics', url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/) });
-    const scrape = async (): Promise<ReturnType<typeof parseMetrics>> => {
-      const resp = await fetch(first.url, { signal: AbortSignal.timeout(3_000) });
-      expect(resp.status).toBe(200);
-      return parseMetrics(await resp.text());
-    };
-    const ev = (name: string) => (l: string): boolean => (JSON.parse(l) as { event: string }).event === name;
-    await mon.waitForLine(ev('connected'), 3_000, "the 'connected' event");
-
-    await sleep(1_500);
-    const up = await scrape();
-    for (const name of ['rlpx_peer_up', 'rlpx_ping_rtt_seconds', 'rlpx_pings_sent_total', 'rlpx_pongs_received_total', 'rlpx_pings_lost_total', 'rlpx_disconnects_total', 'rlpx_reconnects_total']) {
-      expect(up.types.has(name), `metric ${name} declared`).toBe(true);
-    }
-    expect(sampleValue(up.samples, 'rlpx_peer_up', node)).toBe(1);
-    const count = sampleValue(up.samples, 'rlpx_ping_rtt_seconds_count', node)!;
-    expect(count).toBeGreaterThanOrEqual(2);
-    expect(sampleValue(up.samples, 'rlpx_ping_rtt_seconds_bucket', { ...node, le: '+Inf' })).toBe(count);
-    expect(up.samples.filter((x) => x.name === 'rlpx_ping_rtt_seconds_bucket').length).toBeGreaterThan(1);
-    expect(sampleValue(up.samples, 'rlpx_ping_rtt_seconds_sum', node)!).toBeGreaterThan(0);
-    expect(sampleValue(up.samples, 'rlpx_pings_sent_total', node)!).toBeGreaterThanOrEqual(count);
-    expect(sampleValue(up.samples, 'rlpx_pongs_received_total', node)).toBe(count);
-    expect(sampleValue(up.samples, 'rlpx_pings_lost_total', node) ?? 0).toBe(0);
-    expect(sampleValue(up.samples, 'rlpx_reconnects_total', node) ?? 0).toBe(0);
-    expect(mon.lines.filter(ev('pong')).length).toBeGreaterThanOrEqual(2);
-
-    await s.close();
-    const gone = JSON.parse(await mon.waitForLine(ev('disconnected'), 3_000, "the 'disconnected' event"));
-    expect(gone).toMatchObject({ reason: 8, name: 'client quitting', by: 'remote' });
-    await sleep(1_500);
-    const down = await scrape();
-    expect(sampleValue(down.samples, 'rlpx_peer_up', node)).toBe(0);
-    expect(sampleValue(down.samples, 'rlpx_disconnects_total', { ...node, reason: 'client quitting', by: 'remote' })).toBe(1);
-    expect(sampleValue(down.samples, 'rlpx_reconnects_total', node)!).toBeGreaterThanOrEqual(1);
-
-    mon.kill('SIGTERM');
-    const r = await mon.exited;
-    expectExit(r, 0);
-    expect(r.stderr).toBe('');
-  });
-});
-
-describe('rlpx demo', () => {
-  it('the L7 hub closes mallory with 0x0b; the geth-mode hub keeps it', async () => {
-    const r = await cli.run(['demo', '--duration', '4000', '--mute-at', '500'], { timeout: 15_000 });
-    expectExit(r, 0);
-    expect(r.stderr).toBe('');
-    expect(r.stdout).toContain('"mallory" stops answering Pings at t=0.5s');
-    const summary = r.stdout.slice(r.stdout.indexOf('\nsummary:'));
-    expect(summary).toMatch(/^\s+hub-l7\s+mallory\s+closed read timeout 0x0b/m);
-    expect(summary).toMatch(/^\s+hub-geth\s+mallory\s+connected/m);
-    expect(summary).toMatch(/^\s+hub-l7\s+alice\s+connected, healthy/m);
-    expect(r.stdout).toMatch(/hub-l7 closed mallory: read timeout \(0x0b\)/);
-    expect(r.stdout).toContain('L7: the pong deadline caught mallory (closed read timeout 0x0b).');
-    expect(r.stdout).toContain('L4: the geth-mode hub keeps mallory');
   });
 });
 

@@ -1,12 +1,11 @@
 /**
- * secp256k1 keys, keccak256 and ECIES. This file also runs in the 'noble' project
+ * secp256k1 keys, ECDH and recoverable signatures. Also runs in the 'noble' project
  * (RLPX_CRYPTO=noble), so every assertion here must hold on both backends.
  */
 import { describe, expect, it } from 'vitest';
-import { RLP } from '@ethereumjs/rlp';
-import { KeyError, EciesError } from '../../src/errors.js';
+import { KeyError } from '../../src/errors.js';
 import { bytesToHex, concatBytes, hexToBytes, xorBytes } from '../../src/crypto/bytes.js';
-import { createKeccak256, keccak256, keccakBackend } from '../../src/crypto/keccak.js';
+import { keccak256 } from '../../src/crypto/keccak.js';
 import {
   ecdh,
   generatePrivateKey,
@@ -19,8 +18,8 @@ import {
   secp256k1Backend,
   sign,
 } from '../../src/crypto/secp256k1.js';
-import { eciesDecrypt, eciesEncrypt, ECIES_OVERHEAD } from '../../src/crypto/ecies.js';
 import { openAuth } from '../../src/wire/handshake.js';
+import { flipBit } from '../helpers/bytes.js';
 import { hex, vectors } from '../helpers/vectors.js';
 
 const k = vectors.keys;
@@ -29,25 +28,6 @@ const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 
 function scalarBytes(v: bigint): Uint8Array {
   return hexToBytes(v.toString(16).padStart(64, '0'));
-}
-
-/** Deterministic filler so the sizes below do not depend on the CSPRNG. */
-function filled(size: number, seed: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < size; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
-
-function flipBit(bytes: Uint8Array, index: number, bit = 0): Uint8Array {
-  const out = new Uint8Array(bytes);
-  out[index]! ^= 1 << bit;
-  return out;
 }
 
 describe(`secp256k1 keys (${secp256k1Backend})`, () => {
@@ -232,200 +212,5 @@ describe(`secp256k1 keys (${secp256k1Backend})`, () => {
     bad[64] = 4;
     expect(() => recover(hash, bad)).toThrow(KeyError);
     expect(() => recover(hash, new Uint8Array(65))).toThrow(KeyError);
-  });
-});
-
-describe(`keccak256 (${keccakBackend})`, () => {
-  it('hashes the empty string to the known digest', () => {
-    expect(bytesToHex(keccak256())).toBe('c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470');
-    expect(bytesToHex(keccak256(new Uint8Array(0)))).toBe(
-      'c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470',
-    );
-    expect(bytesToHex(createKeccak256().sum())).toBe('c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470');
-  });
-
-  it('hashes several parts as their concatenation', () => {
-    const a = filled(100, 1);
-    const b = filled(300, 2);
-    expect(bytesToHex(keccak256(a, b))).toBe(bytesToHex(keccak256(concatBytes(a, b))));
-  });
-
-  it('createKeccak256: sum() does not finalize the state', () => {
-    const a = filled(37, 3);
-    const b = filled(200, 4); // crosses the 136-byte rate
-    const s = createKeccak256();
-    s.update(a);
-    const first = s.sum();
-    expect(bytesToHex(first)).toBe(bytesToHex(keccak256(a)));
-    expect(bytesToHex(s.sum())).toBe(bytesToHex(first)); // reading twice changes nothing
-    s.update(b);
-    expect(bytesToHex(s.sum())).toBe(bytesToHex(keccak256(a, b)));
-    expect(bytesToHex(first)).toBe(bytesToHex(keccak256(a))); // earlier digest not aliased
-  });
-
-  it('createKeccak256: updateAndSum matches update then sum', () => {
-    const a = filled(10, 5);
-    const b = filled(500, 6);
-    const s1 = createKeccak256();
-    const s2 = createKeccak256();
-    s1.update(a);
-    s2.update(a);
-    s1.update(b);
-    const viaUpdate = s1.sum();
-    const viaUpdateAndSum = s2.updateAndSum(b);
-    expect(bytesToHex(viaUpdateAndSum)).toBe(bytesToHex(viaUpdate));
-    expect(bytesToHex(viaUpdateAndSum)).toBe(bytesToHex(keccak256(a, b)));
-    expect(bytesToHex(s2.sum())).toBe(bytesToHex(viaUpdate));
-  });
-
-  it('independent states do not disturb each other or one-shot hashing', () => {
-    const s1 = createKeccak256();
-    const s2 = createKeccak256();
-    const parts1: Uint8Array[] = [];
-    const parts2: Uint8Array[] = [];
-    for (let i = 0; i < 10; i++) {
-      const p1 = filled(17 * i + 1, 100 + i);
-      const p2 = filled(29 * i + 3, 200 + i);
-      s1.update(p1);
-      parts1.push(p1);
-      keccak256(filled(50, 300 + i)); // interleaved one-shot use of the shared hasher
-      expect(bytesToHex(s2.updateAndSum(p2))).toBe(bytesToHex(keccak256(...parts2, p2)));
-      parts2.push(p2);
-    }
-    expect(bytesToHex(s1.sum())).toBe(bytesToHex(keccak256(...parts1)));
-    expect(bytesToHex(s2.sum())).toBe(bytesToHex(keccak256(...parts2)));
-  });
-});
-
-describe('ECIES', () => {
-  const priv = generatePrivateKey();
-  const pub = publicKeyOf(priv);
-
-  for (const size of [0, 1, 100, 2000]) {
-    it(`round trips ${size} bytes without shared-MAC data`, () => {
-      const plain = filled(size, size + 7);
-      const msg = eciesEncrypt(pub, plain);
-      expect(msg.length).toBe(ECIES_OVERHEAD + size);
-      expect(msg[0]).toBe(0x04);
-      expect(isValidPublicKey(msg.subarray(1, 65))).toBe(true);
-      expect(bytesToHex(eciesDecrypt(priv, msg))).toBe(bytesToHex(plain));
-      expect(bytesToHex(eciesDecrypt(priv, msg, new Uint8Array(0)))).toBe(bytesToHex(plain));
-    });
-
-    it(`round trips ${size} bytes with shared-MAC data`, () => {
-      const plain = filled(size, size + 11);
-      const mac = Uint8Array.of(0x01, 0xb3);
-      const msg = eciesEncrypt(pub, plain, mac);
-      expect(msg.length).toBe(ECIES_OVERHEAD + size);
-      expect(bytesToHex(eciesDecrypt(priv, msg, mac))).toBe(bytesToHex(plain));
-      expect(() => eciesDecrypt(priv, msg)).toThrow(EciesError);
-    });
-  }
-
-  it('uses a fresh ephemeral key and IV per message', () => {
-    const plain = filled(40, 1);
-    const m1 = eciesEncrypt(pub, plain);
-    const m2 = eciesEncrypt(pub, plain);
-    expect(bytesToHex(m1.subarray(1, 65))).not.toBe(bytesToHex(m2.subarray(1, 65)));
-    expect(bytesToHex(m1.subarray(65, 81))).not.toBe(bytesToHex(m2.subarray(65, 81)));
-  });
-
-  it('is deterministic with a fixed ephemeral key and IV, and lays out 04 ‖ R ‖ IV ‖ c ‖ tag', () => {
-    const plain = filled(40, 2);
-    const ephemeralKey = hex(k.ephA);
-    const iv = filled(16, 3);
-    const m1 = eciesEncrypt(pub, plain, undefined, { ephemeralKey, iv });
-    const m2 = eciesEncrypt(pub, plain, undefined, { ephemeralKey, iv });
-    expect(bytesToHex(m1)).toBe(bytesToHex(m2));
-    expect(bytesToHex(m1.subarray(1, 65))).toBe(bytesToHex(publicKeyOf(ephemeralKey)));
-    expect(bytesToHex(m1.subarray(65, 81))).toBe(bytesToHex(iv));
-    expect(bytesToHex(eciesDecrypt(priv, m1))).toBe(bytesToHex(plain));
-  });
-
-  it('decrypts the ECIES body of the EIP-8 Auth2 packet (size prefix as shared-MAC data)', () => {
-    const packet = hex(vectors.auth.Auth2.packet);
-    const plain = eciesDecrypt(hex(k.keyB), packet.subarray(2), packet.subarray(0, 2));
-    const list = RLP.decode(plain, true).data as Uint8Array[];
-    expect(bytesToHex(list[0]!)).toBe(k.authSignature);
-    expect(bytesToHex(list[2]!)).toBe(k.nonceA);
-    expect(() => eciesDecrypt(hex(k.keyB), packet.subarray(2))).toThrow(EciesError);
-  });
-
-  describe('decryption rejects with EciesError', () => {
-    const plain = filled(100, 42);
-    const shared = Uint8Array.of(0xaa, 0xbb);
-    const msg = eciesEncrypt(pub, plain, shared);
-
-    it('accepts the untouched message (control)', () => {
-      expect(bytesToHex(eciesDecrypt(priv, msg, shared))).toBe(bytesToHex(plain));
-    });
-
-    it('a message shorter than ECIES_OVERHEAD', () => {
-      expect(ECIES_OVERHEAD).toBe(113);
-      for (const len of [0, 1, 65, ECIES_OVERHEAD - 1]) {
-        expect(() => eciesDecrypt(priv, msg.subarray(0, len), shared), `${len} bytes`).toThrow(EciesError);
-      }
-      // Exactly the overhead is a well-formed empty message.
-      const empty = eciesEncrypt(pub, new Uint8Array(0));
-      expect(eciesDecrypt(priv, empty).length).toBe(0);
-    });
-
-    it('a first byte other than 0x04', () => {
-      for (const b of [0x00, 0x02, 0x03, 0x05, 0xff]) {
-        const bad = new Uint8Array(msg);
-        bad[0] = b;
-        expect(() => eciesDecrypt(priv, bad, shared), `0x${b.toString(16)}`).toThrow(EciesError);
-      }
-    });
-
-    it('an ephemeral point off the curve (x=1, y=1)', () => {
-      const bad = new Uint8Array(msg);
-      bad.fill(0, 1, 65);
-      bad[32] = 1;
-      bad[64] = 1;
-      expect(() => eciesDecrypt(priv, bad, shared)).toThrow(EciesError);
-      // A flipped bit in y also takes the point off the curve.
-      expect(() => eciesDecrypt(priv, flipBit(msg, 64), shared)).toThrow(EciesError);
-    });
-
-    it('an ephemeral point of all zeros', () => {
-      const bad = new Uint8Array(msg);
-      bad.fill(0, 1, 65);
-      expect(() => eciesDecrypt(priv, bad, shared)).toThrow(EciesError);
-    });
-
-    it('a flipped bit in the IV', () => {
-      expect(() => eciesDecrypt(priv, flipBit(msg, 65), shared)).toThrow(EciesError);
-      expect(() => eciesDecrypt(priv, flipBit(msg, 80, 7), shared)).toThrow(EciesError);
-    });
-
-    it('a flipped bit in the ciphertext', () => {
-      expect(() => eciesDecrypt(priv, flipBit(msg, 81), shared)).toThrow(EciesError);
-      expect(() => eciesDecrypt(priv, flipBit(msg, msg.length - 33, 5), shared)).toThrow(EciesError);
-    });
-
-    it('a flipped bit in the tag', () => {
-      expect(() => eciesDecrypt(priv, flipBit(msg, msg.length - 32), shared)).toThrow(EciesError);
-      expect(() => eciesDecrypt(priv, flipBit(msg, msg.length - 1, 7), shared)).toThrow(EciesError);
-    });
-
-    it('wrong or missing shared-MAC data', () => {
-      expect(() => eciesDecrypt(priv, msg, Uint8Array.of(0xaa, 0xbc))).toThrow(EciesError);
-      expect(() => eciesDecrypt(priv, msg, Uint8Array.of(0xaa))).toThrow(EciesError);
-      expect(() => eciesDecrypt(priv, msg)).toThrow(EciesError);
-    });
-
-    it('the wrong private key', () => {
-      expect(() => eciesDecrypt(generatePrivateKey(), msg, shared)).toThrow(EciesError);
-    });
-
-    it('a truncated or extended message', () => {
-      expect(() => eciesDecrypt(priv, msg.subarray(0, msg.length - 1), shared)).toThrow(EciesError);
-      expect(() => eciesDecrypt(priv, concatBytes(msg, Uint8Array.of(0)), shared)).toThrow(EciesError);
-    });
-  });
-
-  it('encryption to an invalid public key throws KeyError', () => {
-    expect(() => eciesEncrypt(new Uint8Array(64), filled(10, 1))).toThrow(KeyError);
   });
 });

@@ -105,6 +105,19 @@ export async function testDial(res: Resources, enode: string, opts: Partial<Dial
   return res.peer(p);
 }
 
+/** The server-side Peer for the next 'peer' event. */
+export function nextServerPeer(s: Server): Promise<Peer> {
+  return within(new Promise<Peer>((r) => s.once('peer', r)), 3_000, "server 'peer' event");
+}
+
+/** Dial `s` (testDial) and return both ends once the server has admitted the peer. */
+export async function testPair(res: Resources, s: Server, opts: Partial<DialOptions> = {}): Promise<{ client: Peer; remote: Peer }> {
+  const admitted = nextServerPeer(s);
+  const client = await testDial(res, s.enode, opts);
+  const remote = await admitted;
+  return { client, remote };
+}
+
 /** Collects 'close' events of a peer so a test can count them. */
 export function closeEvents(peer: Peer): CloseInfo[] {
   const seen: CloseInfo[] = [];

@@ -1,47 +1,19 @@
 /**
- * Regressions from review: options refused before any socket exists, user listeners that throw
- * or reject, bad disconnect reasons, and the reason a refused dial carries.
+ * dial() over real sockets on 127.0.0.1: options refused before any socket exists, AbortSignal,
+ * and how each kind of failure is reported.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DisconnectedError, ProtocolError } from '../../src/errors.js';
+import { describe, expect, it } from 'vitest';
+import { DisconnectedError, NetworkError, TimeoutError } from '../../src/errors.js';
 import { DisconnectReason } from '../../src/reasons.js';
-import { generatePrivateKey } from '../../src/crypto/secp256k1.js';
+import { bytesToHex } from '../../src/crypto/bytes.js';
+import { generatePrivateKey, publicKeyOf } from '../../src/crypto/secp256k1.js';
 import { EnodeError } from '../../src/peer/enode.js';
-import { dial, type DialOptions } from '../../src/peer/dial.js';
-import { listen, type ListenOptions, type Server } from '../../src/peer/server.js';
-import type { Peer } from '../../src/peer/peer.js';
-import { HOST, Resources, silentServer, sleep, waitUntil, within } from '../helpers/loopback.js';
+import { dial } from '../../src/peer/dial.js';
+import { listen } from '../../src/peer/server.js';
+import { closedPort, HOST, rawServer, settle, silentServer, sleep, waitUntil, within } from '../helpers/loopback.js';
+import { peerSuite } from '../helpers/suite.js';
 
-const res = new Resources();
-const escaped: unknown[] = [];
-const onEscape = (e: unknown): void => void escaped.push(e);
-beforeEach(() => {
-  escaped.length = 0;
-  process.on('unhandledRejection', onEscape);
-  process.on('uncaughtException', onEscape);
-});
-afterEach(async () => {
-  await res.closeAll();
-  process.off('unhandledRejection', onEscape);
-  process.off('uncaughtException', onEscape);
-  expect(escaped).toEqual([]);
-});
-
-const PROTO = { name: 'tst', version: 1, length: 4 };
-
-async function server(opts: Partial<ListenOptions> = {}): Promise<Server> {
-  return res.server(await listen({ privateKey: generatePrivateKey(), port: 0, pingInterval: 0, ...opts })) as Server;
-}
-
-async function pair(
-  serverOpts: Partial<ListenOptions> = {},
-  dialOpts: Partial<DialOptions> = {},
-): Promise<{ s: Server; ours: Peer; theirs: Peer }> {
-  const s = await server(serverOpts);
-  const arrived = new Promise<Peer>((r) => s.once('peer', r));
-  const ours = res.peer(await dial(s.enode, { privateKey: generatePrivateKey(), pingInterval: 0, ...dialOpts }));
-  return { s, ours, theirs: await within(arrived, 2_000, 'server peer') };
-}
+const { res, server } = peerSuite();
 
 describe('options are refused before a socket exists', () => {
   it('a clientId that makes Hello exceed 2 KiB: listen() and dial() throw, nothing connects', async () => {
@@ -62,66 +34,78 @@ describe('options are refused before a socket exists', () => {
     await sleep(50);
     expect(silent.accepted()).toBe(0);
   });
-
-  it('listen() with an aborted signal refuses to start', async () => {
-    await expect(listen({ privateKey: generatePrivateKey(), port: 0, signal: AbortSignal.abort() })).rejects.toThrow();
-  });
 });
 
-describe('user listeners that throw or reject close the peer with 0x10, never the process', () => {
-  it("a throwing 'pong' listener", async () => {
-    const { ours, theirs } = await pair();
-    ours.on('pong', () => {
-      throw new Error('listener bug');
-    });
-    await ours.ping().catch(() => {});
-    const info = await within(ours.closed, 2_000, 'close');
-    expect(info).toMatchObject({ initiator: 'local', reason: DisconnectReason.SubprotocolError });
-    expect(info.error).toBeInstanceOf(ProtocolError);
-    expect((await within(theirs.closed, 2_000, 'remote close')).reason).toBe(DisconnectReason.SubprotocolError);
+describe('AbortSignal and dial failures', () => {
+  it('dial with an already-aborted signal rejects without connecting', async () => {
+    const silent = await silentServer(res);
+    const ac = new AbortController();
+    const reason = new Error('no');
+    ac.abort(reason);
+    await expect(dial(silent.enode, { privateKey: generatePrivateKey(), signal: ac.signal })).rejects.toBe(reason);
+    await sleep(50);
+    expect(silent.accepted()).toBe(0);
   });
 
-  it("a throwing 'health' listener (fired from a timer)", async () => {
-    const { ours } = await pair({ answerPings: false }, { pingInterval: 50, pongTimeout: 200, healthMode: 'geth' });
-    ours.on('health', () => {
-      throw new Error('listener bug');
-    });
-    const info = await within(ours.closed, 3_000, 'close');
-    expect(info).toMatchObject({ initiator: 'local', reason: DisconnectReason.SubprotocolError });
+  it('dial with a signal aborted mid-handshake rejects promptly', async () => {
+    const silent = await silentServer(res);
+    const ac = new AbortController();
+    const reason = new Error('changed my mind');
+    const t0 = performance.now();
+    const dialing = settle(dial(silent.enode, { privateKey: generatePrivateKey(), handshakeTimeout: 5_000, signal: ac.signal }));
+    await waitUntil(() => silent.accepted() === 1, 2_000, 'TCP accept');
+    setTimeout(() => ac.abort(reason), 100);
+    const r = await within(dialing, 1_000, 'dial');
+    const elapsed = performance.now() - t0;
+
+    expect(r.ok).toBe(false);
+    expect(elapsed).toBeLessThan(800);
+    const err = (r as { error: unknown }).error;
+    // Either the abort reason itself or an error caused by it.
+    expect(err === reason || (err as Error).cause === reason).toBe(true);
   });
 
-  it('an async run() that rejects', async () => {
-    const s = await server({ protocols: [PROTO] });
-    const peer = res.peer(
-      await dial(s.enode, {
-        privateKey: generatePrivateKey(),
-        pingInterval: 0,
-        protocols: [{ ...PROTO, run: async () => Promise.reject(new Error('async bug')) }],
-      }),
-    );
-    const info = await within(peer.closed, 2_000, 'close');
-    expect(info).toMatchObject({ initiator: 'local', reason: DisconnectReason.SubprotocolError });
-    expect(info.error?.message).toMatch(/async bug/);
+  it('dial with a signal aborted while waiting for Hello rejects with the abort reason', async () => {
+    const raw = await rawServer(res, { hello: false });
+    const remoteP = raw.next();
+    const ac = new AbortController();
+    const reason = new Error('enough');
+    const dialing = settle(dial(raw.enode, { privateKey: generatePrivateKey(), signal: ac.signal }));
+    const remote = await remoteP;
+    await remote.hello; // our Hello went out: we are in the Hello phase
+    ac.abort(reason);
+    const r = await within(dialing, 1_000, 'dial');
+    expect(r.ok).toBe(false);
+    expect((r as { error: unknown }).error).toBe(reason);
+    await within(remote.ended, 1_000, 'connection closed');
   });
 
-  it("an async channel 'message' listener that rejects", async () => {
-    const { ours, theirs } = await pair({ protocols: [PROTO] }, { protocols: [PROTO] });
-    ours.protocol('tst')!.on('message', async () => {
-      throw new Error('async listener bug');
-    });
-    await theirs.protocol('tst')!.send(1, Uint8Array.of(1));
-    const info = await within(ours.closed, 2_000, 'close');
-    expect(info).toMatchObject({ initiator: 'local', reason: DisconnectReason.SubprotocolError });
+  it('the handshake times out with TimeoutError against a server that never answers', async () => {
+    const silent = await silentServer(res);
+    const t0 = performance.now();
+    const r = await settle(within(dial(silent.enode, { privateKey: generatePrivateKey(), handshakeTimeout: 300 }), 2_000, 'dial'));
+    const elapsed = performance.now() - t0;
+    expect(r.ok).toBe(false);
+    expect((r as { error: unknown }).error).toBeInstanceOf(TimeoutError);
+    expect(elapsed).toBeGreaterThan(250);
+    expect(elapsed).toBeLessThan(1_500);
   });
-});
 
-describe('disconnect reasons', () => {
-  it('disconnect() with a reason outside [0, 255] throws and leaves the peer running', async () => {
-    const { ours } = await pair();
-    expect(() => ours.disconnect(-1 as DisconnectReason)).toThrow(RangeError);
-    expect(() => ours.disconnect(256 as DisconnectReason)).toThrow(RangeError);
-    expect(ours.isClosing).toBe(false);
-    expect(await ours.ping()).toBeGreaterThan(0);
+  it('dial to a closed port rejects with NetworkError', async () => {
+    const port = await closedPort();
+    const id = bytesToHex(publicKeyOf(generatePrivateKey()));
+    const r = await settle(within(dial(`enode://${id}@127.0.0.1:${port}`, { privateKey: generatePrivateKey() }), 2_000, 'dial'));
+    expect(r.ok).toBe(false);
+    expect((r as { error: unknown }).error).toBeInstanceOf(NetworkError);
+  });
+
+  it('dial to the wrong node id fails the handshake', async () => {
+    const s = await server();
+    const { port } = s.address;
+    const wrong = bytesToHex(publicKeyOf(generatePrivateKey()));
+    const r = await settle(within(dial(`enode://${wrong}@127.0.0.1:${port}`, { privateKey: generatePrivateKey(), handshakeTimeout: 1_000 }), 3_000, 'dial'));
+    expect(r.ok).toBe(false);
+    expect(s.peers.size).toBe(0);
   });
 
   it("a refused dial's DisconnectedError carries the remote's reason", async () => {
@@ -131,56 +115,16 @@ describe('disconnect reasons', () => {
     expect((err as DisconnectedError).reason).toBe(DisconnectReason.TooManyPeers);
     expect((err as DisconnectedError).remoteReason).toBe(DisconnectReason.TooManyPeers);
   });
-
-  it("the server's 'rejected' event names the remote address even for sockets it drops at once", async () => {
-    const s = await server({ maxPendingHandshakes: 0 });
-    const rejected = new Promise<string>((r) => s.once('rejected', (i) => r(i.remote)));
-    await dial(s.enode, { privateKey: generatePrivateKey(), handshakeTimeout: 500 }).catch(() => {});
-    expect(await within(rejected, 2_000, 'rejected')).toMatch(/^127\.0\.0\.1:\d+$/);
-  });
 });
 
-describe('Ping/Pong pairing', () => {
-  it('every Ping is answered even when writes are backed up, so RTTs stay paired', async () => {
-    const { ours, theirs } = await pair({ protocols: [PROTO] }, { protocols: [PROTO] });
-    // Fill the server's write buffer towards us while we ping it.
-    const blob = new Uint8Array(256 * 1024);
-    const sends: Promise<void>[] = [];
-    for (let i = 0; i < 40; i++) sends.push(theirs.protocol('tst')!.send(0, blob).catch(() => {}));
-    const rtts: number[] = [];
-    for (let i = 0; i < 5; i++) rtts.push(await ours.ping());
-    await Promise.all(sends);
-    // After the backlog drains, a fresh Ping is answered fast: the pairing did not slip.
-    const after = await ours.ping();
-    expect(after).toBeLessThan(200);
-    expect(ours.rtt).toMatchObject({ sent: 6, received: 6, missed: 0 });
-    await waitUntil(() => !ours.isClosing, 100);
-  });
-});
-
-describe('a slow messages() consumer', () => {
-  it('pauses reading past the high-water mark, suspends the read deadline, and loses nothing', async () => {
-    const { ours, theirs } = await pair({ protocols: [PROTO] }, { protocols: [PROTO], readTimeout: 300 });
-    const N = 200;
-    const it = ours.protocol('tst')!.messages({ highWaterMark: 16 });
-    const firstP = it.next(); // the generator starts listening now
-    const sends: Promise<void>[] = [];
-    for (let i = 0; i < N; i++) sends.push(theirs.protocol('tst')!.send(2, new Uint8Array(1024).fill(i & 0xff)));
-    await Promise.all(sends);
-    const first = await within(firstP, 2_000, 'message 0');
-    // The consumer is stalled well past readTimeout while its queue is full: reading stops,
-    // and the remote is not blamed for the silence that causes.
-    await waitUntil(() => ours.connection.socket.isPaused(), 2_000, 'socket paused');
-    await sleep(600);
-    expect(ours.isClosing).toBe(false);
-    const got: number[] = [first.value!.payload[0]!];
-    for (let i = 1; i < N; i++) {
-      const r = await within(it.next(), 2_000, `message ${i}`);
-      got.push(r.value!.payload[0]!);
-    }
-    expect(got).toEqual(Array.from({ length: N }, (_, i) => i & 0xff));
-    expect(ours.connection.socket.isPaused()).toBe(false);
-    await it.return(undefined);
-    expect(await ours.ping()).toBeGreaterThan(0);
+describe('option validation', () => {
+  it('dial with invalid peer options rejects with RangeError and leaves no connection open', async () => {
+    const s = await server();
+    const r = await settle(within(dial(s.enode, { privateKey: generatePrivateKey(), pingInterval: -1 }), 2_000, 'dial'));
+    expect(r.ok).toBe(false);
+    expect((r as { error: unknown }).error).toBeInstanceOf(RangeError);
+    // The server holds a connection (pending Hello) as long as the dialer's socket is open.
+    // The dialer should not leave it open until the server's 5 s Hello timeout.
+    await waitUntil(() => s.pendingHandshakes === 0, 1_000, 'the dialer to close its socket');
   });
 });

@@ -1,15 +1,19 @@
-/** Pure codecs of the Peer layer: Hello, Disconnect, reason names, capability matching, enode URLs. */
+/**
+ * Hello: its encoding (decodeHello/encodeHello), and the exchange that opens every session
+ * over real sockets on 127.0.0.1, with raw remotes that break its rules.
+ */
 import { describe, expect, it } from 'vitest';
 import { RLP } from '@ethereumjs/rlp';
-import { ProtocolError } from '../../src/errors.js';
-import { DisconnectReason, reasonName } from '../../src/reasons.js';
-import { bytesToHex, hexToBytes } from '../../src/crypto/bytes.js';
+import { ProtocolError, TimeoutError } from '../../src/errors.js';
+import { DisconnectReason } from '../../src/reasons.js';
+import { bytesToHex } from '../../src/crypto/bytes.js';
 import { generatePrivateKey, publicKeyOf } from '../../src/crypto/secp256k1.js';
 import { decodeHello, encodeHello, type Hello } from '../../src/peer/hello.js';
-import { decodeDisconnect, encodeDisconnect } from '../../src/peer/disconnect.js';
-import { matchProtocols, type Capability, type MatchedProtocol, type ProtocolSpec } from '../../src/peer/capabilities.js';
-import { EnodeError, formatEnode, parseEnode } from '../../src/peer/enode.js';
+import { rawServer, settle, within } from '../helpers/loopback.js';
+import { peerSuite } from '../helpers/suite.js';
 
+const { res, server, dialPeer, pair } = peerSuite();
+const bytes = (...b: number[]): Uint8Array => Uint8Array.from(b);
 const nodeId = publicKeyOf(generatePrivateKey());
 const idHex = bytesToHex(nodeId);
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -93,172 +97,76 @@ describe('Hello', () => {
   });
 });
 
-describe('Disconnect', () => {
-  it('encodeDisconnect(4) is c1 04', () => {
-    expect(bytesToHex(encodeDisconnect(DisconnectReason.TooManyPeers))).toBe('c104');
-    expect(bytesToHex(encodeDisconnect(DisconnectReason.Requested))).toBe('c180');
-    expect(bytesToHex(encodeDisconnect(DisconnectReason.SubprotocolError))).toBe('c110');
-  });
+describe('Hello exchange', () => {
+  it('both sides see the other clientId, node id and listen port', async () => {
+    const s = await server({ clientId: 'the-server/v9' });
+    const key = generatePrivateKey();
+    const { client, remote } = await pair(s, { privateKey: key, clientId: 'the-dialer/v1', listenPort: 30999 });
 
-  it.each([
-    ['c1 04 (list)', 'c104', 4],
-    ['04 (bare byte)', '04', 4],
-    ['c1 80 (reason 0 in a list)', 'c180', 0],
-    ['empty payload', '', undefined],
-    ['c0 (empty list)', 'c0', undefined],
-    ['c1 20 (unknown reason, kept as a number)', 'c120', 0x20],
-    ['c1 0b', 'c10b', 0x0b],
-  ])('decodeDisconnect: %s', (_name, hex, want) => {
-    expect(decodeDisconnect(hexToBytes(hex))).toBe(want);
-  });
+    expect(client.remoteHello?.clientId).toBe('the-server/v9');
+    expect(client.id).toBe(bytesToHex(s.publicKey));
+    expect(bytesToHex(client.remoteHello!.nodeId)).toBe(bytesToHex(s.publicKey));
+    expect(client.remoteHello?.listenPort).toBe(s.address.port);
+    expect(client.remoteHello?.version).toBe(5);
 
-  it('decodeDisconnect never throws on garbage', () => {
-    for (const hex of ['c5', 'ff', 'c3010203', '820102', 'b8']) {
-      expect(() => decodeDisconnect(hexToBytes(hex))).not.toThrow();
-    }
-    // A multi-byte reason is not a reason.
-    expect(decodeDisconnect(hexToBytes('c3820102'))).toBeUndefined();
-  });
+    expect(remote.remoteHello?.clientId).toBe('the-dialer/v1');
+    expect(remote.id).toBe(bytesToHex(publicKeyOf(key)));
+    expect(bytesToHex(remote.remoteHello!.nodeId)).toBe(bytesToHex(publicKeyOf(key)));
+    expect(remote.remoteHello?.listenPort).toBe(30999);
 
-  it('round-trips every known reason', () => {
-    for (const code of Object.values(DisconnectReason)) {
-      expect(decodeDisconnect(encodeDisconnect(code))).toBe(code);
-    }
+    expect(await client.ready).toBe(client.remoteHello);
+    expect(client.isClosing).toBe(false);
+    expect(remote.isClosing).toBe(false);
+    expect(s.peers.get(remote.id)).toBe(remote);
   });
 });
 
-describe('reasonName', () => {
-  it('names known codes as geth does', () => {
-    expect(reasonName(0x00)).toBe('disconnect requested');
-    expect(reasonName(0x03)).toBe('useless peer');
-    expect(reasonName(0x04)).toBe('too many peers');
-    expect(reasonName(0x0b)).toBe('read timeout');
-    expect(reasonName(0x10)).toBe('subprotocol error');
+describe('Hello violations', () => {
+  it('a Hello whose nodeId differs from the handshake key gets 0x09 UnexpectedIdentity', async () => {
+    const raw = await rawServer(res, { hello: { nodeId: publicKeyOf(generatePrivateKey()) } });
+    const remoteP = raw.next();
+    const r = await settle(dialPeer(raw.enode));
+    const remote = await remoteP;
+
+    expect(r.ok).toBe(false);
+    const err = (r as { error: unknown }).error as ProtocolError;
+    expect(err).toBeInstanceOf(ProtocolError);
+    expect(err.reason).toBe(DisconnectReason.UnexpectedIdentity);
+    const d = await within(remote.disconnect, 2_000, 'Disconnect at the raw remote');
+    expect(d.reason).toBe(DisconnectReason.UnexpectedIdentity);
+    await within(remote.ended, 2_000, 'socket closed');
   });
 
-  it('reports unknown codes with their hex value', () => {
-    expect(reasonName(0x20)).toBe('unknown disconnect reason 0x20');
-    expect(reasonName(0x0c)).toBe('unknown disconnect reason 0x0c');
-    expect(reasonName(255)).toBe('unknown disconnect reason 0xff');
-  });
-});
+  it('a first message other than Hello gets 0x02 ProtocolError', async () => {
+    const raw = await rawServer(res, { hello: false, first: { code: 0x02, payload: bytes(0xc0) } });
+    const remoteP = raw.next();
+    const r = await settle(dialPeer(raw.enode));
+    const remote = await remoteP;
 
-describe('matchProtocols', () => {
-  const spec = (name: string, version: number, length: number): ProtocolSpec => ({ name, version, length });
-  const cap = (name: string, version: number): Capability => ({ name, version });
-
-  const cases: Array<[string, ProtocolSpec[], Capability[], MatchedProtocol[]]> = [
-    ['no overlap', [spec('eth', 68, 17)], [cap('snap', 1), cap('les', 4)], []],
-    ['same name, different versions only', [spec('eth', 68, 17)], [cap('eth', 67)], []],
-    ['nothing local', [], [cap('eth', 68)], []],
-    ['nothing remote', [spec('eth', 68, 17)], [], []],
-    [
-      'same name, several versions: the highest shared wins',
-      [spec('eth', 66, 17), spec('eth', 67, 17), spec('eth', 68, 17)],
-      [cap('eth', 66), cap('eth', 67), cap('eth', 69)],
-      [{ name: 'eth', version: 67, length: 17, offset: 0x10 }],
-    ],
-    [
-      'offsets are alphabetical from 0x10 with lengths accumulated',
-      [spec('snap', 1, 8), spec('eth', 68, 17), spec('bzz', 1, 3)],
-      [cap('snap', 1), cap('eth', 68), cap('bzz', 1)],
-      [
-        { name: 'bzz', version: 1, length: 3, offset: 0x10 },
-        { name: 'eth', version: 68, length: 17, offset: 0x13 },
-        { name: 'snap', version: 1, length: 8, offset: 0x24 },
-      ],
-    ],
-    [
-      'remote has extra capabilities',
-      [spec('eth', 68, 17)],
-      [cap('les', 4), cap('eth', 68), cap('wit', 0), cap('snap', 1)],
-      [{ name: 'eth', version: 68, length: 17, offset: 0x10 }],
-    ],
-    [
-      'local has two versions, remote only the lower',
-      [spec('eth', 67, 17), spec('eth', 68, 18)],
-      [cap('eth', 67)],
-      [{ name: 'eth', version: 67, length: 17, offset: 0x10 }],
-    ],
-    [
-      'the winning version brings its own length',
-      [spec('eth', 68, 17), spec('eth', 69, 18), spec('snap', 1, 8)],
-      [cap('eth', 68), cap('eth', 69), cap('snap', 1)],
-      [
-        { name: 'eth', version: 69, length: 18, offset: 0x10 },
-        { name: 'snap', version: 1, length: 8, offset: 0x22 },
-      ],
-    ],
-  ];
-
-  it.each(cases)('%s', (_name, local, remote, want) => {
-    expect(matchProtocols(local, remote)).toEqual(want);
+    expect(r.ok).toBe(false);
+    const err = (r as { error: unknown }).error as ProtocolError;
+    expect(err).toBeInstanceOf(ProtocolError);
+    expect(err.reason).toBe(DisconnectReason.ProtocolError);
+    const d = await within(remote.disconnect, 2_000, 'Disconnect at the raw remote');
+    expect(d.reason).toBe(DisconnectReason.ProtocolError);
   });
 
-  it('does not depend on the order either side lists its capabilities', () => {
-    const local = [spec('snap', 1, 8), spec('eth', 68, 17)];
-    const remote = [cap('eth', 68), cap('snap', 1)];
-    expect(matchProtocols(local, remote)).toEqual(matchProtocols([...local].reverse(), [...remote].reverse()));
-  });
-});
-
-describe('enode URLs', () => {
-  it('round-trips an IPv4 enode', () => {
-    const url = `enode://${idHex}@127.0.0.1:30303`;
-    const e = parseEnode(url);
-    expect(bytesToHex(e.id)).toBe(idHex);
-    expect(e.host).toBe('127.0.0.1');
-    expect(e.port).toBe(30303);
-    expect(e.discport).toBeUndefined();
-    expect(formatEnode(e)).toBe(url);
+  it('a second Hello after the exchange gets 0x02', async () => {
+    const raw = await rawServer(res);
+    const remoteP = raw.next();
+    const client = await dialPeer(raw.enode);
+    const remote = await remoteP;
+    await remote.hello;
+    await remote.send(0x00, encodeHello({ version: 5, clientId: 'again', capabilities: [], listenPort: 0, nodeId: remote.publicKey }), false);
+    const info = await within(client.closed, 2_000, 'close');
+    expect(info).toMatchObject({ initiator: 'local', reason: DisconnectReason.ProtocolError });
   });
 
-  it('round-trips an IPv6 host in brackets', () => {
-    const url = `enode://${idHex}@[2001:db8::1]:30303`;
-    const e = parseEnode(url);
-    expect(e.host).toBe('2001:db8::1');
-    expect(e.port).toBe(30303);
-    expect(formatEnode(e)).toBe(url);
-    expect(parseEnode(`enode://${idHex}@[::1]:1`).host).toBe('::1');
-  });
-
-  it('reads and writes discport', () => {
-    const url = `enode://${idHex}@10.0.0.1:30303?discport=30301`;
-    const e = parseEnode(url);
-    expect(e.discport).toBe(30301);
-    expect(formatEnode(e)).toBe(url);
-    // A discport equal to the TCP port is left out when formatting.
-    expect(formatEnode({ ...e, discport: 30303 })).toBe(`enode://${idHex}@10.0.0.1:30303`);
-  });
-
-  it('accepts upper-case hex ids and host names', () => {
-    const e = parseEnode(`enode://${idHex.toUpperCase()}@node-1.example.org:30303`);
-    expect(bytesToHex(e.id)).toBe(idHex);
-    expect(e.host).toBe('node-1.example.org');
-  });
-
-  // An x with no y on the curve: flip the last bit of a real key until it is off the curve.
-  const offCurve = (() => {
-    const b = new Uint8Array(nodeId);
-    b[63]! ^= 1;
-    return bytesToHex(b);
-  })();
-
-  it.each([
-    ['missing scheme', `${idHex}@127.0.0.1:30303`],
-    ['wrong scheme', `enr://${idHex}@127.0.0.1:30303`],
-    ['short id', `enode://${idHex.slice(2)}@127.0.0.1:30303`],
-    ['non-hex id', `enode://${'zz' + idHex.slice(2)}@127.0.0.1:30303`],
-    ['id not on the curve', `enode://${offCurve}@127.0.0.1:30303`],
-    ['all-zero id', `enode://${'0'.repeat(128)}@127.0.0.1:30303`],
-    ['missing port', `enode://${idHex}@127.0.0.1`],
-    ['empty port', `enode://${idHex}@127.0.0.1:`],
-    ['port above 65535', `enode://${idHex}@127.0.0.1:65536`],
-    ['discport above 65535', `enode://${idHex}@127.0.0.1:30303?discport=70000`],
-    ['unbracketed IPv6', `enode://${idHex}@::1:30303`],
-    ['bracketed non-IPv6', `enode://${idHex}@[127.0.0.1]:30303`],
-    ['missing host', `enode://${idHex}@:30303`],
-  ])('parseEnode rejects: %s', (_name, url) => {
-    expect(() => parseEnode(url)).toThrow(EnodeError);
+  it('a Hello that never comes closes after helloTimeout with 0x0b', async () => {
+    const raw = await rawServer(res, { hello: false });
+    const r = await settle(within(dialPeer(raw.enode, { helloTimeout: 300 }), 2_000, 'dial'));
+    expect(r.ok).toBe(false);
+    expect((r as { error: unknown }).error).toBeInstanceOf(TimeoutError);
+    expect(((r as { error: unknown }).error as TimeoutError).reason).toBe(DisconnectReason.ReadTimeout);
   });
 });

@@ -13,6 +13,7 @@ import {
   openAck,
   openAuth,
 } from '../../src/wire/handshake.js';
+import { flipBit } from '../helpers/bytes.js';
 
 // Byte offsets inside a packet: prefix(2) ‖ 0x04 ‖ R(64) ‖ IV(16) ‖ ciphertext ‖ tag(32).
 const PREFIX = 2;
@@ -20,12 +21,6 @@ const POINT = PREFIX; // the 0x04 byte
 const IV = PREFIX + 65;
 const CT = IV + 16;
 const TAG_SIZE = 32;
-
-function flipBit(bytes: Uint8Array, index: number, bit = 0): Uint8Array {
-  const out = new Uint8Array(bytes);
-  out[index]! ^= 1 << bit;
-  return out;
-}
 
 function sizePrefix(eciesLength: number): Uint8Array {
   return Uint8Array.of(eciesLength >> 8, eciesLength & 0xff);
