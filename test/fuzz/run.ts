@@ -1,5 +1,5 @@
 /**
- * The long fuzz run: every target of decoders.ts, 10^6 inputs each by default.
+ * The long fuzz run: every target of test/fuzz/targets/, 10^6 inputs each by default.
  *
  *   npm run fuzz                              10^6 inputs per decoder, random seed, 2 jobs
  *   npm run fuzz -- --runs 20000              smoke run
@@ -15,7 +15,11 @@ import { fork } from 'node:child_process';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import { CALL_BUDGET_MS, maximalInputCosts, newStats, propertyOf, targets, type AnyTarget } from './decoders.js';
+import { FrameReader, FrameSealer, MAX_FRAME_SIZE } from '../../src/wire/frame.js';
+import { MAX_DECODED_SIZE, snappyCompress, snappyDecompress } from '../../src/wire/snappy.js';
+import { freshSessionSecrets } from './fixtures.js';
+import { CALL_BUDGET_MS, newStats, propertyOf, type AnyTarget } from './harness.js';
+import { targets } from './targets/index.js';
 
 const USAGE = `usage: tsx test/fuzz/run.ts [--runs N] [--seed S] [--only a,b] [--jobs J] [--batch B] [--max-failures F] [--replay SEED:PATH]
 decoders: ${targets.map((t) => t.name).join(', ')}`;
@@ -153,6 +157,35 @@ function printResult(r: TargetResult): void {
   }
 }
 
+/**
+ * What the largest legal inputs cost (not a fuzz property: see BOMBS in targets/snappy.ts):
+ * ms, [fastest, slowest] of `tries`, each on a fresh input so allocation and page faults are
+ * counted as in real life.
+ */
+function maximalInputCosts(tries = 3): Record<string, [number, number]> {
+  const range = (fn: () => () => void): [number, number] => {
+    const ms: number[] = [];
+    for (let i = 0; i < tries; i++) {
+      const call = fn();
+      const t0 = performance.now();
+      call();
+      ms.push(performance.now() - t0);
+    }
+    return [Math.min(...ms), Math.max(...ms)];
+  };
+  const fullBomb = snappyCompress(new Uint8Array(MAX_DECODED_SIZE));
+  const bigBody = new Uint8Array(MAX_FRAME_SIZE);
+  return {
+    [`snappyDecompress of a ${MAX_DECODED_SIZE}-byte payload (${fullBomb.length} bytes compressed)`]: range(() => () => snappyDecompress(fullBomb)),
+    [`FrameReader.read of one ${MAX_FRAME_SIZE}-byte frame (MACs and decryption)`]: range(() => {
+      const s = freshSessionSecrets();
+      const reader = new FrameReader(s);
+      reader.push(new FrameSealer(s).seal(bigBody));
+      return () => reader.read();
+    }),
+  };
+}
+
 /** Run the selected targets over `jobs` worker processes, longest first, one target at a time each. */
 async function runParallel(selected: AnyTarget[], o: Options): Promise<TargetResult[]> {
   const queue = [...selected].sort((a, b) => b.costHint - a.costHint); // longest first
@@ -217,7 +250,7 @@ async function main(): Promise<void> {
 
   if (!o.replay && !o.only) {
     // Not a property: what the largest legal inputs cost, next to the per-call budget.
-    console.log(`\nmaximal legal inputs (not fuzzed: linear in size, see BOMBS in decoders.ts):`);
+    console.log(`\nmaximal legal inputs (not fuzzed: linear in size, see BOMBS in targets/snappy.ts):`);
     for (const [what, [min, max]] of Object.entries(maximalInputCosts())) {
       console.log(`  ${min.toFixed(1).padStart(6)}-${max.toFixed(1)} ms  ${what}${max > CALL_BUDGET_MS ? `  (over the ${CALL_BUDGET_MS} ms budget)` : ''}`);
     }

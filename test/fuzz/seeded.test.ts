@@ -1,11 +1,13 @@
 /**
- * The fuzz properties of test/fuzz/decoders.ts, seeded and short (the long run is
+ * The fuzz properties of test/fuzz/targets/, seeded and short (the long run is
  * `npm run fuzz`). What fuzzing found is a regression test in the file of the decoder.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FrameReader } from '../../src/wire/frame.js';
-import { freshSessionSecrets, newStats, propertyOf, REAL_BODIES, REAL_STREAM, targets } from './decoders.js';
+import { freshSessionSecrets, REAL_BODIES, REAL_STREAM } from './fixtures.js';
+import { newStats, propertyOf } from './harness.js';
+import { targets } from './targets/index.js';
 
 /** Fixed, so a failure here replays; the long run draws a new seed each time. */
 const SEED = 0x5eed;
