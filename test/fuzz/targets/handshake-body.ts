@@ -33,6 +33,18 @@ export function validBodyArb(side: 'auth' | 'ack'): fc.Arbitrary<Rlp[]> {
 /** The field layout perturbed: slots of the wrong kind, cut short or with extra elements. */
 export const shapedBodyArb = (side: 'auth' | 'ack'): fc.Arbitrary<Rlp[]> => shaped([...fieldSizes(side).map((n) => slot(exactBytes(n))), slot(uintField(4))]);
 
+/**
+ * `decode()` within the time budget: the message, or undefined after a refusal, which must be
+ * a HandshakeError and is a violation when the input was valid.
+ */
+export function decodedOrRefused<T>(name: string, what: string, valid: boolean, show: () => string, decode: () => T): T | undefined {
+  const out = timed(name, show, decode);
+  if (out.ok) return out.value;
+  if (valid) fail(`${name}: valid ${what} rejected: ${describeError(out.error)}; ${what} ${show()}`, out.error);
+  expectTyped(name, out.error, HandshakeError, show);
+  return undefined;
+}
+
 export function bodyTarget(side: 'auth' | 'ack'): TargetBody<BodyInput> {
   const isAuth = side === 'auth';
   const sizes = fieldSizes(side);
@@ -61,12 +73,8 @@ export function bodyTarget(side: 'auth' | 'ack'): TargetBody<BodyInput> {
         list = d;
       } else list = input.list;
       const show = (): string => hexOf(RLP.encode(list as Rlp[]));
-      const out = timed(name, show, () => decode(list));
-      if (!out.ok) {
-        if (input.kind === 'roundtrip') fail(`${name}: valid list rejected: ${describeError(out.error)}; list ${show()}`, out.error);
-        return expectTyped(name, out.error, HandshakeError, show);
-      }
-      const m = out.value;
+      const m = decodedOrRefused(name, 'list', input.kind === 'roundtrip', show, () => decode(list));
+      if (m === undefined) return;
       const got = fieldsOf(side, m);
       got.forEach((f, i) => {
         check(f instanceof Uint8Array && f.length === sizes[i], () => `${name}: field ${i} has the wrong size; list ${show()}`);
