@@ -11,7 +11,8 @@ import { snappyCompress } from '../../src/wire/snappy.js';
 import type { ListenOptions } from '../../src/peer/server.js';
 import type { Peer, ProtocolChannel } from '../../src/peer/peer.js';
 import { adversarialSuite, closedWithin, expectRlpxError, MiB, type Arena } from '../helpers/arena.js';
-import { rawDial, waitUntil, type RawRemote } from '../helpers/loopback.js';
+import { waitUntil } from '../helpers/loopback.js';
+import { rawDial, type RawRemote } from '../helpers/raw-remote.js';
 
 const { res, arena } = adversarialSuite();
 

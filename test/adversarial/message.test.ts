@@ -10,7 +10,8 @@ import { bytesToHex, concatBytes } from '../../src/crypto/bytes.js';
 import { generatePrivateKey, publicKeyOf } from '../../src/crypto/secp256k1.js';
 import { snappyCompress } from '../../src/wire/snappy.js';
 import { adversarialSuite, arrayBufferWatch, closedWithin, expectRlpxError, MiB } from '../helpers/arena.js';
-import { rawDial, within } from '../helpers/loopback.js';
+import { within } from '../helpers/loopback.js';
+import { rawDial } from '../helpers/raw-remote.js';
 
 const { res, arena } = adversarialSuite();
 

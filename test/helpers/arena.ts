@@ -11,7 +11,7 @@
  *
  * Attackers are built at three levels: plain TCP sockets (`tcp`: garbage, slowloris, floods
  * of silent connections), the RawClient of helpers/raw-client.ts (real handshake and sealer,
- * frames damaged after sealing or a lone header), and the RawRemote of helpers/loopback.ts
+ * frames damaged after sealing or a lone header), and the RawRemote of helpers/raw-remote.ts
  * for misbehaviour at the message level.
  */
 import { connect, type Socket } from 'node:net';

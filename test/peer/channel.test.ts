@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { DisconnectReason } from '../../src/reasons.js';
 import { encodeDisconnect } from '../../src/peer/disconnect.js';
 import type { Protocol, ProtocolChannel } from '../../src/peer/peer.js';
-import { rawServer, sleep, waitUntil, within } from '../helpers/loopback.js';
+import { sleep, waitUntil, within } from '../helpers/loopback.js';
+import { rawServer } from '../helpers/raw-remote.js';
 import { peerSuite } from '../helpers/suite.js';
 
 const { res, server, dialPeer, pair } = peerSuite();

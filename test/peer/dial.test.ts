@@ -10,7 +10,8 @@ import { generatePrivateKey, publicKeyOf } from '../../src/crypto/secp256k1.js';
 import { EnodeError } from '../../src/peer/enode.js';
 import { dial } from '../../src/peer/dial.js';
 import { listen } from '../../src/peer/server.js';
-import { closedPort, HOST, rawServer, settle, silentServer, sleep, waitUntil, within } from '../helpers/loopback.js';
+import { closedPort, HOST, settle, silentServer, sleep, waitUntil, within } from '../helpers/loopback.js';
+import { rawServer } from '../helpers/raw-remote.js';
 import { peerSuite } from '../helpers/suite.js';
 
 const { res, server } = peerSuite();

@@ -7,7 +7,8 @@ import { DisconnectedError } from '../../src/errors.js';
 import { DisconnectReason } from '../../src/reasons.js';
 import { bytesToHex, hexToBytes } from '../../src/crypto/bytes.js';
 import { decodeDisconnect, encodeDisconnect } from '../../src/peer/disconnect.js';
-import { closeEvents, rawServer, settle, sleep, within } from '../helpers/loopback.js';
+import { closeEvents, settle, sleep, within } from '../helpers/loopback.js';
+import { rawServer } from '../helpers/raw-remote.js';
 import { deepList, elapsed, wideList } from '../helpers/rlp-bombs.js';
 import { peerSuite } from '../helpers/suite.js';
 

@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { TimeoutError } from '../../src/errors.js';
 import { DisconnectReason } from '../../src/reasons.js';
 import type { HealthEvent } from '../../src/peer/peer.js';
-import { rawServer, settle, sleep, waitUntil, within } from '../helpers/loopback.js';
+import { settle, sleep, waitUntil, within } from '../helpers/loopback.js';
+import { rawServer } from '../helpers/raw-remote.js';
 import { peerSuite } from '../helpers/suite.js';
 
 const { res, server, dialPeer, pair } = peerSuite();

@@ -9,7 +9,8 @@ import { DisconnectReason } from '../../src/reasons.js';
 import { bytesToHex } from '../../src/crypto/bytes.js';
 import { generatePrivateKey, publicKeyOf } from '../../src/crypto/secp256k1.js';
 import { decodeHello, encodeHello, type Hello } from '../../src/peer/hello.js';
-import { rawServer, settle, within } from '../helpers/loopback.js';
+import { settle, within } from '../helpers/loopback.js';
+import { rawServer } from '../helpers/raw-remote.js';
 import { peerSuite } from '../helpers/suite.js';
 
 const { res, server, dialPeer, pair } = peerSuite();

@@ -1,7 +1,7 @@
 /**
  * The Peer over real sockets on 127.0.0.1: the read deadline, the rules for messages after
  * Hello, listeners that throw, and close racing with writes. Misbehaving remotes are raw
- * RlpxConnections driven by hand (see helpers/loopback.ts).
+ * RlpxConnections driven by hand (see helpers/raw-remote.ts).
  */
 import { describe, expect, it } from 'vitest';
 import { NetworkError, ProtocolError, TimeoutError } from '../../src/errors.js';
@@ -9,7 +9,8 @@ import { DisconnectReason } from '../../src/reasons.js';
 import { generatePrivateKey } from '../../src/crypto/secp256k1.js';
 import { dial, type DialOptions } from '../../src/peer/dial.js';
 import type { Peer, Protocol } from '../../src/peer/peer.js';
-import { closeEvents, rawServer, sleep, within } from '../helpers/loopback.js';
+import { closeEvents, sleep, within } from '../helpers/loopback.js';
+import { rawServer } from '../helpers/raw-remote.js';
 import { EscapeWatch } from '../helpers/process-guard.js';
 import { peerSuite } from '../helpers/suite.js';
 
