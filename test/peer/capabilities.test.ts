@@ -5,7 +5,7 @@ import { DisconnectReason } from '../../src/reasons.js';
 import { matchProtocols, type Capability, type MatchedProtocol, type ProtocolSpec } from '../../src/peer/capabilities.js';
 import type { Peer, Protocol } from '../../src/peer/peer.js';
 import { settle, within } from '../helpers/loopback.js';
-import { peerSuite } from '../helpers/suite.js';
+import { peerSuite } from '../helpers/peer-suite.js';
 
 const { server, dialPeer, pair } = peerSuite();
 

@@ -8,7 +8,7 @@ import { encodeDisconnect } from '../../src/peer/disconnect.js';
 import type { Protocol, ProtocolChannel } from '../../src/peer/peer.js';
 import { sleep, waitUntil, within } from '../helpers/loopback.js';
 import { rawServer } from '../helpers/raw-remote.js';
-import { peerSuite } from '../helpers/suite.js';
+import { peerSuite } from '../helpers/peer-suite.js';
 
 const { res, server, dialPeer, pair } = peerSuite();
 const bytes = (...b: number[]): Uint8Array => Uint8Array.from(b);

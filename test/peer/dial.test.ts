@@ -12,7 +12,7 @@ import { dial } from '../../src/peer/dial.js';
 import { listen } from '../../src/peer/server.js';
 import { closedPort, HOST, settle, silentServer, sleep, waitUntil, within } from '../helpers/loopback.js';
 import { rawServer } from '../helpers/raw-remote.js';
-import { peerSuite } from '../helpers/suite.js';
+import { peerSuite } from '../helpers/peer-suite.js';
 
 const { res, server } = peerSuite();
 

@@ -10,7 +10,7 @@ import { decodeDisconnect, encodeDisconnect } from '../../src/peer/disconnect.js
 import { closeEvents, settle, sleep, within } from '../helpers/loopback.js';
 import { rawServer } from '../helpers/raw-remote.js';
 import { deepList, elapsed, wideList } from '../helpers/rlp-bombs.js';
-import { peerSuite } from '../helpers/suite.js';
+import { peerSuite } from '../helpers/peer-suite.js';
 
 const { res, server, dialPeer, pair } = peerSuite();
 const bytes = (...b: number[]): Uint8Array => Uint8Array.from(b);

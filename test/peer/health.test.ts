@@ -8,7 +8,7 @@ import { DisconnectReason } from '../../src/reasons.js';
 import type { HealthEvent } from '../../src/peer/peer.js';
 import { settle, sleep, waitUntil, within } from '../helpers/loopback.js';
 import { rawServer } from '../helpers/raw-remote.js';
-import { peerSuite } from '../helpers/suite.js';
+import { peerSuite } from '../helpers/peer-suite.js';
 
 const { res, server, dialPeer, pair } = peerSuite();
 const PROTO = { name: 'tst', version: 1, length: 4 };

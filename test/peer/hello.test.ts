@@ -11,7 +11,7 @@ import { generatePrivateKey, publicKeyOf } from '../../src/crypto/secp256k1.js';
 import { decodeHello, encodeHello, type Hello } from '../../src/peer/hello.js';
 import { settle, within } from '../helpers/loopback.js';
 import { rawServer } from '../helpers/raw-remote.js';
-import { peerSuite } from '../helpers/suite.js';
+import { peerSuite } from '../helpers/peer-suite.js';
 
 const { res, server, dialPeer, pair } = peerSuite();
 const bytes = (...b: number[]): Uint8Array => Uint8Array.from(b);

@@ -12,7 +12,7 @@ import type { Peer, Protocol } from '../../src/peer/peer.js';
 import { closeEvents, sleep, within } from '../helpers/loopback.js';
 import { rawServer } from '../helpers/raw-remote.js';
 import { EscapeWatch } from '../helpers/process-guard.js';
-import { peerSuite } from '../helpers/suite.js';
+import { peerSuite } from '../helpers/peer-suite.js';
 
 const { res, server, dialPeer, pair } = peerSuite();
 const bytes = (...b: number[]): Uint8Array => Uint8Array.from(b);

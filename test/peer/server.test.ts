@@ -9,7 +9,7 @@ import { listen, type Server } from '../../src/peer/server.js';
 import { dial, type DialOptions } from '../../src/peer/dial.js';
 import type { CloseInfo, Peer } from '../../src/peer/peer.js';
 import { HOST, settle, sleep, waitUntil, within } from '../helpers/loopback.js';
-import { peerSuite } from '../helpers/suite.js';
+import { peerSuite } from '../helpers/peer-suite.js';
 
 const { res, server, dialPeer } = peerSuite();
 
