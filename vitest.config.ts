@@ -13,7 +13,7 @@ export default defineConfig({
         test: {
           ...shared,
           name: 'noble',
-          include: ['test/vectors.test.ts', 'test/crypto.test.ts', 'test/handshake.test.ts', 'test/frame.test.ts'],
+          include: ['test/crypto/**/*.test.ts', 'test/wire/{handshake,handshake-vectors,frame,message,snappy}.test.ts'],
           env: { RLPX_CRYPTO: 'noble' },
         },
       },

@@ -1,10 +1,10 @@
 /**
- * The long fuzz run: every target of decoders.ts, 10^6 inputs each by default.
+ * The long fuzz run: every target of test/fuzz/targets/, 10^6 inputs each by default.
  *
  *   npm run fuzz                              10^6 inputs per decoder, random seed, 2 jobs
  *   npm run fuzz -- --runs 20000              smoke run
- *   npm run fuzz -- --seed 42 --only frame,snappy --jobs 1
- *   npm run fuzz -- --only hello --replay <seed>:<path>    replay one failure, as printed
+ *   npm run fuzz -- --seed=42 --only frame,snappy --jobs 1
+ *   npm run fuzz -- --only hello --replay=<seed>:<path>    replay one failure, as printed
  *
  * Each decoder runs in batches of --batch inputs (fast-check runs, seeds derived from --seed);
  * a failing batch is shrunk to a minimal counterexample, printed, and the decoder goes on
@@ -14,10 +14,15 @@
 import { fork } from 'node:child_process';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import fc from 'fast-check';
-import { CALL_BUDGET_MS, maximalInputCosts, newStats, propertyOf, targets, type AnyTarget } from './decoders.js';
+import { FrameReader, FrameSealer, MAX_FRAME_SIZE } from '../../src/wire/frame.js';
+import { MAX_DECODED_SIZE, snappyCompress, snappyDecompress } from '../../src/wire/snappy.js';
+import { freshSessionSecrets } from './fixtures.js';
+import { CALL_BUDGET_MS, newStats, propertyOf, type AnyTarget } from './harness.js';
+import { targets } from './targets/index.js';
 
-const USAGE = `usage: tsx test/fuzz/run.ts [--runs N] [--seed S] [--only a,b] [--jobs J] [--batch B] [--max-failures F] [--replay SEED:PATH]
+const USAGE = `usage: tsx test/fuzz/run.ts [--runs N] [--seed=S] [--only a,b] [--jobs J] [--batch B] [--max-failures F] [--replay=SEED:PATH]
 decoders: ${targets.map((t) => t.name).join(', ')}`;
 
 interface Options {
@@ -30,54 +35,60 @@ interface Options {
   replay: { seed: number; path: string } | undefined;
 }
 
-function parseArgs(argv: string[]): Options {
-  const o: Options = {
-    runs: 1_000_000,
-    seed: (Date.now() ^ (process.pid << 16)) | 0,
-    only: undefined,
-    jobs: Math.max(1, Math.min(2, os.availableParallelism())),
-    batch: 50_000,
-    maxFailures: 3,
-    replay: undefined,
-  };
-  const int = (name: string, v: string | undefined, min: number): number => {
+const OPTIONS = {
+  runs: { type: 'string' },
+  seed: { type: 'string' },
+  only: { type: 'string' },
+  jobs: { type: 'string' },
+  batch: { type: 'string' },
+  'max-failures': { type: 'string' },
+  replay: { type: 'string' },
+  worker: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function usageError(message: string): never {
+  console.error(`${message}\n${USAGE}`);
+  process.exit(2);
+}
+
+function parsed(argv: string[]): ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'] {
+  try {
+    return parseArgs({ args: argv, options: OPTIONS }).values;
+  } catch (err) {
+    usageError((err as Error).message);
+  }
+}
+
+function options(argv: string[]): Options {
+  const values = parsed(argv);
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const int = (name: string, v: string | undefined, fallback: number, min: number): number => {
+    if (v === undefined) return fallback;
     const n = Number(v);
-    if (v === undefined || !Number.isSafeInteger(n) || n < min) {
-      console.error(`${name} needs an integer >= ${min}, got ${v}\n${USAGE}`);
-      process.exit(2);
-    }
+    if (!Number.isSafeInteger(n) || n < min) usageError(`--${name} needs an integer >= ${min}, got ${v}`);
     return n;
   };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const value = (): string | undefined => argv[++i];
-    if (a === '--runs') o.runs = int(a, value(), 1);
-    else if (a === '--seed') o.seed = int(a, value(), -(2 ** 31)) | 0;
-    else if (a === '--jobs') o.jobs = int(a, value(), 1);
-    else if (a === '--batch') o.batch = int(a, value(), 1);
-    else if (a === '--max-failures') o.maxFailures = int(a, value(), 1);
-    else if (a === '--only') o.only = (value() ?? '').split(',').filter(Boolean);
-    else if (a === '--replay') {
-      const m = /^(-?\d+):([\d:]+)$/.exec(value() ?? '');
-      if (!m) {
-        console.error(`--replay needs SEED:PATH as printed by a failure\n${USAGE}`);
-        process.exit(2);
-      }
-      o.replay = { seed: Number(m[1]), path: m[2]! };
-    } else if (a === '--worker') continue;
-    else if (a === '--help' || a === '-h') {
-      console.log(USAGE);
-      process.exit(0);
-    } else {
-      console.error(`unknown argument ${a}\n${USAGE}`);
-      process.exit(2);
-    }
+  let replay: Options['replay'];
+  if (values.replay !== undefined) {
+    const m = /^(-?\d+):([\d:]+)$/.exec(values.replay);
+    if (!m) usageError('--replay needs SEED:PATH as printed by a failure');
+    replay = { seed: Number(m[1]), path: m[2]! };
   }
+  const o: Options = {
+    runs: int('runs', values.runs, 1_000_000, 1),
+    seed: int('seed', values.seed, (Date.now() ^ (process.pid << 16)) | 0, -(2 ** 31)) | 0,
+    only: values.only?.split(',').filter(Boolean),
+    jobs: int('jobs', values.jobs, Math.max(1, Math.min(2, os.availableParallelism())), 1),
+    batch: int('batch', values.batch, 50_000, 1),
+    maxFailures: int('max-failures', values['max-failures'], 3, 1),
+    replay,
+  };
   const unknown = o.only?.filter((n) => !targets.some((t) => t.name === n)) ?? [];
-  if (unknown.length) {
-    console.error(`unknown decoder ${unknown.join(', ')}\n${USAGE}`);
-    process.exit(2);
-  }
+  if (unknown.length) usageError(`unknown decoder ${unknown.join(', ')}`);
   return o;
 }
 
@@ -149,8 +160,37 @@ function printResult(r: TargetResult): void {
   for (const f of r.failures) {
     console.log(`  FAILURE ${r.name}: ${f.error}`);
     console.log(`    counterexample: ${f.counterexample.length > 2000 ? f.counterexample.slice(0, 2000) + '…' : f.counterexample}`);
-    console.log(`    replay: npm run fuzz -- --only ${r.name} --replay ${f.seed}:${f.path}`);
+    console.log(`    replay: npm run fuzz -- --only ${r.name} --replay=${f.seed}:${f.path}`);
   }
+}
+
+/**
+ * What the largest legal inputs cost (not a fuzz property: see BOMBS in targets/snappy.ts):
+ * ms, [fastest, slowest] of `tries`, each on a fresh input so allocation and page faults are
+ * counted as in real life.
+ */
+function maximalInputCosts(tries = 3): Record<string, [number, number]> {
+  const range = (fn: () => () => void): [number, number] => {
+    const ms: number[] = [];
+    for (let i = 0; i < tries; i++) {
+      const call = fn();
+      const t0 = performance.now();
+      call();
+      ms.push(performance.now() - t0);
+    }
+    return [Math.min(...ms), Math.max(...ms)];
+  };
+  const fullBomb = snappyCompress(new Uint8Array(MAX_DECODED_SIZE));
+  const bigBody = new Uint8Array(MAX_FRAME_SIZE);
+  return {
+    [`snappyDecompress of a ${MAX_DECODED_SIZE}-byte payload (${fullBomb.length} bytes compressed)`]: range(() => () => snappyDecompress(fullBomb)),
+    [`FrameReader.read of one ${MAX_FRAME_SIZE}-byte frame (MACs and decryption)`]: range(() => {
+      const s = freshSessionSecrets();
+      const reader = new FrameReader(s);
+      reader.push(new FrameSealer(s).seal(bigBody));
+      return () => reader.read();
+    }),
+  };
 }
 
 /** Run the selected targets over `jobs` worker processes, longest first, one target at a time each. */
@@ -161,7 +201,8 @@ async function runParallel(selected: AnyTarget[], o: Options): Promise<TargetRes
   const worker = async (): Promise<void> => {
     while (queue.length) {
       const t = queue.shift()!;
-      const args = ['--worker', '--only', t.name, '--runs', String(o.runs), '--seed', String(o.seed), '--batch', String(o.batch), '--max-failures', String(o.maxFailures)];
+      // --seed=S: a negative seed must not read as an option.
+      const args = ['--worker', '--only', t.name, '--runs', String(o.runs), `--seed=${o.seed}`, '--batch', String(o.batch), '--max-failures', String(o.maxFailures)];
       const result = await new Promise<TargetResult>((resolve, reject) => {
         const child = fork(self, args, { execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
         let got: TargetResult | undefined;
@@ -179,7 +220,7 @@ async function runParallel(selected: AnyTarget[], o: Options): Promise<TargetRes
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  const o = parseArgs(argv);
+  const o = options(argv);
   const selected = targets.filter((t) => !o.only || o.only.includes(t.name));
 
   if (argv.includes('--worker')) {
@@ -217,7 +258,7 @@ async function main(): Promise<void> {
 
   if (!o.replay && !o.only) {
     // Not a property: what the largest legal inputs cost, next to the per-call budget.
-    console.log(`\nmaximal legal inputs (not fuzzed: linear in size, see BOMBS in decoders.ts):`);
+    console.log(`\nmaximal legal inputs (not fuzzed: linear in size, see BOMBS in targets/snappy.ts):`);
     for (const [what, [min, max]] of Object.entries(maximalInputCosts())) {
       console.log(`  ${min.toFixed(1).padStart(6)}-${max.toFixed(1)} ms  ${what}${max > CALL_BUDGET_MS ? `  (over the ${CALL_BUDGET_MS} ms budget)` : ''}`);
     }

@@ -4,35 +4,15 @@
  * base protocol unless a test sends snap messages), no discovery, and bookkeeping of every
  * socket it opens so a test can always tear it down.
  */
-import { createServer, Socket } from 'node:net';
+import { Socket } from 'node:net';
 import { once } from 'node:events';
 import { Common, Mainnet } from '@ethereumjs/common';
 import { RLPx, SNAP, type Peer as RefPeer } from '@ethereumjs/devp2p';
 import { generatePrivateKey } from '../../src/index.js';
+import { within } from './loopback.js';
 
 /** The capability both sides run: snap/1 with its 8 message codes. */
 export const SNAP_PROTOCOL = { name: 'snap', version: 1, length: 8 } as const;
-
-/** A port that was free a moment ago on 127.0.0.1. */
-export async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve, reject) => {
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = srv.address() as { port: number };
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
-
-/** Resolve with the value `promise` settles to, or reject after `ms` with `what` in the message. */
-export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 export interface RefNodeOptions {
   clientId: string;

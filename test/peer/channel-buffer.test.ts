@@ -5,7 +5,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ProtocolChannel } from '../../src/peer/channel.js';
 import type { Peer } from '../../src/peer/peer.js';
-import { rawDial, Resources, sleep, testDial, testServer, waitUntil, within } from '../helpers/loopback.js';
+import { Resources, sleep, testDial, testServer, waitUntil, within } from '../helpers/loopback.js';
+import { rawDial } from '../helpers/raw-remote.js';
 
 const res = new Resources();
 afterEach(() => res.closeAll());

@@ -10,7 +10,8 @@ import { DisconnectReason } from '../../src/reasons.js';
 import { generatePrivateKey, publicKeyOf } from '../../src/crypto/secp256k1.js';
 import { encodeHello, MAX_HELLO_SIZE, type Hello } from '../../src/peer/hello.js';
 import type { Peer } from '../../src/peer/peer.js';
-import { rawDial, rawServer, Resources, settle, sleep, testDial, testServer, waitUntil, within } from '../helpers/loopback.js';
+import { Resources, settle, sleep, testDial, testServer, waitUntil, within } from '../helpers/loopback.js';
+import { rawDial, rawServer } from '../helpers/raw-remote.js';
 
 const res = new Resources();
 afterEach(() => res.closeAll());

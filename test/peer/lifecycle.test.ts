@@ -8,7 +8,8 @@ import { DisconnectedError, ListenError } from '../../src/errors.js';
 import { DisconnectReason } from '../../src/reasons.js';
 import { generatePrivateKey } from '../../src/crypto/secp256k1.js';
 import { listen } from '../../src/peer/server.js';
-import { rawServer, Resources, sleep, testDial, testServer, waitUntil, within } from '../helpers/loopback.js';
+import { Resources, sleep, testDial, testServer, waitUntil, within } from '../helpers/loopback.js';
+import { rawServer } from '../helpers/raw-remote.js';
 
 const res = new Resources();
 afterEach(() => res.closeAll());

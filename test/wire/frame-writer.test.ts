@@ -8,7 +8,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ClosedError, TimeoutError } from '../../src/errors.js';
 import type { ProtocolChannel } from '../../src/peer/channel.js';
 import type { Peer } from '../../src/peer/peer.js';
-import { rawDial, Resources, settle, sleep, testServer, waitUntil, within, type RawRemote } from '../helpers/loopback.js';
+import { Resources, settle, sleep, testServer, waitUntil, within } from '../helpers/loopback.js';
+import { rawDial, type RawRemote } from '../helpers/raw-remote.js';
 
 const res = new Resources();
 afterEach(() => res.closeAll());

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { RLP } from '@ethereumjs/rlp';
-import { bytesToHex } from '../src/crypto/bytes.js';
-import { keccakBackend } from '../src/crypto/keccak.js';
-import { publicKeyOf, secp256k1Backend } from '../src/crypto/secp256k1.js';
-import { deriveSecrets, HandshakeState, openAck, openAuth } from '../src/wire/handshake.js';
-import { hex, vectors } from './helpers/vectors.js';
+import { bytesToHex } from '../../src/crypto/bytes.js';
+import { keccakBackend } from '../../src/crypto/keccak.js';
+import { publicKeyOf, secp256k1Backend } from '../../src/crypto/secp256k1.js';
+import { deriveSecrets, HandshakeState, openAck, openAuth } from '../../src/wire/handshake.js';
+import { hex, vectors } from '../helpers/vectors.js';
 
 const k = vectors.keys;
 

@@ -18,8 +18,9 @@ import {
   type CloseInfo,
   type Peer,
   type Server,
-} from '../src/index.js';
-import { SNAP_PROTOCOL, freePort, startRefNode, within, type RefNode } from './helpers/ethereumjs.js';
+} from '../../src/index.js';
+import { SNAP_PROTOCOL, startRefNode, type RefNode } from '../helpers/ethereumjs.js';
+import { closedPort, Resources, within } from '../helpers/loopback.js';
 
 const OUR_CLIENT = 'rlpx-interop/0.1.0';
 const REF_CLIENT = 'ethereumjs-interop/10.0.0';
@@ -37,22 +38,9 @@ interface Pair {
   server?: Server;
 }
 
-/** Teardown steps of the running test, run last-in first-out by afterEach. */
-let teardown: (() => Promise<unknown>)[] = [];
-
-afterEach(async () => {
-  const steps = teardown.reverse();
-  teardown = [];
-  const errors: unknown[] = [];
-  for (const step of steps) {
-    try {
-      await step();
-    } catch (err) {
-      errors.push(err);
-    }
-  }
-  if (errors.length > 0) throw errors[0];
-});
+/** What the running test opened, closed last-in first-out by afterEach. */
+const res = new Resources();
+afterEach(() => res.closeAll());
 
 function closeOurs(peer: Peer): Promise<CloseInfo> {
   if (!peer.isClosing) void peer.disconnect(DisconnectReason.ClientQuitting);
@@ -72,26 +60,26 @@ async function connect(direction: Direction): Promise<Pair> {
   };
 
   if (direction === 'we dial it') {
-    const port = await freePort();
+    const port = await closedPort();
     const ref = await startRefNode({ clientId: REF_CLIENT, listenPort: port, timeout: REF_PING_TIMEOUT });
-    teardown.push(() => ref.close());
+    res.add(() => ref.close());
     const ours = await within(dial({ id: ref.id, host: '127.0.0.1', port }, { ...ourOptions, connectTimeout: 2_000 }), 4_000, 'dial');
-    teardown.push(() => closeOurs(ours));
+    res.add(() => closeOurs(ours));
     const theirs = await ref.nextAdded();
     return { ours, theirs, ref, ourKey };
   }
 
   const server = await listen({ ...ourOptions, host: '127.0.0.1', port: 0 });
-  teardown.push(() => within(server.close(), 3_000, 'our server to close'));
+  res.add(() => within(server.close(), 3_000, 'our server to close'));
   const ref = await startRefNode({ clientId: REF_CLIENT, timeout: REF_PING_TIMEOUT });
-  teardown.push(() => ref.close());
+  res.add(() => ref.close());
   const rejected: Error[] = [];
   server.on('rejected', ({ error }) => rejected.push(error));
   const accepted = once(server, 'peer') as Promise<[Peer]>;
   const node = parseEnode(server.enode);
   await within(ref.rlpx.connect({ id: node.id, address: node.host, tcpPort: node.port }), 3_000, 'its TCP connect');
   const [ours] = await within(accepted, 4_000, `our server to accept it (rejected: ${rejected.map((e) => e.message).join('; ') || 'none'})`);
-  teardown.push(() => closeOurs(ours));
+  res.add(() => closeOurs(ours));
   const theirs = await ref.nextAdded();
   return { ours, theirs, ref, ourKey, server };
 }

@@ -1,23 +1,20 @@
 /**
  * Fuzz targets of the eth decoders and checks: BlockRangeUpdate, the Status and fork ID
- * checks, and genesis.json. Same properties as every target of decoders.ts: a well-formed
- * value or the documented named error (never an untyped one), within the time budget.
- *
- * decoders.ts lists these targets and this file uses its harness, so the two import each
- * other: nothing at the top level here touches an import of decoders.ts, and the targets are
- * built by ethTargets(), which decoders.ts calls once its own body has run.
+ * checks, and genesis.json. Same properties as every other target: a well-formed value or the
+ * documented named error (never an untyped one), within the time budget.
  */
 import fc from 'fast-check';
 import { RLP } from '@ethereumjs/rlp';
-import { bytesToHex } from '../../src/crypto/bytes.js';
-import type { Chain } from '../../src/eth/chain.js';
-import { BlockRangeError, GenesisError, StatusError } from '../../src/eth/errors.js';
-import { checkForkId, forkId } from '../../src/eth/forkid.js';
-import { chainFromGenesis } from '../../src/eth/genesis.js';
-import { decodeBlockRangeUpdate, encodeBlockRangeUpdate, validateBlockRange, type BlockRange } from '../../src/eth/range.js';
-import { validateStatus, type EthStatus } from '../../src/eth/status.js';
-import { DisconnectReason } from '../../src/reasons.js';
-import { expectTyped, FuzzViolation, mutate, rlpTree, timed, type AnyTarget, type FuzzTarget, type Mutation, type Outcome, type Rlp } from './decoders.js';
+import { bytesToHex } from '../../../src/crypto/bytes.js';
+import type { Chain } from '../../../src/eth/chain.js';
+import { BlockRangeError, GenesisError, StatusError } from '../../../src/eth/errors.js';
+import { checkForkId, forkId } from '../../../src/eth/forkid.js';
+import { chainFromGenesis } from '../../../src/eth/genesis.js';
+import { decodeBlockRangeUpdate, encodeBlockRangeUpdate, validateBlockRange, type BlockRange } from '../../../src/eth/range.js';
+import { validateStatus, type EthStatus } from '../../../src/eth/status.js';
+import { DisconnectReason } from '../../../src/reasons.js';
+import { expectTyped, FuzzViolation, timed, type AnyTarget, type FuzzTarget, type Outcome } from '../harness.js';
+import { mutate, rlpTree, type Mutation, type Rlp } from '../generators.js';
 
 /** `fn` under the time budget; an error must be `expected`, with reason 0x10 if it has one. */
 function outcome<T>(name: string, show: () => string, expected: abstract new (...a: never[]) => Error, fn: () => T): Outcome<T> {

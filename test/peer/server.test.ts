@@ -1,20 +1,17 @@
-/** Server over real sockets on 127.0.0.1: the peer table's limits, pending handshakes, close. */
+/** listen() and the Server over real sockets on 127.0.0.1: the peer table's limits, pending handshakes, close. */
 import { connect, type Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
-import { DisconnectedError, NetworkError, ProtocolError, RefusedError, type RlpxError } from '../src/errors.js';
-import { DisconnectReason } from '../src/reasons.js';
-import { bytesToHex } from '../src/crypto/bytes.js';
-import { generatePrivateKey, publicKeyOf } from '../src/crypto/secp256k1.js';
-import type { ListenOptions, Server } from '../src/peer/server.js';
-import { dial, type DialOptions } from '../src/peer/dial.js';
-import type { CloseInfo, Peer } from '../src/peer/peer.js';
-import { HOST, Resources, settle, sleep, testDial, testServer, waitUntil, within } from './helpers/loopback.js';
+import { describe, expect, it } from 'vitest';
+import { DisconnectedError, NetworkError, ProtocolError, RefusedError, type RlpxError } from '../../src/errors.js';
+import { DisconnectReason } from '../../src/reasons.js';
+import { bytesToHex } from '../../src/crypto/bytes.js';
+import { generatePrivateKey, publicKeyOf } from '../../src/crypto/secp256k1.js';
+import { listen, type Server } from '../../src/peer/server.js';
+import { dial, type DialOptions } from '../../src/peer/dial.js';
+import type { CloseInfo, Peer } from '../../src/peer/peer.js';
+import { HOST, settle, sleep, waitUntil, within } from '../helpers/loopback.js';
+import { peerSuite } from '../helpers/peer-suite.js';
 
-const res = new Resources();
-afterEach(() => res.closeAll());
-
-const server = (opts: Partial<ListenOptions> = {}): Promise<Server> => testServer(res, opts);
-const dialPeer = (enode: string, opts: Partial<DialOptions> = {}): Promise<Peer> => testDial(res, enode, opts);
+const { res, server, dialPeer } = peerSuite();
 
 /** Dial and wait until the server has the peer in its table (keyed by the dialer's id). */
 async function admitted(s: Server, opts: Partial<DialOptions> = {}): Promise<{ peer: Peer; id: string }> {
@@ -200,6 +197,13 @@ describe('maxPendingHandshakes', () => {
     await waitUntil(() => s.peers.size === 1, 2_000, 'admission after the flood');
     expect(p.isClosing).toBe(false);
   });
+
+  it("the server's 'rejected' event names the remote address even for sockets it drops at once", async () => {
+    const s = await server({ maxPendingHandshakes: 0 });
+    const rejected = new Promise<string>((r) => s.once('rejected', (i) => r(i.remote)));
+    await dial(s.enode, { privateKey: generatePrivateKey(), handshakeTimeout: 500 }).catch(() => {});
+    expect(await within(rejected, 2_000, 'rejected')).toMatch(/^127\.0\.0\.1:\d+$/);
+  });
 });
 
 describe('server.close()', () => {
@@ -277,5 +281,11 @@ describe('peer table upkeep', () => {
     const a = await admitted(s);
     a.peer.destroy();
     await waitUntil(() => s.peers.size === 0, 2_000, 'removed after a dead socket');
+  });
+});
+
+describe('options are refused before a socket exists', () => {
+  it('listen() with an aborted signal refuses to start', async () => {
+    await expect(listen({ privateKey: generatePrivateKey(), port: 0, signal: AbortSignal.abort() })).rejects.toThrow();
   });
 });

@@ -1,61 +1,24 @@
-/** RLPx frames over a real handshake, the message layer above them, and the snappy guard. */
+/** RLPx frames over a real handshake: round trips in any chunking, tampering, size limits. */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { FrameError, ProtocolError, SnappyError } from '../src/errors.js';
-import { bytesToHex, concatBytes } from '../src/crypto/bytes.js';
-import { generatePrivateKey, publicKeyOf } from '../src/crypto/secp256k1.js';
-import { HandshakeState, type Secrets } from '../src/wire/handshake.js';
-import { FrameReader, FrameSealer, frameWireSize, HEADER_BLOCK_SIZE, MAX_FRAME_SIZE } from '../src/wire/frame.js';
-import { decodeCode, decodeMessage, encodeCode, encodeMessage } from '../src/wire/message.js';
-import {
-  MAX_DECODED_SIZE,
-  snappyCompress,
-  snappyDecodedLength,
-  snappyDecompress,
-} from '../src/wire/snappy.js';
+import { FrameError } from '../../src/errors.js';
+import { bytesToHex, concatBytes } from '../../src/crypto/bytes.js';
+import { FrameReader, FrameSealer, frameWireSize, HEADER_BLOCK_SIZE, MAX_FRAME_SIZE } from '../../src/wire/frame.js';
+import { flipBit, mulberry32 } from '../helpers/bytes.js';
+import { channel, session } from '../helpers/session.js';
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-/** mulberry32: a small seeded PRNG, so chunkings are reproducible. */
+/** Floats in [0, 1) from a seeded mulberry32, so chunkings are reproducible. */
 function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Both sides' secrets from a real initiator/recipient handshake. */
-function session(): { initiator: Secrets; recipient: Secrets } {
-  const a = generatePrivateKey();
-  const b = generatePrivateKey();
-  const initiator = HandshakeState.initiator(publicKeyOf(b), { privateKey: a });
-  const recipient = HandshakeState.recipient({ privateKey: b });
-  recipient.readAuth(initiator.makeAuth());
-  initiator.readAck(recipient.makeAck());
-  return { initiator: initiator.secrets(), recipient: recipient.secrets() };
-}
-
-/** A sealer and the matching reader: initiator → recipient, or the reverse. */
-function channel(reverse = false, options?: { maxFrameSize?: number }): { sealer: FrameSealer; reader: FrameReader } {
-  const s = session();
-  const [from, to] = reverse ? [s.recipient, s.initiator] : [s.initiator, s.recipient];
-  return { sealer: new FrameSealer(from), reader: new FrameReader(to, options) };
+  const next = mulberry32(seed);
+  return () => next() / 4294967296;
 }
 
 function drain(reader: FrameReader): Uint8Array[] {
   const out: Uint8Array[] = [];
   for (let body = reader.read(); body !== undefined; body = reader.read()) out.push(body);
-  return out;
-}
-
-function flipBit(bytes: Uint8Array, index: number, bit = 0): Uint8Array {
-  const out = new Uint8Array(bytes);
-  out[index]! ^= 1 << bit;
   return out;
 }
 
@@ -319,166 +282,5 @@ describe('frame size limits', () => {
     expect(reader.buffered).toBe(frame.length - HEADER_BLOCK_SIZE);
     expect(hexOf(reader.read()!)).toBe(hexOf(body));
     expect(reader.buffered).toBe(0);
-  });
-});
-
-// ---------------------------------------------------------------------------------------------
-
-describe('message layer', () => {
-  const CODES: Array<[number, string]> = [
-    [0, '80'],
-    [1, '01'],
-    [0x10, '10'],
-    [0x7f, '7f'],
-    [0x80, '8180'],
-    [300, '82012c'],
-  ];
-
-  for (const [code, rlp] of CODES) {
-    for (const compress of [false, true]) {
-      it(`round trips code ${code} ${compress ? 'with' : 'without'} snappy`, () => {
-        expect(hexOf(encodeCode(code))).toBe(rlp);
-        for (const payload of [new Uint8Array(0), Uint8Array.of(0xc0), new Uint8Array(randomBytes(500)), new Uint8Array(5000).fill(0x61)]) {
-          const body = encodeMessage(code, payload, compress);
-          expect(hexOf(body.subarray(0, rlp.length / 2))).toBe(rlp); // the code is never compressed
-          if (!compress) expect(hexOf(body.subarray(rlp.length / 2))).toBe(hexOf(payload));
-          const msg = decodeMessage(body, compress);
-          expect(msg.code).toBe(code);
-          expect(hexOf(msg.payload)).toBe(hexOf(payload));
-          expect(decodeCode(body)).toEqual({ code, offset: rlp.length / 2 });
-        }
-      });
-    }
-  }
-
-  it('compression shrinks a repetitive payload', () => {
-    const payload = new Uint8Array(5000).fill(0x61);
-    expect(encodeMessage(0x10, payload, true).length).toBeLessThan(500);
-  });
-
-  it('a message survives a frame round trip', () => {
-    const { sealer, reader } = channel();
-    const payload = new Uint8Array(randomBytes(3000));
-    reader.push(sealer.seal(encodeMessage(0x21, payload, true)));
-    const msg = decodeMessage(reader.read()!, true);
-    expect(msg.code).toBe(0x21);
-    expect(hexOf(msg.payload)).toBe(hexOf(payload));
-  });
-
-  it('decodeCode rejects non-canonical code encodings with ProtocolError', () => {
-    expect(() => decodeCode(Uint8Array.of(0x81, 0x05))).toThrow(ProtocolError); // 5 must be one byte
-    expect(() => decodeCode(Uint8Array.of(0x81, 0x7f, 0x00))).toThrow(ProtocolError);
-    expect(() => decodeCode(Uint8Array.of(0x82, 0x00, 0x01))).toThrow(ProtocolError); // leading zero
-    expect(() => decodeMessage(Uint8Array.of(0x82, 0x00, 0x01, 0xaa), false)).toThrow(ProtocolError);
-  });
-
-  it('decodeCode rejects an empty body, a truncated code and a list with ProtocolError', () => {
-    expect(() => decodeCode(new Uint8Array(0))).toThrow(ProtocolError);
-    expect(() => decodeMessage(new Uint8Array(0), false)).toThrow(ProtocolError);
-    expect(() => decodeCode(Uint8Array.of(0x82, 0x01))).toThrow(ProtocolError);
-    expect(() => decodeCode(Uint8Array.of(0xc0))).toThrow(ProtocolError);
-    expect(() => decodeCode(Uint8Array.of(0x87, 1, 2, 3, 4, 5, 6, 7))).toThrow(ProtocolError);
-  });
-
-  it('decodeMessage with snappy rejects a payload that declares too much', () => {
-    const body = concatBytes(Uint8Array.of(0x10), Uint8Array.of(0x80, 0x80, 0x80, 0x08, 0x00, 0x00));
-    expect(() => decodeMessage(body, true)).toThrow(SnappyError);
-    const small = encodeMessage(0x10, new Uint8Array(100), true);
-    expect(() => decodeMessage(small, true, 99)).toThrow(SnappyError);
-    expect(decodeMessage(small, true, 100).payload.length).toBe(100);
-  });
-
-  it('encodeMessage refuses a payload above MAX_DECODED_SIZE and bad codes', () => {
-    expect(() => encodeMessage(1, new Uint8Array(MAX_DECODED_SIZE + 1), false)).toThrow(RangeError);
-    expect(() => encodeCode(-1)).toThrow(RangeError);
-    expect(() => encodeCode(1.5)).toThrow(RangeError);
-  });
-});
-
-describe('snappy', () => {
-  it('round trips', () => {
-    for (const data of [
-      new Uint8Array(0),
-      Uint8Array.of(1),
-      new Uint8Array(randomBytes(1000)),
-      new Uint8Array(100_000).fill(0x42),
-      new TextEncoder().encode('abcabcabcabcabcabcabcabcabcabc hello hello hello'),
-    ]) {
-      const c = snappyCompress(data);
-      expect(snappyDecodedLength(c)).toBe(data.length);
-      expect(hexOf(snappyDecompress(c))).toBe(hexOf(data));
-    }
-  });
-
-  it('snappyDecodedLength reads a known varint', () => {
-    expect(snappyDecodedLength(Uint8Array.of(0x00))).toBe(0);
-    expect(snappyDecodedLength(Uint8Array.of(0x7f, 0xff))).toBe(127);
-    expect(snappyDecodedLength(Uint8Array.of(0xac, 0x02))).toBe(300);
-    expect(snappyDecodedLength(Uint8Array.of(0x80, 0x80, 0x80, 0x08))).toBe(0x1000000);
-    expect(snappyDecodedLength(Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0x0f))).toBe(0xffffffff);
-  });
-
-  it('snappyDecodedLength rejects a truncated or overlong preamble with SnappyError', () => {
-    expect(() => snappyDecodedLength(new Uint8Array(0))).toThrow(SnappyError);
-    expect(() => snappyDecodedLength(Uint8Array.of(0x80))).toThrow(SnappyError);
-    expect(() => snappyDecodedLength(Uint8Array.of(0xff, 0xff, 0xff))).toThrow(SnappyError);
-    expect(() => snappyDecodedLength(Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0x10))).toThrow(SnappyError);
-    expect(() => snappyDecodedLength(Uint8Array.of(0x80, 0x80, 0x80, 0x80, 0x80, 0x01))).toThrow(SnappyError);
-  });
-
-  it('snappyDecompress rejects a declared size above maxSize without decompressing', () => {
-    const bomb = Uint8Array.of(0x80, 0x80, 0x80, 0x08, 0x00, 0x61, 0xfe, 0x01, 0x00); // varint(0x1000000) ‖ junk
-    expect(snappyDecodedLength(bomb)).toBe(MAX_DECODED_SIZE + 1);
-    // The cap is applied to the preamble: the codec never runs (its errors say 'corrupt input').
-    expect(() => snappyDecompress(bomb)).toThrow(/declared size 16777216 exceeds/);
-    expect(() => snappyDecompress(Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0x0f, 0x00))).toThrow(/declared size \d+ exceeds/);
-    expect(() => snappyDecompress(snappyCompress(new Uint8Array(11)), 10)).toThrow(/declared size 11 exceeds/);
-    expect(snappyDecompress(snappyCompress(new Uint8Array(10)), 10)).toHaveLength(10);
-  });
-
-  it('snappyDecompress rejects a truncated preamble with SnappyError', () => {
-    expect(() => snappyDecompress(new Uint8Array(0))).toThrow(SnappyError);
-    expect(() => snappyDecompress(Uint8Array.of(0x80))).toThrow(SnappyError);
-    expect(() => snappyDecompress(Uint8Array.of(0xff, 0xff))).toThrow(SnappyError);
-  });
-
-  it('snappyDecompress rejects garbage with SnappyError', () => {
-    // A copy before any output (offset beyond what has been written).
-    expect(() => snappyDecompress(Uint8Array.of(0x04, 0x01, 0x05))).toThrow(SnappyError);
-    // A copy with offset 0.
-    expect(() => snappyDecompress(Uint8Array.of(0x08, 0x00, 0x61, 0x01, 0x00))).toThrow(SnappyError);
-    // A literal that runs past the end of the input.
-    expect(() => snappyDecompress(Uint8Array.of(0x05, 0x10, 0x61))).toThrow(SnappyError);
-    // A 2-byte-offset copy whose offset bytes are missing.
-    expect(() => snappyDecompress(Uint8Array.of(0x08, 0x00, 0x61, 0x02, 0x01))).toThrow(SnappyError);
-    // A real stream (1d 14 68656c6c6f20 5a 06 00) cut inside its last copy element.
-    const compressed = snappyCompress(new TextEncoder().encode('hello hello hello hello hello'));
-    expect(hexOf(compressed)).toBe('1d1468656c6c6f205a0600');
-    expect(() => snappyDecompress(compressed.subarray(0, compressed.length - 1))).toThrow(SnappyError);
-  });
-
-  // snappy must be strict like geth's golang/snappy: short, long or out-of-range streams fail.
-  it('snappyDecompress rejects a stream that decodes to fewer or more bytes than declared', () => {
-    const reject = (name: string, data: Uint8Array): void => {
-      let result: string | undefined;
-      try {
-        result = hexOf(snappyDecompress(data));
-      } catch (err) {
-        expect(err, name).toBeInstanceOf(SnappyError);
-        return;
-      }
-      expect.fail(`${name}: accepted, decoded to ${result}`);
-    };
-    // Declares 10 bytes, carries a 3-byte literal: accepted as 01 02 03 00 00 00 00 00 00 00.
-    reject('short literal', Uint8Array.of(0x0a, 0x08, 0x01, 0x02, 0x03));
-    // Declares 2 bytes, carries a 3-byte literal: accepted as 01 02.
-    reject('overlong literal', Uint8Array.of(0x02, 0x08, 0x01, 0x02, 0x03));
-    // The preamble alone: accepted as 10 zero bytes.
-    reject('preamble only', Uint8Array.of(0x0a));
-    // A real message cut after its literal: accepted as "hello " and 23 zero bytes.
-    const compressed = snappyCompress(new TextEncoder().encode('hello hello hello hello hello'));
-    reject('truncated stream', compressed.subarray(0, compressed.length - 3));
-    // A 4-byte-offset copy with offset 0xffffffff (read as -1): accepted as 4 zero bytes.
-    reject('negative copy offset', Uint8Array.of(0x04, 0xff, 0xff, 0xff, 0xff, 0xff));
   });
 });

@@ -5,15 +5,16 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bytesToHex } from '../src/crypto/bytes.js';
-import { generatePrivateKey, publicKeyOf } from '../src/crypto/secp256k1.js';
-import { ethStatusResponder } from '../src/eth/protocol.js';
-import { dial } from '../src/peer/dial.js';
-import type { Peer } from '../src/peer/peer.js';
-import { listen } from '../src/peer/server.js';
-import { DisconnectReason } from '../src/reasons.js';
-import { HandshakeError } from '../src/errors.js';
-import { GETH_NETWORK_ID, gethBinaries, startGeth, type GethNode } from './helpers/geth.js';
+import { bytesToHex } from '../../src/crypto/bytes.js';
+import { generatePrivateKey, publicKeyOf } from '../../src/crypto/secp256k1.js';
+import { ethStatusResponder } from '../../src/eth/protocol.js';
+import { dial } from '../../src/peer/dial.js';
+import type { Peer } from '../../src/peer/peer.js';
+import { listen } from '../../src/peer/server.js';
+import { DisconnectReason } from '../../src/reasons.js';
+import { HandshakeError } from '../../src/errors.js';
+import { GETH_NETWORK_ID, gethBinaries, startGeth, type GethNode } from '../helpers/geth.js';
+import { EscapeWatch } from '../helpers/process-guard.js';
 
 const bin = gethBinaries();
 const STAY_MS = 36_000; // geth pings every 15 s: two of its pings land inside this window
@@ -62,7 +63,7 @@ describe.skipIf(!bin)(`interop with geth ${bin?.version ?? ''}`, () => {
     try {
       const { stdout } = await promisify(execFile)(bin!.devp2p, ['rlpx', 'ping', server.enode], { timeout: 20_000 });
       expect(stdout).toMatch(/Version:5/);
-      expect(stdout).toMatch(/Name:rlpx\/0\.1\.0\//);
+      expect(stdout).toMatch(/Name:rlpx\/v0\.1\.0\//);
       const idBytes = [...publicKeyOf(key)].join(' ');
       expect(stdout).toContain(`ID:[${idBytes}]`);
     } finally {
@@ -87,17 +88,15 @@ describe.skipIf(!bin)(`interop with geth ${bin?.version ?? ''}`, () => {
 
   it('dialing geth with a wrong node id fails fast with a HandshakeError', async () => {
     const wrong = geth.enode.replace(/[0-9a-f]{128}/, bytesToHex(publicKeyOf(generatePrivateKey())));
-    const unhandled: unknown[] = [];
-    const onUnhandled = (e: unknown): void => void unhandled.push(e);
-    process.on('unhandledRejection', onUnhandled);
+    const escapes = new EscapeWatch();
     const started = performance.now();
     try {
       await expect(dial(wrong, { privateKey: generatePrivateKey() })).rejects.toBeInstanceOf(HandshakeError);
       expect(performance.now() - started).toBeLessThan(6_000);
       await new Promise((r) => setTimeout(r, 100));
-      expect(unhandled).toEqual([]);
+      expect(escapes.unhandled).toEqual([]);
     } finally {
-      process.off('unhandledRejection', onUnhandled);
+      escapes.stop();
     }
   });
 

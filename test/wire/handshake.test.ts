@@ -1,10 +1,10 @@
 /** Our own initiator ↔ recipient handshake, and openAuth's rejection of damaged packets. */
 import { describe, expect, it } from 'vitest';
 import { RLP } from '@ethereumjs/rlp';
-import { HandshakeError } from '../src/errors.js';
-import { bytesToHex, concatBytes } from '../src/crypto/bytes.js';
-import { eciesEncrypt, ECIES_OVERHEAD } from '../src/crypto/ecies.js';
-import { generatePrivateKey, isValidPublicKey, publicKeyOf, sign } from '../src/crypto/secp256k1.js';
+import { HandshakeError } from '../../src/errors.js';
+import { bytesToHex, concatBytes } from '../../src/crypto/bytes.js';
+import { eciesEncrypt, ECIES_OVERHEAD } from '../../src/crypto/ecies.js';
+import { generatePrivateKey, isValidPublicKey, publicKeyOf, sign } from '../../src/crypto/secp256k1.js';
 import {
   handshakePacketSize,
   HandshakeState,
@@ -12,7 +12,8 @@ import {
   MAX_HANDSHAKE_PACKET,
   openAck,
   openAuth,
-} from '../src/wire/handshake.js';
+} from '../../src/wire/handshake.js';
+import { flipBit } from '../helpers/bytes.js';
 
 // Byte offsets inside a packet: prefix(2) ‖ 0x04 ‖ R(64) ‖ IV(16) ‖ ciphertext ‖ tag(32).
 const PREFIX = 2;
@@ -20,12 +21,6 @@ const POINT = PREFIX; // the 0x04 byte
 const IV = PREFIX + 65;
 const CT = IV + 16;
 const TAG_SIZE = 32;
-
-function flipBit(bytes: Uint8Array, index: number, bit = 0): Uint8Array {
-  const out = new Uint8Array(bytes);
-  out[index]! ^= 1 << bit;
-  return out;
-}
 
 function sizePrefix(eciesLength: number): Uint8Array {
   return Uint8Array.of(eciesLength >> 8, eciesLength & 0xff);
