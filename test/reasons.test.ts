@@ -1,6 +1,6 @@
 /** Disconnect reason names, as geth prints them. */
 import { describe, expect, it } from 'vitest';
-import { reasonName } from '../src/reasons.js';
+import { DisconnectReason, reasonName } from '../src/reasons.js';
 
 describe('reasonName', () => {
   it('names known codes as geth does', () => {
@@ -14,6 +14,8 @@ describe('reasonName', () => {
   it('reports unknown codes with their hex value', () => {
     expect(reasonName(0x20)).toBe('unknown disconnect reason 0x20');
     expect(reasonName(0x0c)).toBe('unknown disconnect reason 0x0c');
-    expect(reasonName(255)).toBe('unknown disconnect reason 0xff');
+    expect(reasonName(0xfe)).toBe('unknown disconnect reason 0xfe');
+    // 0xff is DisconnectReason.Unknown: what an unreadable remote reason is reported as.
+    expect(reasonName(DisconnectReason.Unknown)).toBe('unknown');
   });
 });

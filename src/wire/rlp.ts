@@ -8,7 +8,13 @@
  */
 export function canonicalUint(v: unknown, maxBytes: number): number | undefined {
   if (!(v instanceof Uint8Array) || v.length > maxBytes || (v.length > 0 && v[0] === 0)) return undefined;
-  let n = 0;
-  for (const b of v) n = n * 256 + b;
-  return n;
+  if (v.length <= 6) {
+    let n = 0;
+    for (const b of v) n = n * 256 + b;
+    return n;
+  }
+  // Exact first, then one rounding (byte-by-byte float arithmetic would round at every step).
+  let big = 0n;
+  for (const b of v) big = (big << 8n) | BigInt(b);
+  return Number(big);
 }

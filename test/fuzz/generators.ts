@@ -171,5 +171,13 @@ export const codeArb = fc.oneof(
 /** A decompression cap: usually the real one, sometimes small enough to bite. */
 export const maxSizeArb = fc.oneof({ weight: 3, arbitrary: fc.constant(MAX_DECODED_SIZE) }, fc.integer({ min: 0, max: 4096 }));
 
-/** A handshake version: small, or anywhere in the 32-bit range up to its maximum 0xffffffff. */
-export const versionArb = fc.oneof(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 0, max: 0x7fffffff }).map((v) => v * 2 + 1));
+/** A handshake version: small, or anywhere in the uint64 range geth reads. */
+export const versionArb = fc.oneof(fc.bigInt({ min: 0n, max: 300n }), fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }));
+
+/** What a decoder must make of a canonical uint64 element: its value as a (possibly rounded) number. */
+export function readsAsUint64(el: unknown, value: number): boolean {
+  if (!(el instanceof Uint8Array) || el.length > 8 || (el.length > 0 && el[0] === 0)) return false;
+  let v = 0n;
+  for (const b of el) v = (v << 8n) | BigInt(b);
+  return Number(v) === value;
+}

@@ -65,7 +65,8 @@ describe('Disconnect from the remote', () => {
     ['[reason], uncompressed', 0x05, (send) => send(encodeDisconnect(0x05), false)],
     ['bare reason byte, uncompressed', 0x08, (send) => send(bytes(0x08), false)],
     ['bare reason byte, snappy-compressed', 0x10, (send) => send(bytes(0x10), true)],
-    ['[unknown reason 0x20], snappy-compressed', 0x20, (send) => send(encodeDisconnect(0x20 as DisconnectReason), true)],
+    // A reason outside the table is reported as Unknown (0xff); its number stays on the error.
+    ['[unknown reason 0x20], snappy-compressed', DisconnectReason.Unknown, (send) => send(encodeDisconnect(0x20 as DisconnectReason), true)],
   ];
 
   it.each(variants)("%s ends the peer with initiator 'remote' and that reason", async (_name, reason, sendIt) => {
@@ -89,7 +90,7 @@ describe('Disconnect from the remote', () => {
   it.each([
     ['uncompressed', false],
     ['snappy-compressed', true],
-  ])("an empty payload (%s) ends the peer as 'remote', reason 0 with a DisconnectedError", async (_name, compress) => {
+  ])("an empty payload (%s) ends the peer as 'remote', reason Unknown with a DisconnectedError", async (_name, compress) => {
     const raw = await rawServer(res);
     const remoteP = raw.next();
     const client = await dialPeer(raw.enode);
@@ -99,9 +100,10 @@ describe('Disconnect from the remote', () => {
     await remote.send(0x01, bytes(), compress);
     const info = await within(client.closed, 2_000, 'close on Disconnect');
     expect(info.initiator).toBe('remote');
-    // src: a Disconnect with no readable reason is reported as 0x00 Requested, with the
-    // error saying so (DisconnectedError, remoteReason -1).
-    expect(info.reason).toBe(DisconnectReason.Requested);
+    // A Disconnect with no readable reason is Unknown (0xff), never 0x00 "requested", with the
+    // error saying so (DisconnectedError, remoteReason -1) and the raw payload kept.
+    expect(info.reason).toBe(DisconnectReason.Unknown);
+    expect(info.raw).toEqual(bytes());
     expect(info.error).toBeInstanceOf(DisconnectedError);
     expect((info.error as DisconnectedError).remoteReason).toBe(-1);
   });

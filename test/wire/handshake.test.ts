@@ -309,6 +309,13 @@ describe('openAuth rejects with HandshakeError', () => {
       expect(() => openAuth(b, sealRaw(pubB, body([])))).toThrow(HandshakeError);
     });
 
+    it('versions of 5 to 8 bytes are read, as geth reads a uint64, and ignored', () => {
+      for (const n of [5, 6, 7, 8]) {
+        const version = new Uint8Array(n).fill(0x7f);
+        expect(() => openAuth(b, sealRaw(pubB, body([sig, pub, nonce, version]))), `${n} bytes`).not.toThrow();
+      }
+    });
+
     it('a list with wrong field sizes', () => {
       const cases: Array<[string, unknown[]]> = [
         ['signature 64 bytes', [sig.subarray(0, 64), pub, nonce, 4]],
@@ -319,7 +326,7 @@ describe('openAuth rejects with HandshakeError', () => {
         ['nonce 33 bytes', [sig, pub, concatBytes(nonce, Uint8Array.of(0)), 4]],
         ['signature is a list', [[sig], pub, nonce, 4]],
         ['version is a list', [sig, pub, nonce, [4]]],
-        ['version is 5 bytes', [sig, pub, nonce, new Uint8Array([1, 2, 3, 4, 5])]],
+        ['version is 9 bytes (geth reads a uint64)', [sig, pub, nonce, new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9])]],
         ['version has a leading zero', [sig, pub, nonce, Uint8Array.of(0, 4)]],
       ];
       for (const [name, list] of cases) {

@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { RLP } from '@ethereumjs/rlp';
 import { ProtocolError } from '../../../src/errors.js';
-import { decodeHello, encodeHello, type Hello } from '../../../src/peer/hello.js';
+import { decodeHello, encodeHello, MAX_HELLO_SIZE, type Hello } from '../../../src/peer/hello.js';
 import { BASE_PROTOCOL_MAX_MESSAGE_SIZE } from '../../../src/peer/p2p.js';
 import { helloPayload } from '../fixtures.js';
 import { exactBytes, rlpTree, shaped, slot, uint48, uintField, type Rlp } from '../generators.js';
@@ -33,7 +33,7 @@ interface HelloValue {
 }
 
 const extraArb = fc.oneof({ weight: 3, arbitrary: fc.constant<Rlp[]>([]) }, fc.array(rlpTree, { maxLength: 2 }));
-const capShape = slot(shaped([slot(fc.uint8Array({ maxLength: 10 })), slot(uintField(6))]));
+const capShape = slot(shaped([slot(fc.uint8Array({ maxLength: 10 })), slot(uintField(8))]));
 
 export const helloTarget = rlpPayloadTarget<Hello, HelloValue, Rlp[]>({
   name: 'hello',
@@ -54,7 +54,7 @@ export const helloTarget = rlpPayloadTarget<Hello, HelloValue, Rlp[]>({
       ]);
     },
     // Extra elements can push a valid Hello over the size limit; it may be refused then.
-    mustAccept: (payload) => payload.length <= BASE_PROTOCOL_MAX_MESSAGE_SIZE,
+    mustAccept: (payload) => payload.length <= MAX_HELLO_SIZE,
     matches: (h, { hello: want }) =>
       h.version === want.version &&
       h.clientId === viaUtf8(want.clientId) &&
@@ -67,10 +67,10 @@ export const helloTarget = rlpPayloadTarget<Hello, HelloValue, Rlp[]>({
     kind: 'shaped',
     weight: 3,
     arbitrary: shaped([
-      slot(uintField(6)),
+      slot(uintField(8)),
       slot(fc.uint8Array({ maxLength: 40 })),
       slot(fc.array(capShape, { maxLength: 4 })),
-      slot(uintField(6)),
+      slot(uintField(8)),
       slot(fc.oneof({ weight: 4, arbitrary: exactBytes(64) }, fc.uint8Array({ maxLength: 70 }))),
     ]),
     payload: (list) => RLP.encode(list),
@@ -81,10 +81,11 @@ export const helloTarget = rlpPayloadTarget<Hello, HelloValue, Rlp[]>({
   deepWeight: 1,
   refusal: { error: ProtocolError },
   accepted(h, payload, show) {
-    check(payload.length <= BASE_PROTOCOL_MAX_MESSAGE_SIZE, () => `hello: accepted ${payload.length} bytes, above the limit`);
+    check(payload.length <= MAX_HELLO_SIZE, () => `hello: accepted ${payload.length} bytes, above the limit`);
     check(h.nodeId instanceof Uint8Array && h.nodeId.length === 64, () => `hello: nodeId of ${h.nodeId.length} bytes; input ${show()}`);
+    // uint64 as geth reads them (rounded above 2^53); listenPort is informational, 0 when unreadable.
     for (const n of [h.version, h.listenPort, ...h.capabilities.map((c) => c.version)]) {
-      check(Number.isSafeInteger(n) && n >= 0 && n < 2 ** 48, () => `hello: integer ${n} out of range; input ${show()}`);
+      check(Number.isFinite(n) && n >= 0 && n <= 2 ** 64, () => `hello: integer ${n} out of range; input ${show()}`);
     }
     check(typeof h.clientId === 'string' && h.capabilities.every((c) => typeof c.name === 'string'), () => `hello: non-string text; input ${show()}`);
   },
