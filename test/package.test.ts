@@ -27,7 +27,7 @@ interface ConsumerReport {
   serverId: string;
   enode: string;
   clientIdSeen: string;
-  statusSeenByServer: { network: string; latest: string };
+  statusSeenByServer: { network: string; latest: string; fork: string };
   statusMirrored: { network: string; genesis: boolean };
   rtt: number;
   closed: { reason: number; initiator: string };
@@ -76,7 +76,7 @@ describe('package', () => {
     // --json prints the report last, from the start of a line; build output may come before it.
     const [report] = JSON.parse(packed.stdout.slice(packed.stdout.search(/^\[/m))) as Array<{ filename: string; files: Array<{ path: string; mode: number }> }>;
     const files = new Map(report!.files.map((f) => [f.path, f.mode]));
-    for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/codec.js', 'dist/codec.d.ts', 'dist/eth/status.js', 'dist/eth/status.d.ts', 'dist/cli/main.js']) {
+    for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/codec.js', 'dist/codec.d.ts', 'dist/eth/index.js', 'dist/eth/index.d.ts', 'dist/cli/main.js']) {
       expect(files.has(f), f).toBe(true);
     }
     expect([...files.keys()].filter((f) => !/^dist\/.+\.(js|d\.ts)$/.test(f)).sort()).toEqual(['LICENSE', 'README.md', 'package.json']);
@@ -106,7 +106,7 @@ describe('package', () => {
     expect(out.serverId).toMatch(/^[0-9a-f]{128}$/);
     expect(out.enode).toMatch(new RegExp(`^enode://${out.serverId}@127\\.0\\.0\\.1:[1-9]\\d*$`));
     expect(out.clientIdSeen).toBe(out.serverId);
-    expect(out.statusSeenByServer).toEqual({ network: '1337', latest: '7' });
+    expect(out.statusSeenByServer).toEqual({ network: '1337', latest: '7', fork: 'unchecked' });
     expect(out.statusMirrored).toEqual({ network: '1337', genesis: true });
     expect(out.rtt).toBeGreaterThan(0);
     expect(out.closed).toEqual({ reason: 0x08, initiator: 'local' });

@@ -127,7 +127,7 @@ const eth69: Protocol = {
 };
 
 const peer = await dial(server.enode, { privateKey: clientKey, protocols: [eth69], signal: AbortSignal.timeout(10_000) });
-const seen = await responder.status(await accepted);
+const { status: seen, fork } = await responder.status(await accepted);
 const mirrored = await answer;
 const rtt: number = await peer.ping();
 const closed = await peer.disconnect(DisconnectReason.ClientQuitting);
@@ -138,7 +138,7 @@ console.log(JSON.stringify({
   serverId: bytesToHex(publicKeyOf(serverKey)),
   enode: server.enode,
   clientIdSeen: bytesToHex(peer.remotePublicKey),
-  statusSeenByServer: { network: seen.networkId.toString(), latest: seen.latestBlock.toString() },
+  statusSeenByServer: { network: seen.networkId.toString(), latest: seen.latestBlock.toString(), fork },
   statusMirrored: { network: mirrored.networkId.toString(), genesis: bytesToHex(mirrored.genesisHash) === bytesToHex(ours.genesisHash) },
   rtt,
   closed: { reason: closed.reason, initiator: closed.initiator },
