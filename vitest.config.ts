@@ -13,7 +13,7 @@ export default defineConfig({
         test: {
           ...shared,
           name: 'noble',
-          include: ['test/crypto/**/*.test.ts', 'test/wire/{handshake,handshake-vectors,frame,message,snappy}.test.ts'],
+          include: ['test/crypto/**/*.test.ts', 'test/wire/{handshake,handshake-vectors,frame,frame-ownership,message,snappy}.test.ts', 'test/discovery/{enr,dns-entry}.test.ts'],
           env: { RLPX_CRYPTO: 'noble' },
         },
       },
