@@ -1,84 +1,7 @@
-/** The results object, and its renderings: console tables and bench/REPORT.md. */
+/** The one renderer of a run's results: console tables and bench/REPORT.md, every section. */
 import type { Measurement } from './measure.js';
-import { scaleNotes, scaleRows, type ScaleResults } from './scale.js';
-
-/** The parts of the benchmark a run can select with --only. */
-export const SECTIONS = ['frames', 'handshake', 'scale'] as const;
-export type Section = (typeof SECTIONS)[number];
-
-export interface Meta {
-  date: string;
-  node: string;
-  v8: string;
-  platform: string;
-  arch: string;
-  cpu: string;
-  cores: number;
-  memoryGiB: number;
-  /** 1-minute load average at the start and at the end: other work on the machine skews the figures. */
-  loadAverage: { start: number; end: number };
-  backends: { keccak: string; secp256k1: string };
-  reference: string;
-  mode: 'full' | 'quick';
-  warmupMs: number;
-  budgetMs: number;
-  samples: number;
-  /** Wall time of the whole run, filled in at the end. */
-  totalSeconds: number;
-  /** The sections run (all by default; --only picks some). */
-  sections: Section[];
-}
-
-export interface Row {
-  /** Stable id for tools: "frames/64", "handshakes". */
-  key: string;
-  label: string;
-  unit: 'MB/s' | 'handshakes/s';
-  /** Headline figures, in `unit`. */
-  ours: number;
-  reference: number;
-  ratio: number;
-  /** Minimum ratio asked for, if any. */
-  target: number | null;
-  met: boolean | null;
-  /** Raw counts: calls (frames or handshakes) per second, per-sample rates, totals. */
-  detail: { ours: Measurement; reference: Measurement };
-}
-
-export interface Results {
-  meta: Meta;
-  rows: Row[];
-  checks: {
-    /** Every library's opened bodies matched their inputs at every size (the run aborts otherwise). */
-    framesVerified: boolean;
-    /** Ours ⇄ reference handshake and frames, both ways: "passed" or "FAILED: …". */
-    interop: string;
-  };
-  /** Many idle peers on loopback (bench/scale.ts), when that section ran. */
-  scale?: ScaleResults;
-}
-
-export function makeRow(
-  key: string,
-  label: string,
-  unit: Row['unit'],
-  ours: { value: number; m: Measurement },
-  reference: { value: number; m: Measurement },
-  target: number | null,
-): Row {
-  const ratio = ours.value / reference.value;
-  return {
-    key,
-    label,
-    unit,
-    ours: ours.value,
-    reference: reference.value,
-    ratio,
-    target,
-    met: target === null ? null : ratio >= target,
-    detail: { ours: ours.m, reference: reference.m },
-  };
-}
+import { SCALE_HEAD, scaleCells, scaleNotes } from './report-scale.js';
+import { SECTIONS, type Meta, type Results, type Row } from './results.js';
 
 function num(n: number): string {
   const digits = n >= 100 ? 0 : n >= 10 ? 1 : 2;
@@ -122,12 +45,6 @@ function noiseLine(rows: Row[]): string {
   return worst ? `Widest sample spread (max−min over median): ${worst.s.toFixed(0)}% — ${worst.what}.` : '';
 }
 
-const SCALE_HEAD = ['scale (loopback)', 'ours', 'reference', 'ours/ref', 'target'];
-
-function scaleCells(results: Results): string[][] {
-  return results.scale ? scaleRows(results.scale).map((r) => [r.label, r.ours, r.reference, r.ratio, r.target]) : [];
-}
-
 function textTable(head: string[], body: string[][]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
   const line = (r: string[]): string => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ');
@@ -139,7 +56,7 @@ function textTable(head: string[], body: string[][]): string {
 export function consoleTable(results: Results): string {
   const parts: string[] = [];
   if (results.rows.length > 0) parts.push(textTable(HEAD, cells(results.rows)));
-  if (results.scale) parts.push(textTable(SCALE_HEAD, scaleCells(results)));
+  if (results.scale) parts.push(textTable(SCALE_HEAD, scaleCells(results.scale)));
   return parts.join('\n\n');
 }
 
@@ -204,7 +121,7 @@ export function markdownReport(results: Results): string {
     ...describeRun(results).map((l) => `- ${l}`),
     '',
     ...(results.rows.length > 0 ? table(HEAD, cells(results.rows)) : []),
-    ...(results.scale ? ['## Scale', '', ...table(SCALE_HEAD, scaleCells(results))] : []),
+    ...(results.scale ? ['## Scale', '', ...table(SCALE_HEAD, scaleCells(results.scale))] : []),
     ...footnotes(results).map((l) => `- ${l}`),
     '',
   ].join('\n');
