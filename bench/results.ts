@@ -1,9 +1,10 @@
 /** The results of one benchmark run: what bench/run.ts fills in and bench/report.ts renders. */
 import type { Measurement } from './measure.js';
+import type { GethResults } from './geth-types.js';
 import type { ScaleResults } from './scale-types.js';
 
 /** The parts of the benchmark a run can select with --only. */
-export const SECTIONS = ['frames', 'handshake', 'scale'] as const;
+export const SECTIONS = ['frames', 'handshake', 'scale', 'geth'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface Meta {
@@ -56,6 +57,8 @@ export interface Results {
   };
   /** Many idle peers on loopback (bench/scale.ts), when that section ran. */
   scale?: ScaleResults;
+  /** The same echo work against geth's own p2p stack (bench/geth.ts), when that section ran. */
+  geth?: GethResults;
 }
 
 export function makeRow(
