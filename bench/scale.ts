@@ -19,6 +19,8 @@ import { ChildGroup, type Impl, type ScaleChild } from './scale-child.js';
 import type { BigScenario, ConnectFigures, ConnectReply, IdleResult, MemFigures, MemSample, MemScenario, PingCheck, ScaleConfig, ScaleResults } from './scale-types.js';
 
 const load1 = (): number => os.loadavg()[0]!;
+/** Forced GCs over 10,000 peers' heap, in a process that is also serving their pings, take long on a loaded machine. */
+const MEM_TIMEOUT_MS = 180_000;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function memFigures(before: MemSample, after: MemSample, peers: number): MemFigures {
@@ -106,8 +108,8 @@ async function connectPeers(group: ChildGroup, s: Setup, cfg: ScaleConfig, progr
   if (warm.failed) throw new Error(`${name}: warm-up dials failed: ${warm.firstError}`);
   await waitServerPeers(server, cfg.warmup, 5_000);
 
-  const before = await dialer.call<MemSample>('mem');
-  const beforeServer = s.split ? await server.call<MemSample>('mem') : undefined;
+  const before = await dialer.call<MemSample>('mem', {}, MEM_TIMEOUT_MS);
+  const beforeServer = s.split ? await server.call<MemSample>('mem', {}, MEM_TIMEOUT_MS) : undefined;
   progress(`${what}: connecting…`);
   if (s.profile) await profile([dialer, server], 'start', 'connect');
   const cpu0 = s.split ? await server.call<{ ms: number }>('cpu') : undefined;
@@ -126,8 +128,8 @@ async function connectPeers(group: ChildGroup, s: Setup, cfg: ScaleConfig, progr
     const sv = s.split ? await server.call<{ peers: number; ready: number }>('waitPings', args, timeoutMs + 5_000) : undefined;
     pings = { ready: d.ready + (sv?.ready ?? 0), peers: d.peers + (sv?.peers ?? 0) };
   }
-  const after = await dialer.call<MemSample>('mem');
-  const afterServer = s.split ? await server.call<MemSample>('mem') : undefined;
+  const after = await dialer.call<MemSample>('mem', {}, MEM_TIMEOUT_MS);
+  const afterServer = s.split ? await server.call<MemSample>('mem', {}, MEM_TIMEOUT_MS) : undefined;
   return {
     dialer,
     server,
