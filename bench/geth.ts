@@ -52,6 +52,8 @@ class Listener {
         this.#waiter?.();
       });
     });
+    // Awaited by the section; a listener that dies unawaited (the other one failed first) is no unhandled rejection.
+    this.enode.catch(() => {});
     this.#proc.once('exit', () => {
       this.#exited = true;
       this.#waiter?.();

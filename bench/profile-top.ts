@@ -19,7 +19,9 @@ export function profileTop(file: string, k: number): { totalMs: number; top: { n
   const p = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const nameOf = new Map<number, string>();
   for (const { id, callFrame: f } of p.nodes) {
-    const where = f.url ? ` ${path.basename(f.url)}:${f.lineNumber + 1}` : '';
+    // Our compiled files (bench/compile.ts) by their path in the project; node's and others' as they are.
+    const url = f.url.replace(/^file:\/\/.*\/node_modules\/\.cache\/rlpx-bench\//, '').replace(/^file:\/\/.*\/node_modules\//, '');
+    const where = url ? ` ${url}:${f.lineNumber + 1}` : '';
     nameOf.set(id, `${f.functionName || '(anonymous)'}${where}`);
   }
   const self = new Map<string, number>();

@@ -1,4 +1,5 @@
 /** The geth section's tables and notes for the report (bench/report.ts renders them). */
+import path from 'node:path';
 import { sizeLabel } from './frames.js';
 import { PAIRS, type GethCell, type GethResults, type PairKey } from './geth-types.js';
 
@@ -58,7 +59,7 @@ export function gethNotes(g: GethResults): string[] {
   ];
   for (const p of g.profiles) {
     const top = p.top.map((t) => `${t.name} ${t.selfMs.toFixed(0)} ms (${(t.share * 100).toFixed(1)} %)`).join('; ');
-    notes.push(`geth: profile of ${p.what} (${p.totalMs.toFixed(0)} ms of samples, ${p.file}): top self time ${top}.`);
+    notes.push(`geth: profile of ${p.what} (${p.totalMs.toFixed(0)} ms of samples, ${path.basename(p.file)}): top self time ${top}.`);
   }
   for (const e of g.errors) notes.push(`geth: ERROR ${e}`);
   return notes;
