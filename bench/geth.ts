@@ -109,7 +109,6 @@ const driveArgs = (enode: string, size: number, n: number, mode: 'pingpong' | 's
 const loadArgs = (enode: string, n: number, concurrency: number, reps: number): string[] =>
   ['hsload', '--enode', enode, '--n', String(n), '--c', String(concurrency), '--reps', String(reps)];
 
-
 function buildGethPeer(progress: (m: string) => void): { binary: string; seconds: number } {
   const t0 = performance.now();
   progress('geth: building bench/geth-peer (cached after the first build)…');

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -123,7 +122,7 @@ func drive(url string, n, size int, stream bool, reps, warmup int) {
 			}
 			r.CPUUs, r.Requests = cpuMicros()-cpu0, next
 			done <- r
-			return errors.New("done") // ends the session: geth disconnects the peer
+			return nil // ends the session: geth disconnects with 0x08 (client quitting)
 		})},
 	}}
 	if err := srv.Start(); err != nil {
