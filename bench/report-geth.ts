@@ -1,4 +1,5 @@
 /** The geth section's tables and notes for the report (bench/report.ts renders them). */
+import os from 'node:os';
 import path from 'node:path';
 import { sizeLabel } from './frames.js';
 import { PAIRS, type GethCell, type GethResults, type PairKey } from './geth-types.js';
@@ -52,14 +53,14 @@ export function gethCpuCells(g: GethResults): string[][] {
 
 export function gethNotes(g: GethResults): string[] {
   const notes = [
-    `geth: bench/geth-peer (go-ethereum v1.17.5's p2p.Server and p2p/rlpx as a library; ${g.build.binary || 'not built'}; scripts/build-geth-peer.sh took ${g.build.seconds.toFixed(1)} s in this run, cached by a hash of its Go sources). Ours: bench/echo-peer.ts through listen()/dial() and a { name: 'bench', version: 1, length: 2, run(channel) } protocol, compiled, plain node. One listener process per implementation; one driver process per cell.`,
-    'geth: each cell is the wall time of the same work (N requests of the size, code 0, each echoed as code 1 and checked byte for byte; random payloads, so snappy compresses nothing), best of 3 repetitions on one session after an untimed warm-up of N/10; in parentheses, the ratio to geth⇄geth. Ping-pong: one request outstanding. Streamed: sender and receiver concurrent. Our echo awaits each send() before the next, as a user would write it.',
-    'geth: handshakes: the Go dialer (p2p/rlpx: TCP, RLPx handshake, its Hello out, the server\'s Hello in, close; a fresh key each) against each server; best of 3.',
+    `geth: bench/geth-peer (go-ethereum v1.17.5's p2p.Server and p2p/rlpx as a library; ${g.build.binary.replace(os.homedir(), '~') || 'not built'}; scripts/build-geth-peer.sh took ${g.build.seconds.toFixed(1)} s in this run, cached by a hash of its Go sources). Ours: bench/echo-peer.ts through listen()/dial() and a { name: 'bench', version: 1, length: 2, run(channel) } protocol, compiled, plain node. One listener process per implementation; one driver process per cell.`,
+    'geth: each cell is the wall time of the same work (N requests of the size, code 0, each echoed as code 1 and checked byte for byte; random payloads, so snappy compresses nothing), best of 3 repetitions on one session after an untimed warm-up of N/10; in parentheses, and in the last column for ours⇄ours, the time over geth⇄geth time (above 1×: slower than geth). Ping-pong: one request outstanding. Streamed: sender and receiver concurrent. Our echo awaits each send() before the next, as a user would write it.',
+    'geth: handshakes: the Go dialer (p2p/rlpx: TCP, RLPx handshake, its Hello out, the server\'s Hello in, close; a fresh key each) against each server; best of 3; ours/geth is the ratio of the rates (below 1×: ours serves fewer).',
     'geth: CPU per round trip: each process\'s own CPU time (process.cpuUsage, Go getrusage) over its session (warm-up included: first request to last echo on the driver, first request to session end on the echo side), divided by the requests of the session.',
   ];
   for (const p of g.profiles) {
     const top = p.top.map((t) => `${t.name} ${t.selfMs.toFixed(0)} ms (${(t.share * 100).toFixed(1)} %)`).join('; ');
-    notes.push(`geth: profile of ${p.what} (${p.totalMs.toFixed(0)} ms of samples, ${path.basename(p.file)}): top self time ${top}.`);
+    notes.push(`geth: node --cpu-prof (GETH_PROFILE_DIR) of ${p.what} (${p.totalMs.toFixed(0)} ms of samples, ${path.basename(p.file)}): top self time ${top}.`);
   }
   for (const e of g.errors) notes.push(`geth: ERROR ${e}`);
   return notes;
