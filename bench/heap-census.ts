@@ -12,7 +12,8 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Worker } from './scale.js';
+import { parseArgs as parseArgv } from 'node:util';
+import { ChildGroup, type Loader } from './scale-child.js';
 
 interface Args {
   peers: number;
@@ -21,27 +22,28 @@ interface Args {
   ping: number;
   /** Keep the snapshots (their paths are printed) instead of deleting them. */
   keep: boolean;
-  loader: 'compiled' | 'tsx';
+  loader: Loader;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { peers: 1000, side: 'dialer', top: 40, ping: 1000, keep: false, loader: 'compiled' };
-  for (let i = 0; i < argv.length; i++) {
-    const k = argv[i];
-    const v = argv[i + 1];
-    if (k === '--keep' || k === '--tsx') {
-      if (k === '--keep') a.keep = true;
-      else a.loader = 'tsx';
-      continue;
-    }
-    if (k === '--peers') a.peers = Number(v);
-    else if (k === '--side') a.side = v === 'listener' ? 'listener' : 'dialer';
-    else if (k === '--top') a.top = Number(v);
-    else if (k === '--ping') a.ping = Number(v);
-    else throw new Error(`unknown argument ${k}`);
-    i++;
-  }
-  return a;
+  const { values: v } = parseArgv({
+    args: argv,
+    options: {
+      peers: { type: 'string', default: '1000' },
+      side: { type: 'string', default: 'dialer' },
+      top: { type: 'string', default: '40' },
+      ping: { type: 'string', default: '1000' },
+      keep: { type: 'boolean', default: false },
+      tsx: { type: 'boolean', default: false },
+    },
+  });
+  const count = (name: string, value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} takes a positive integer, got "${value}"`);
+    return n;
+  };
+  if (v.side !== 'dialer' && v.side !== 'listener') throw new Error(`--side takes dialer or listener, got "${v.side}"`);
+  return { peers: count('peers', v.peers), side: v.side, top: count('top', v.top), ping: count('ping', v.ping), keep: v.keep, loader: v.tsx ? 'tsx' : 'compiled' };
 }
 
 interface Snapshot {
@@ -132,12 +134,10 @@ function census(file: string): Census {
 async function main(): Promise<void> {
   const a = parseArgs(process.argv.slice(2));
   const dir = mkdtempSync(path.join(os.tmpdir(), 'rlpx-census-'));
-  const workers: Worker[] = [];
+  const group = new ChildGroup(180_000, a.loader);
   try {
-    const listener = (await Worker.start('ours', 'listener', 180_000, a.loader)).worker;
-    workers.push(listener);
-    const dialer = (await Worker.start('ours', 'dialer', 180_000, a.loader)).worker;
-    workers.push(dialer);
+    const listener = await group.start('ours', 'listener');
+    const dialer = await group.start('ours', 'dialer');
     const warmup = 16;
     const addr = await listener.call<{ port: number; id: string }>('listen', { pingInterval: a.ping, maxPeers: a.peers + warmup + 100 });
     await dialer.call('keys', { n: a.peers + warmup });
@@ -150,7 +150,7 @@ async function main(): Promise<void> {
     const timeoutMs = a.ping * 3 + 3_000;
     await target.call('waitPings', { minReceived: 1, timeoutMs }, timeoutMs + 5_000);
     const after = await target.call<{ path: string }>('heapSnapshot', { path: path.join(dir, 'after.heapsnapshot') }, 120_000);
-    await Promise.all(workers.map((w) => w.stop()));
+    await group.stop();
 
     const b = census(before.path);
     const f = census(after.path);
@@ -173,7 +173,7 @@ async function main(): Promise<void> {
     const rest = diff.slice(a.top).reduce((s, d) => s + d.bytes, 0);
     console.log(`${rest.toFixed(0).padStart(10)}  ${''.padStart(9)}  ${((rest / totalPerPeer) * 100).toFixed(1).padStart(5)}%  (everything else)`);
   } finally {
-    await Promise.all(workers.map((w) => w.kill()));
+    await group.close();
     if (a.keep) console.log(`snapshots kept in ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
   }

@@ -1,84 +1,9 @@
-/** The results object, and its renderings: console tables and bench/REPORT.md. */
+/** The one renderer of a run's results: console tables and bench/REPORT.md, every section. */
+import { sizeLabel } from './frames.js';
 import type { Measurement } from './measure.js';
-import { scaleNotes, scaleRows, type ScaleResults } from './scale.js';
-
-/** The parts of the benchmark a run can select with --only. */
-export const SECTIONS = ['frames', 'handshake', 'scale'] as const;
-export type Section = (typeof SECTIONS)[number];
-
-export interface Meta {
-  date: string;
-  node: string;
-  v8: string;
-  platform: string;
-  arch: string;
-  cpu: string;
-  cores: number;
-  memoryGiB: number;
-  /** 1-minute load average at the start and at the end: other work on the machine skews the figures. */
-  loadAverage: { start: number; end: number };
-  backends: { keccak: string; secp256k1: string };
-  reference: string;
-  mode: 'full' | 'quick';
-  warmupMs: number;
-  budgetMs: number;
-  samples: number;
-  /** Wall time of the whole run, filled in at the end. */
-  totalSeconds: number;
-  /** The sections run (all by default; --only picks some). */
-  sections: Section[];
-}
-
-export interface Row {
-  /** Stable id for tools: "frames/64", "handshakes". */
-  key: string;
-  label: string;
-  unit: 'MB/s' | 'handshakes/s';
-  /** Headline figures, in `unit`. */
-  ours: number;
-  reference: number;
-  ratio: number;
-  /** Minimum ratio asked for, if any. */
-  target: number | null;
-  met: boolean | null;
-  /** Raw counts: calls (frames or handshakes) per second, per-sample rates, totals. */
-  detail: { ours: Measurement; reference: Measurement };
-}
-
-export interface Results {
-  meta: Meta;
-  rows: Row[];
-  checks: {
-    /** Every library's opened bodies matched their inputs at every size (the run aborts otherwise). */
-    framesVerified: boolean;
-    /** Ours ⇄ reference handshake and frames, both ways: "passed" or "FAILED: …". */
-    interop: string;
-  };
-  /** Many idle peers on loopback (bench/scale.ts), when that section ran. */
-  scale?: ScaleResults;
-}
-
-export function makeRow(
-  key: string,
-  label: string,
-  unit: Row['unit'],
-  ours: { value: number; m: Measurement },
-  reference: { value: number; m: Measurement },
-  target: number | null,
-): Row {
-  const ratio = ours.value / reference.value;
-  return {
-    key,
-    label,
-    unit,
-    ours: ours.value,
-    reference: reference.value,
-    ratio,
-    target,
-    met: target === null ? null : ratio >= target,
-    detail: { ours: ours.m, reference: reference.m },
-  };
-}
+import { GETH_CPU_HEAD, GETH_HEAD, GETH_HS_HEAD, gethCells, gethCpuCells, gethHandshakeCells, gethNotes } from './report-geth.js';
+import { SCALE_HEAD, scaleCells, scaleNotes } from './report-scale.js';
+import { SECTIONS, type Meta, type Results, type Row } from './results.js';
 
 function num(n: number): string {
   const digits = n >= 100 ? 0 : n >= 10 ? 1 : 2;
@@ -122,12 +47,6 @@ function noiseLine(rows: Row[]): string {
   return worst ? `Widest sample spread (max−min over median): ${worst.s.toFixed(0)}% — ${worst.what}.` : '';
 }
 
-const SCALE_HEAD = ['scale (loopback)', 'ours', 'reference', 'ours/ref', 'target'];
-
-function scaleCells(results: Results): string[][] {
-  return results.scale ? scaleRows(results.scale).map((r) => [r.label, r.ours, r.reference, r.ratio, r.target]) : [];
-}
-
 function textTable(head: string[], body: string[][]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
   const line = (r: string[]): string => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ');
@@ -135,12 +54,31 @@ function textTable(head: string[], body: string[][]): string {
   return [line(head), rule, ...body.map(line)].join('\n');
 }
 
-/** The throughput table (frames, handshakes) and the scale table, whichever ran. */
+interface Table {
+  /** Section heading in the markdown report, if any. */
+  title?: string;
+  head: string[];
+  body: string[][];
+}
+
+/** Every table of the sections that ran, in order. */
+function tables(results: Results): Table[] {
+  const t: Table[] = [];
+  if (results.rows.length > 0) t.push({ head: HEAD, body: cells(results.rows) });
+  if (results.scale) t.push({ title: 'Scale', head: SCALE_HEAD, body: scaleCells(results.scale) });
+  const g = results.geth;
+  if (g) {
+    t.push({ title: 'Against geth v1.17.5 (go-ethereum p2p as a library)', head: GETH_HEAD, body: gethCells(g) });
+    t.push({ head: GETH_HS_HEAD, body: gethHandshakeCells(g) });
+    t.push({ head: GETH_CPU_HEAD, body: gethCpuCells(g) });
+  }
+  return t.filter((x) => x.body.length > 0);
+}
+
 export function consoleTable(results: Results): string {
-  const parts: string[] = [];
-  if (results.rows.length > 0) parts.push(textTable(HEAD, cells(results.rows)));
-  if (results.scale) parts.push(textTable(SCALE_HEAD, scaleCells(results)));
-  return parts.join('\n\n');
+  return tables(results)
+    .map((t) => textTable(t.head, t.body))
+    .join('\n\n');
 }
 
 function loads(m: Meta): string {
@@ -153,11 +91,18 @@ export function describeRun(results: Results): string[] {
   const lines = [
     `node ${m.node} (V8 ${m.v8}), ${m.platform}/${m.arch}, ${m.cpu} × ${m.cores}, ${m.memoryGiB} GiB, load average (1 min) ${loads(m)}`,
     `ours: keccak ${m.backends.keccak}, secp256k1 ${m.backends.secp256k1}`,
-    `reference: ${m.reference} (keccak and secp256k1 from ethereum-cryptography / @noble, AES and SHA-256 from node:crypto)`,
     `mode: ${m.mode}, sections: ${m.sections.join(', ')}`,
   ];
+  if (m.sections.some((x) => x !== 'geth')) {
+    lines.splice(2, 0, `reference: ${m.reference} (keccak and secp256k1 from ethereum-cryptography / @noble, AES and SHA-256 from node:crypto)`);
+  }
   if (m.sections.includes('frames') || m.sections.includes('handshake')) {
     lines.push(`throughput: ${m.warmupMs} ms warm-up, then ${m.budgetMs} ms in ${m.samples} samples per figure (median shown)`);
+  }
+  const gc = results.geth?.config;
+  if (gc) {
+    const work = gc.workloads.map((w) => `${w.n.toLocaleString('en-US')} × ${sizeLabel(w.size)}`);
+    lines.push(`geth: ${work.join(', ')} echoed, ping-pong and streamed; handshakes at ${gc.handshakes.map((h) => h.concurrency).join(' and ')} in flight; best of ${gc.reps}`);
   }
   const sc = results.scale?.config;
   if (sc) {
@@ -182,6 +127,7 @@ export function footnotes(results: Results): string[] {
     notes.push(`Checks: ${checks.filter(Boolean).join('; ')}.`);
   }
   if (results.scale) notes.push(...scaleNotes(results.scale));
+  if (results.geth) notes.push(...gethNotes(results.geth));
   return notes;
 }
 
@@ -203,8 +149,7 @@ export function markdownReport(results: Results): string {
     '',
     ...describeRun(results).map((l) => `- ${l}`),
     '',
-    ...(results.rows.length > 0 ? table(HEAD, cells(results.rows)) : []),
-    ...(results.scale ? ['## Scale', '', ...table(SCALE_HEAD, scaleCells(results))] : []),
+    ...tables(results).flatMap((t) => [...(t.title ? [`## ${t.title}`, ''] : []), ...table(t.head, t.body)]),
     ...footnotes(results).map((l) => `- ${l}`),
     '',
   ].join('\n');

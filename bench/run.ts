@@ -1,18 +1,23 @@
 /**
- * RLPx benchmarks, this project against @ethereumjs/devp2p, in one run on one machine.
+ * RLPx benchmarks, this project against @ethereumjs/devp2p and against geth's own p2p stack, in
+ * one run on one machine.
  *
  *   npm run bench                 full run (~1.5 s per figure per library after warm-up, then
- *                                 the scale section: 1,000 and 10,000 peers, a few minutes in all)
+ *                                 the scale section: 1,000 and 10,000 peers, then the geth
+ *                                 section, which builds bench/geth-peer with Go the first time;
+ *                                 a few minutes in all)
  *   npm run bench -- --quick      smoke run (~0.3 s per figure, 200 / 1,000 peers)
- *   npm run bench -- --only scale              one section, or several: --only frames,handshake
+ *   npm run bench -- --only geth               one section, or several: --only frames,handshake
  *   npm run bench -- --json       also print the results as one JSON object on the last line
  *   npm run bench -- --report     also write bench/REPORT.md
- *   npm run bench -- --scale-tsx  run the scale children under tsx instead of compiled (see scale.ts)
+ *   npm run bench -- --scale-tsx  run the scale children under tsx instead of compiled (see compile.ts)
  *
- * Progress goes to stderr; the tables (and JSON) to stdout.
+ * Progress goes to stderr; the tables (and JSON) to stdout. SCALE_PROFILE_DIR and GETH_PROFILE_DIR
+ * write CPU profiles of the scale and geth sections (see scale.ts, geth.ts).
  */
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { parseArgs as parseArgv } from 'node:util';
 import { generatePrivateKey, publicKeyOf } from '../src/index.js';
 import { keccakBackend, secp256k1Backend } from '../src/codec.js';
 import { benchFrames, FRAME_SIZES, sizeLabel } from './frames.js';
@@ -21,14 +26,13 @@ import { interopCheck, type Keys } from './interop.js';
 import type { MeasureOptions } from './measure.js';
 import { oursSubject } from './ours.js';
 import { referenceSubject, referenceVersion } from './reference.js';
-import { consoleTable, describeRun, footnotes, makeRow, markdownReport, SECTIONS, type Results, type Row, type Section } from './report.js';
-import { benchScale, SCALE_FULL, SCALE_QUICK } from './scale.js';
-
-/** Minimum ours/reference ratios, from the issue. */
-const TARGETS: { frames: Record<number, number>; handshakes: number } = {
-  frames: { 64: 20, [1024 * 1024]: 10 },
-  handshakes: 30,
-};
+import { consoleTable, describeRun, footnotes, markdownReport } from './report.js';
+import { makeRow, SECTIONS, type Results, type Row, type Section } from './results.js';
+import { benchGeth } from './geth.js';
+import { GETH_FULL, GETH_QUICK } from './geth-types.js';
+import { benchScale } from './scale.js';
+import { SCALE_FULL, SCALE_QUICK } from './scale-types.js';
+import { TARGETS } from './targets.js';
 
 const USAGE = `usage: tsx bench/run.ts [--quick] [--json] [--report] [--only ${SECTIONS.join('|')}[,…]] [--scale-tsx]`;
 
@@ -51,24 +55,34 @@ function parseSections(value: string | undefined): Section[] {
 }
 
 function parseArgs(argv: string[]): Flags {
-  const flags: Flags = { quick: false, json: false, report: false, sections: [...SECTIONS], scaleTsx: false };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--quick') flags.quick = true;
-    else if (arg === '--json') flags.json = true;
-    else if (arg === '--report') flags.report = true;
-    else if (arg === '--scale-tsx') flags.scaleTsx = true;
-    else if (arg === '--only') flags.sections = parseSections(argv[++i]);
-    else if (arg.startsWith('--only=')) flags.sections = parseSections(arg.slice('--only='.length));
-    else if (arg === '--help' || arg === '-h') {
-      console.log(USAGE);
-      process.exit(0);
-    } else {
-      console.error(`unknown argument ${arg}\n${USAGE}`);
-      process.exit(2);
-    }
+  let parsed;
+  try {
+    parsed = parseArgv({
+      args: argv,
+      options: {
+        quick: { type: 'boolean', default: false },
+        json: { type: 'boolean', default: false },
+        report: { type: 'boolean', default: false },
+        'scale-tsx': { type: 'boolean', default: false },
+        only: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }).values;
+  } catch (err) {
+    console.error(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
+    process.exit(2);
   }
-  return flags;
+  if (parsed.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  return {
+    quick: parsed.quick,
+    json: parsed.json,
+    report: parsed.report,
+    scaleTsx: parsed['scale-tsx'],
+    sections: parsed.only === undefined ? [...SECTIONS] : parseSections(parsed.only),
+  };
 }
 
 const progress = (msg: string): void => void process.stderr.write(`${msg}\n`);
@@ -162,6 +176,7 @@ async function main(): Promise<void> {
     const cfg = { ...(flags.quick ? SCALE_QUICK : SCALE_FULL), loader: flags.scaleTsx ? ('tsx' as const) : ('compiled' as const) };
     results.scale = await benchScale(cfg, progress);
   }
+  if (run('geth')) results.geth = await benchGeth(flags.quick ? GETH_QUICK : GETH_FULL, progress);
   results.meta.totalSeconds = Number(process.hrtime.bigint() - started) / 1e9;
   results.meta.loadAverage.end = os.loadavg()[0]!;
 
@@ -177,7 +192,7 @@ async function main(): Promise<void> {
     console.log(`wrote ${url.pathname}`);
   }
   if (flags.json) console.log(JSON.stringify(results));
-  if (results.scale && results.scale.errors.length > 0) process.exitCode = 1;
+  if ((results.scale?.errors.length ?? 0) + (results.geth?.errors.length ?? 0) > 0) process.exitCode = 1;
 }
 
 main().catch((err) => {

@@ -9,11 +9,9 @@
  * Run with --expose-gc: `mem` measures the heap after forced collections. The process ends
  * itself when the parent goes away, on `exit`, or after its lifetime cap, whichever is first.
  */
-import { once } from 'node:events';
-import { Socket } from 'node:net';
-import { Common, Mainnet } from '@ethereumjs/common';
-import { Peer as RefPeerClass, RLPx, SNAP } from '@ethereumjs/devp2p';
-import { dial, generatePrivateKey, hexToBytes, bytesToHex, listen, publicKeyOf, type Peer, type Server } from '../src/index.js';
+import { generatePrivateKey, hexToBytes, publicKeyOf, type Peer } from '../src/index.js';
+import { scaleNode } from './scale-nodes.js';
+import type { ConnectReply, IdleResult, MemSample } from './scale-types.js';
 
 type Impl = 'ours' | 'ref';
 const impl = process.argv[2] as Impl;
@@ -30,91 +28,14 @@ setTimeout(() => {
 }, LIFETIME_MS).unref();
 process.on('disconnect', () => process.exit(0));
 
-/** The same capability on both libraries' peers: snap/1 (no Status exchange, no timers of its own). */
-const SNAP_SPEC = { name: 'snap', version: 1, length: 8 } as const;
-const CLIENT_ID = 'scale-bench';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-// ---------------------------------------------------------------------------------------------
-// The state of this process: one listening node (optional) and the peers it dialed.
+const node = scaleNode(impl);
 
 /** Dial keys, generated before any baseline so they are not counted per peer. */
 let keys: { priv: Uint8Array; id: Uint8Array }[] = [];
 
-interface OursState {
-  server?: Server;
-  dialed: Peer[];
-  rejected: number;
-}
-const ours: OursState = { dialed: [], rejected: 0 };
-
-/** The reference's Peer, as far as we drive it. */
-interface RefPeer {
-  events: { once(ev: string, fn: (...args: unknown[]) => void): void; on(ev: string, fn: (...args: unknown[]) => void): void };
-  _socket: Socket;
-  _connected: boolean;
-  _closed: boolean;
-}
-type RefPeerCtor = new (o: Record<string, unknown>) => RefPeer;
-interface RefState {
-  rlpx?: RLPx;
-  common?: Common;
-  dialed: RefPeer[];
-  serverAdded: number;
-  serverRemoved: number;
-}
-const ref: RefState = { dialed: [], serverAdded: 0, serverRemoved: 0 };
-const refCommon = (): Common => (ref.common ??= new Common({ chain: Mainnet }));
-
 // ---------------------------------------------------------------------------------------------
 // Commands.
-
-interface ListenArgs {
-  pingInterval: number;
-  maxPeers: number;
-  /** Server's cap on handshakes in progress; undefined = the library default (ours: 50). */
-  maxPendingHandshakes?: number;
-}
-
-async function cmdListen(a: ListenArgs): Promise<{ port: number; id: string }> {
-  const privateKey = generatePrivateKey();
-  if (impl === 'ours') {
-    const server = await listen({
-      privateKey,
-      host: '127.0.0.1',
-      port: 0,
-      clientId: CLIENT_ID,
-      maxPeers: a.maxPeers,
-      ...(a.maxPendingHandshakes !== undefined ? { maxPendingHandshakes: a.maxPendingHandshakes } : {}),
-      pingInterval: a.pingInterval,
-      protocols: [SNAP_SPEC],
-    });
-    server.on('rejected', () => ours.rejected++);
-    ours.server = server;
-    return { port: server.address.port, id: bytesToHex(server.publicKey) };
-  }
-  // The reference node: its RLPx class, no discovery, maxPeers raised. Its ping interval is
-  // fixed at 15 s (PING_INTERVAL in its peer.js); `timeout` is its ping (and connect) timeout.
-  const rlpx = new RLPx(privateKey, {
-    clientId: new TextEncoder().encode(CLIENT_ID),
-    capabilities: [SNAP.snap],
-    common: refCommon(),
-    listenPort: null,
-    dpt: null,
-    maxPeers: a.maxPeers,
-    timeout: 10_000,
-  });
-  rlpx.events.on('peer:added', () => ref.serverAdded++);
-  rlpx.events.on('peer:removed', () => ref.serverRemoved++);
-  rlpx.events.on('peer:error', () => {});
-  rlpx.events.on('error', () => {});
-  const server = rlpx['_server']!;
-  const listening = once(server, 'listening');
-  rlpx.listen(0, '127.0.0.1');
-  await listening;
-  ref.rlpx = rlpx;
-  return { port: (server.address() as { port: number }).port, id: bytesToHex(rlpx.id) };
-}
 
 function cmdKeys(a: { n: number }): { n: number } {
   keys = Array.from({ length: a.n }, () => {
@@ -140,72 +61,9 @@ interface ConnectArgs {
   maxRetries: number;
 }
 
-async function dialOurs(a: ConnectArgs, i: number, remoteId: Uint8Array): Promise<void> {
-  const peer = await dial(
-    { id: remoteId, host: a.host, port: a.port },
-    { privateKey: keys[i]!.priv, clientId: CLIENT_ID, pingInterval: a.pingInterval, protocols: [SNAP_SPEC], connectTimeout: 5_000 },
-  );
-  // No per-peer listener of ours here: it would be counted in the peer's heap.
-  ours.dialed.push(peer);
-}
-
-/** What the reference's RLPx.connect() does for one peer, with this peer's own key. */
-async function dialRef(a: ConnectArgs, i: number, remoteId: Uint8Array): Promise<void> {
-  const socket = new Socket();
-  try {
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.setTimeout(5_000, () => reject(new Error('connect timeout')));
-      socket.connect(a.port, a.host, () => resolve());
-    });
-  } catch (err) {
-    socket.destroy();
-    throw err;
-  }
-  socket.setTimeout(0);
-  socket.removeAllListeners('error');
-  const Ctor = RefPeerClass as unknown as RefPeerCtor;
-  const peer = new Ctor({
-    socket,
-    remoteId,
-    privateKey: keys[i]!.priv,
-    id: keys[i]!.id,
-    timeout: 10_000,
-    clientId: new TextEncoder().encode(CLIENT_ID),
-    capabilities: [SNAP.snap],
-    common: refCommon(),
-    port: null,
-  });
-  peer.events.on('error', () => {});
-  try {
-    await new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error('no Hello within 10 s')), 10_000);
-      peer.events.once('connect', () => {
-        clearTimeout(t);
-        resolve();
-      });
-      peer.events.once('close', () => {
-        clearTimeout(t);
-        reject(new Error('closed before Hello'));
-      });
-      // A socket closed before the Hello exchange gets no 'close' from its Peer.
-      socket.once('close', () => {
-        clearTimeout(t);
-        reject(new Error('socket closed before Hello'));
-      });
-    });
-  } catch (err) {
-    socket.destroy();
-    throw err;
-  }
-  ref.dialed.push(peer);
-}
-
-async function cmdConnect(
-  a: ConnectArgs,
-): Promise<{ ms: number; cpuMs: number; connected: number; retries: number; failed: number; firstError?: string; marks: { n: number; ms: number; cpuMs: number }[] }> {
+async function cmdConnect(a: ConnectArgs): Promise<ConnectReply> {
   const remoteId = hexToBytes(a.id);
-  const one = impl === 'ours' ? dialOurs : dialRef;
+  const to = { host: a.host, port: a.port, id: remoteId, pingInterval: a.pingInterval };
   let next = a.from;
   const end = a.from + a.count;
   let retries = 0;
@@ -214,8 +72,7 @@ async function cmdConnect(
   let firstError: string | undefined;
   const started = performance.now();
   const cpu0 = process.cpuUsage();
-  /** Elapsed and CPU time at every tenth of the way, to show whether the rate holds up as peers accumulate. */
-  const marks: { n: number; ms: number; cpuMs: number }[] = [];
+  const marks: ConnectReply['marks'] = [];
   const step = Math.max(1, Math.round(a.count / 10));
   const mark = (): void => {
     const c = process.cpuUsage(cpu0);
@@ -226,7 +83,7 @@ async function cmdConnect(
       const i = next++;
       for (let attempt = 0; ; attempt++) {
         try {
-          await one(a, i, remoteId);
+          await node.dial(to, keys[i]!);
           if (++connected % step === 0) mark();
           break;
         } catch (err) {
@@ -245,14 +102,6 @@ async function cmdConnect(
   const ms = performance.now() - started;
   const cpu = process.cpuUsage(cpu0);
   return { ms, cpuMs: (cpu.user + cpu.system) / 1000, connected, retries, failed, marks, ...(firstError !== undefined ? { firstError } : {}) };
-}
-
-export interface MemSample {
-  heapUsed: number;
-  heapTotal: number;
-  rss: number;
-  external: number;
-  arrayBuffers: number;
 }
 
 async function memOnce(): Promise<MemSample> {
@@ -281,18 +130,13 @@ async function cmdMem(): Promise<MemSample> {
   return best;
 }
 
-/** Every peer of ours in this process: the ones it dialed and the ones its server accepted. */
-function allOurs(): Peer[] {
-  return [...ours.dialed, ...(ours.server ? ours.server.peers.values() : [])];
-}
-
-async function cmdWaitPings(a: { minReceived: number; timeoutMs: number }): Promise<{ peers: number; ready: number; ms: number }> {
+async function cmdWaitPings(a: { minReceived: number; timeoutMs: number }): Promise<{ peers: number; ready: number }> {
   const started = performance.now();
   for (;;) {
-    const peers = allOurs();
+    const peers = node.ourPeers();
     const ready = peers.filter((p) => p.rtt.received >= a.minReceived).length;
     const ms = performance.now() - started;
-    if (ready === peers.length || ms > a.timeoutMs) return { peers: peers.length, ready, ms };
+    if (ready === peers.length || ms > a.timeoutMs) return { peers: peers.length, ready };
     await sleep(100);
   }
 }
@@ -301,7 +145,7 @@ let idle: { cpu: NodeJS.CpuUsage; t: number; rtt: Map<Peer, { received: number; 
 
 function rttTable(): Map<Peer, { received: number; missed: number }> {
   const m = new Map<Peer, { received: number; missed: number }>();
-  for (const p of allOurs()) {
+  for (const p of node.ourPeers()) {
     const { received, missed } = p.rtt;
     m.set(p, { received, missed });
   }
@@ -313,24 +157,6 @@ function cmdIdleStart(): { peers: number } {
   const rtt = rttTable();
   idle = { rtt, t: performance.now(), cpu: process.cpuUsage() };
   return { peers: rtt.size };
-}
-
-export interface IdleResult {
-  seconds: number;
-  userMs: number;
-  systemMs: number;
-  /** CPU time used per wall second, as a fraction of one core. */
-  coreFraction: number;
-  peersAtStart: number;
-  peersAtEnd: number;
-  /** Peers whose rtt.received grew over the window. */
-  advanced: number;
-  /** Sum over peers of rtt.missed at the end. */
-  missed: number;
-  /** Pongs received over the window, all peers. */
-  pongs: number;
-  /** Fewest Pongs one peer received over the window. */
-  minPongs: number;
 }
 
 function cmdIdleEnd(): IdleResult {
@@ -370,22 +196,8 @@ function cmdIdleEnd(): IdleResult {
   return r;
 }
 
-function cmdStats(): Record<string, number> {
-  if (impl === 'ours') {
-    return {
-      dialed: ours.dialed.length,
-      dialedClosed: ours.dialed.filter((p) => p.isClosing).length,
-      serverPeers: ours.server?.peers.size ?? 0,
-      serverRejected: ours.rejected,
-    };
-  }
-  return {
-    dialed: ref.dialed.length,
-    dialedClosed: ref.dialed.filter((p) => p._closed).length,
-    serverPeers: ref.rlpx?.getPeers().length ?? 0,
-    serverAdded: ref.serverAdded,
-    serverRemoved: ref.serverRemoved,
-  };
+function cmdStats(): { serverPeers: number } {
+  return { serverPeers: node.serverPeers() };
 }
 
 /** CPU used by this process so far, ms. */
@@ -429,7 +241,7 @@ async function cmdHeapSnapshot(a: { path: string }): Promise<{ path: string }> {
 // The command loop.
 
 const commands: Record<string, (args: never) => unknown> = {
-  listen: cmdListen,
+  listen: (a: { pingInterval: number; maxPeers: number }) => node.listen(a),
   keys: cmdKeys,
   connect: cmdConnect,
   mem: cmdMem,
@@ -465,4 +277,4 @@ process.on('uncaughtException', (err) => {
   process.exit(4);
 });
 
-process.send({ id: 0, ok: true, result: { ready: true, impl, pid: process.pid, nofile: Number(process.env.SCALE_NOFILE ?? NaN) } });
+process.send({ id: 0, ok: true, result: { nofile: Number(process.env.SCALE_NOFILE ?? NaN) } });

@@ -1,0 +1,67 @@
+/** The geth section's tables and notes for the report (bench/report.ts renders them). */
+import os from 'node:os';
+import path from 'node:path';
+import { sizeLabel } from './frames.js';
+import { PAIRS, type GethCell, type GethResults, type PairKey } from './geth-types.js';
+
+export const GETH_HEAD = ['same work (best of 3)', 'geth⇄geth', 'geth drives ours', 'ours drives geth', 'ours⇄ours', 'ours/geth'];
+export const GETH_HS_HEAD = ['served handshakes + Hello (geth dialer)', 'geth', 'ours', 'ours/geth'];
+export const GETH_CPU_HEAD = ['CPU per ping round trip (64 B ping-pong)', 'geth', 'ours', 'ours/geth'];
+
+const ms = (x: number): string => (x >= 100 ? `${x.toFixed(0)} ms` : `${x.toFixed(1)} ms`);
+const ratio = (x: number): string => (Number.isFinite(x) ? `${x.toFixed(2)}×` : '—');
+
+export function gethCells(g: GethResults): string[][] {
+  return g.rows.map((r) => {
+    const base = r.cells['geth-geth']?.best ?? NaN;
+    const cell = (k: PairKey): string => {
+      const c = r.cells[k];
+      if (!c) return 'FAILED';
+      return k === 'geth-geth' ? ms(c.best) : `${ms(c.best)} (${ratio(c.best / base)})`;
+    };
+    const label = `${r.n.toLocaleString('en-US')} × ${sizeLabel(r.size)} ${r.mode === 'stream' ? 'streamed' : 'ping-pong'}`;
+    return [label, ...PAIRS.map((p) => cell(p.key)), ratio((r.cells['ours-ours']?.best ?? NaN) / base)];
+  });
+}
+
+const best = (xs: number[] | undefined): number => (xs && xs.length > 0 ? Math.max(...xs) : NaN);
+
+export function gethHandshakeCells(g: GethResults): string[][] {
+  return g.handshakes.map((h) => {
+    const gs = best(h.perSec.geth);
+    const os = best(h.perSec.ours);
+    const f = (x: number): string => (Number.isFinite(x) ? `${Math.round(x).toLocaleString('en-US')} /s` : 'FAILED');
+    return [`${h.concurrency} in flight, ${h.n.toLocaleString('en-US')} per repetition`, f(gs), f(os), ratio(os / gs)];
+  });
+}
+
+/** µs of CPU per round trip on each side, from the 64 B ping-pong row's same-implementation pairs. */
+export function gethCpuCells(g: GethResults): string[][] {
+  const row = g.rows.find((r) => r.mode === 'pingpong' && r.size === 64);
+  if (!row) return [];
+  const per = (c: GethCell | undefined, side: 'driverCpuUs' | 'echoCpuUs'): number => (c ? c[side] / c.requests : NaN);
+  const us = (x: number): string => (Number.isFinite(x) ? `${x.toFixed(1)} µs` : 'FAILED');
+  const gg = row.cells['geth-geth'];
+  const oo = row.cells['ours-ours'];
+  const lines: [string, number, number][] = [
+    ['driving process (sends, checks the echo)', per(gg, 'driverCpuUs'), per(oo, 'driverCpuUs')],
+    ['echoing process', per(gg, 'echoCpuUs'), per(oo, 'echoCpuUs')],
+    ['both', per(gg, 'driverCpuUs') + per(gg, 'echoCpuUs'), per(oo, 'driverCpuUs') + per(oo, 'echoCpuUs')],
+  ];
+  return lines.map(([label, geth, ours]) => [label, us(geth), us(ours), ratio(ours / geth)]);
+}
+
+export function gethNotes(g: GethResults): string[] {
+  const notes = [
+    `geth: bench/geth-peer (go-ethereum v1.17.5's p2p.Server and p2p/rlpx as a library; ${g.build.binary.replace(os.homedir(), '~') || 'not built'}; scripts/build-geth-peer.sh took ${g.build.seconds.toFixed(1)} s in this run, cached by a hash of its Go sources). Ours: bench/echo-peer.ts through listen()/dial() and a { name: 'bench', version: 1, length: 2, run(channel) } protocol, compiled, plain node. One listener process per implementation; one driver process per cell.`,
+    'geth: each cell is the wall time of the same work (N requests of the size, code 0, each echoed as code 1 and checked byte for byte; random payloads, so snappy compresses nothing), best of 3 repetitions on one session after an untimed warm-up of N/10; in parentheses, and in the last column for ours⇄ours, the time over geth⇄geth time (above 1×: slower than geth). Ping-pong: one request outstanding. Streamed: sender and receiver concurrent. Our echo awaits each send() before the next, as a user would write it.',
+    'geth: handshakes: the Go dialer (p2p/rlpx: TCP, RLPx handshake, its Hello out, the server\'s Hello in, close; a fresh key each) against each server; best of 3; ours/geth is the ratio of the rates (below 1×: ours serves fewer).',
+    'geth: CPU per round trip: each process\'s own CPU time (process.cpuUsage, Go getrusage) over its session (warm-up included: first request to last echo on the driver, first request to session end on the echo side), divided by the requests of the session.',
+  ];
+  for (const p of g.profiles) {
+    const top = p.top.map((t) => `${t.name} ${t.selfMs.toFixed(0)} ms (${(t.share * 100).toFixed(1)} %)`).join('; ');
+    notes.push(`geth: node --cpu-prof (GETH_PROFILE_DIR) of ${p.what} (${p.totalMs.toFixed(0)} ms of samples, ${path.basename(p.file)}): top self time ${top}.`);
+  }
+  for (const e of g.errors) notes.push(`geth: ERROR ${e}`);
+  return notes;
+}
