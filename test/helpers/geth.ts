@@ -39,6 +39,25 @@ export function gethBinaries(): GethBinaries | undefined {
   }
 }
 
+/**
+ * bench/geth-peer (go-ethereum's p2p.Server running the bench echo protocol), built by
+ * scripts/build-geth-peer.sh; undefined (loudly) outside CI when it cannot be built.
+ */
+export function gethPeerBinary(): string | undefined {
+  try {
+    return execFileSync('bash', [join(ROOT, 'scripts/build-geth-peer.sh')], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      timeout: 20 * 60_000,
+    }).trim().split('\n').pop()!;
+  } catch (err) {
+    const msg = `go-ethereum p2p tests need bench/geth-peer: scripts/build-geth-peer.sh failed (${(err as Error).message.split('\n')[0]}).`;
+    if (process.env['CI']) throw new Error(msg);
+    console.warn(`\n*** SKIPPING go-ethereum p2p tests ***\n${msg}\n`);
+    return undefined;
+  }
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
