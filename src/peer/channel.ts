@@ -50,6 +50,11 @@ export function flushChannel(channel: ProtocolChannel): void {
   flush(channel);
 }
 
+/** One shared function rather than a closure per channel: a listener attached may be a consumer. */
+function flushOnMessageListener(this: ProtocolChannel, event: string | symbol): void {
+  if (event === 'message') queueMicrotask(() => flush(this));
+}
+
 /**
  * One running subprotocol on one peer; codes are relative to the protocol (0-based).
  *
@@ -82,9 +87,7 @@ export class ProtocolChannel extends EventEmitter<ChannelEvents> {
     this.version = m.version;
     this.offset = m.offset;
     this.length = m.length;
-    (this as EventEmitter).on('newListener', (event: string | symbol) => {
-      if (event === 'message') queueMicrotask(() => this.#flushEarly());
-    });
+    (this as EventEmitter).on('newListener', flushOnMessageListener);
   }
 
   override [EventEmitter.captureRejectionSymbol]<K>(error: Error, event: 'message' | K, ..._args: K extends 'message' ? ChannelEvents[K] : never): void {

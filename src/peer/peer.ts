@@ -11,7 +11,8 @@ import { bytesToHex } from '../crypto/bytes.js';
 import type { RlpxConnection } from '../wire/connection.js';
 import { encodeMessage, type Message } from '../wire/message.js';
 import type { ProtocolSpec } from './capabilities.js';
-import { deliverTo, flushChannel, ProtocolChannel, type ChannelHost } from './channel.js';
+import { deliverTo, ProtocolChannel } from './channel.js';
+import { flushOnMessageListener, linkPeerInternals, PeerLink } from './peer-link.js';
 import { closeConnection, decodeDisconnect } from './disconnect.js';
 import type { Hello } from './hello.js';
 import { PingTracker, type HealthEvent, type HealthMode, type HealthState, type RttSnapshot } from './health.js';
@@ -39,8 +40,7 @@ export interface PeerConfig {
   readonly answerPings: boolean;
 }
 
-/** Ping and Pong bodies, encoded once: both are sent all the time by every peer. */
-const PING_BODY = { plain: encodeMessage(P2PCode.Ping, EMPTY_LIST, false), snappy: encodeMessage(P2PCode.Ping, EMPTY_LIST, true) };
+/** Pong bodies, encoded once: every peer sends them all the time. */
 const PONG_BODY = { plain: encodeMessage(P2PCode.Pong, EMPTY_LIST, false), snappy: encodeMessage(P2PCode.Pong, EMPTY_LIST, true) };
 
 export interface CloseInfo {
@@ -62,6 +62,18 @@ export interface PeerEvents {
 }
 
 export class Peer extends EventEmitter<PeerEvents> {
+  static {
+    linkPeerInternals<Peer>({
+      onMessage: (peer, msg) => peer.#onMessage(msg),
+      onDisconnect: (peer, payload) => peer.#onDisconnect(payload),
+      fail: (peer, err) => peer.#fail(err),
+      onEnd: (peer) => peer.#onEnd(),
+      pong: (peer, rtt) => peer.#emit('pong', rtt),
+      health: (peer, event) => peer.#emit('health', event),
+      message: (peer, protocol, code, payload) => peer.#emit('message', protocol, code, payload),
+    });
+  }
+
   /** The RLPx connection under this peer. */
   readonly connection: RlpxConnection;
   /** The remote's 64-byte public key, as proven by the handshake. */
@@ -92,37 +104,17 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.#answerPings = config.answerPings;
     this.#pingLimit = new PingLimit(config.maxPingRate, config.pingBurst);
     this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
-    this.#health = new PingTracker(
-      {
-        writePing: () => connection.sendBody(connection.snappy ? PING_BODY.snappy : PING_BODY.plain),
-        pong: (rtt) => this.#emit('pong', rtt),
-        health: (event) => this.#emit('health', event),
-        unresponsive: (err) => this.#fail(err),
-      },
-      config.healthMode,
-      config.pongTimeout,
-    );
-    const host = this.#channelHost();
-    this.protocols = session.matched.map((m) => new ProtocolChannel(host, m));
+    const link = new PeerLink(this);
+    this.#health = new PingTracker(link, config.healthMode, config.pongTimeout);
+    this.protocols = session.matched.map((m) => new ProtocolChannel(link, m));
     // A peer-level 'message' listener consumes every channel's messages, early ones included.
-    (this as EventEmitter).on('newListener', (event: string | symbol) => {
-      if (event === 'message') queueMicrotask(() => this.protocols.forEach(flushChannel));
-    });
+    (this as EventEmitter).on('newListener', flushOnMessageListener);
     this.#startPingLoop();
     for (const ch of this.protocols) {
       const run = protocols.find((p) => p.name === ch.name && p.version === ch.version)?.run;
       if (run && !this.#runProtocol(run, ch)) break;
     }
-    connection.start({
-      message: (msg) => this.#onMessage(msg),
-      undecodable: (code, raw, err) => {
-        // An old peer's uncompressed Disconnect is still a Disconnect; anything else is not.
-        if (code !== P2PCode.Disconnect) throw err;
-        this.#onDisconnect(raw);
-      },
-      error: (err) => this.#fail(err),
-      end: () => this.#onEnd(),
-    });
+    connection.start(link);
   }
 
   /** Hex of the remote's 64-byte public key, as enode URLs show it. */
@@ -200,30 +192,6 @@ export class Peer extends EventEmitter<PeerEvents> {
     ..._args: K extends keyof PeerEvents ? PeerEvents[K] : never
   ): void {
     this.#fail(asRlpxError(error, `'${String(event)}' listener`));
-  }
-
-  /** What the channels may use of us; one object shared by all of this peer's channels. */
-  #channelHost(): ChannelHost {
-    const peer = this;
-    return {
-      send(code, payload, signal) {
-        if (peer.isClosing) return Promise.reject(new ClosedError('peer is closed'));
-        return peer.connection.send(code, payload, { signal });
-      },
-      writable: () => this.connection.writable(),
-      observed: () => this.listenerCount('message') > 0,
-      delivered: (protocol, code, payload) => this.#emit('message', protocol, code, payload),
-      pauseReading: () => this.connection.pauseReading(),
-      resumeReading: () => this.connection.resumeReading(),
-      get closing() {
-        return peer.isClosing;
-      },
-      onClose(listener) {
-        peer.once('close', listener);
-        return () => peer.off('close', listener);
-      },
-      listenerFailed: (err, where) => this.#fail(asRlpxError(err, where)),
-    };
   }
 
   /** Start one protocol; false when that closed the peer. */
