@@ -183,16 +183,32 @@ function checkObject(name: string, value: unknown): void {
   if (typeof value !== 'object' || value === null) throw new TypeError(`${name} must be an object`);
 }
 
+/**
+ * Equal checked configs are one frozen object: a process that dials 10,000 peers with the same
+ * options keeps one copy, not 10,000 (the peers hold theirs for their whole life). Values are
+ * primitives, so equal JSON means equal configs; the table is small and bounded.
+ */
+const interned = new Map<string, object>();
+function intern<T extends object>(config: T): T {
+  const key = JSON.stringify(config);
+  const hit = interned.get(key);
+  if (hit) return hit as T;
+  if (interned.size >= 64) interned.delete(interned.keys().next().value!);
+  Object.freeze(config);
+  interned.set(key, config);
+  return config;
+}
+
 export function connectionConfig(o: ConnectionOptions = {}): ConnectionConfig {
   checkObject('options', o);
   const d = DEFAULTS.connection;
-  return Object.freeze({
+  return intern({
     handshakeTimeout: checkTimer('handshakeTimeout', pick(o.handshakeTimeout, d.handshakeTimeout)),
     readTimeout: checkTimer('readTimeout', pick(o.readTimeout, d.readTimeout)),
     writeTimeout: checkTimer('writeTimeout', pick(o.writeTimeout, d.writeTimeout)),
     maxWriteBuffer: checkInteger('maxWriteBuffer', pick(o.maxWriteBuffer, d.maxWriteBuffer)),
     maxFrameSize: checkInteger('maxFrameSize', pick(o.maxFrameSize, d.maxFrameSize), 0, MAX_FRAME_SIZE),
-  });
+  } satisfies ConnectionConfig);
 }
 
 /** The Hello phase's half of the peer options; refuses a Hello the remote would refuse. */
@@ -222,7 +238,7 @@ function peerConfig(o: PeerOptions): PeerConfig {
   const d = DEFAULTS.peer;
   const healthMode = pick(o.healthMode, d.healthMode);
   if (healthMode !== 'l7' && healthMode !== 'geth') throw new RangeError(`healthMode must be 'l7' or 'geth', got ${String(healthMode)}`);
-  return Object.freeze({
+  return intern({
     pingInterval: checkTimer('pingInterval', pick(o.pingInterval, d.pingInterval)),
     healthMode,
     pongTimeout: checkTimer('pongTimeout', pick(o.pongTimeout, d.pongTimeout)),
@@ -230,7 +246,7 @@ function peerConfig(o: PeerOptions): PeerConfig {
     pingBurst: checkInteger('pingBurst', pick(o.pingBurst, d.pingBurst)),
     maxMessageSize: checkInteger('maxMessageSize', pick(o.maxMessageSize, d.maxMessageSize), 0, MAX_MESSAGE_SIZE),
     answerPings: checkBoolean('answerPings', pick(o.answerPings, d.answerPings)),
-  });
+  } satisfies PeerConfig);
 }
 
 /** What dialing and listening share: the key, the protocols, and the three layers' configs. */

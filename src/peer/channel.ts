@@ -70,9 +70,10 @@ export class ProtocolChannel extends EventEmitter<ChannelEvents> {
   readonly length: number;
   readonly #host: ChannelHost;
   /** Messages that came before any consumer. */
-  #early: Item[] = [];
+  // Allocated on first use: most channels of idle peers never need them.
+  #early: Item[] | undefined;
   #earlyHeld = false;
-  readonly #iterators = new Set<(item: Item) => void>();
+  #iterators: Set<(item: Item) => void> | undefined;
 
   static {
     receive = (channel, code, payload) => channel.#receive({ code, payload });
@@ -116,14 +117,15 @@ export class ProtocolChannel extends EventEmitter<ChannelEvents> {
   }
 
   #consumed(): boolean {
-    return this.#iterators.size > 0 || this.listenerCount('message') > 0 || this.#host.observed();
+    return (this.#iterators?.size ?? 0) > 0 || this.listenerCount('message') > 0 || this.#host.observed();
   }
 
   #receive(item: Item): void {
-    if (this.#early.length > 0 && this.#consumed()) this.#flushEarly();
-    if (this.#early.length > 0 || !this.#consumed()) {
-      this.#early.push(item);
-      if (!this.#earlyHeld && this.#early.length >= DEFAULT_HIGH_WATER_MARK) {
+    if (this.#early && this.#consumed()) this.#flushEarly();
+    if (this.#early || !this.#consumed()) {
+      const early = (this.#early ??= []);
+      early.push(item);
+      if (!this.#earlyHeld && early.length >= DEFAULT_HIGH_WATER_MARK) {
         this.#earlyHeld = true;
         this.#host.pauseReading();
       }
@@ -133,7 +135,7 @@ export class ProtocolChannel extends EventEmitter<ChannelEvents> {
   }
 
   #dispatch(item: Item): void {
-    for (const push of this.#iterators) push(item);
+    if (this.#iterators) for (const push of this.#iterators) push(item);
     try {
       this.emit('message', item.code, item.payload);
     } catch (err) {
@@ -144,9 +146,11 @@ export class ProtocolChannel extends EventEmitter<ChannelEvents> {
 
   /** A consumer attached: hand it what came before, in order. */
   #flushEarly(): void {
-    while (this.#early.length > 0 && this.#consumed() && !this.#host.closing) this.#dispatch(this.#early.shift()!);
-    if (this.#early.length === 0) this.#early = [];
-    if (this.#earlyHeld && this.#early.length <= DEFAULT_HIGH_WATER_MARK >> 1) {
+    const early = this.#early;
+    if (!early) return;
+    while (early.length > 0 && this.#consumed() && !this.#host.closing) this.#dispatch(early.shift()!);
+    if (early.length === 0) this.#early = undefined;
+    if (this.#earlyHeld && early.length <= DEFAULT_HIGH_WATER_MARK >> 1) {
       this.#earlyHeld = false;
       this.#host.resumeReading();
     }
@@ -179,13 +183,13 @@ export class ProtocolChannel extends EventEmitter<ChannelEvents> {
       ended = true;
       wake?.();
     };
-    this.#iterators.add(push);
+    (this.#iterators ??= new Set()).add(push);
     const unsubscribe = host.onClose(onEnd);
     const { signal } = options;
     signal?.addEventListener('abort', onEnd, { once: true });
     queueMicrotask(() => this.#flushEarly());
     const detach = (): void => {
-      this.#iterators.delete(push);
+      this.#iterators?.delete(push);
       unsubscribe();
       signal?.removeEventListener('abort', onEnd);
       if (holding) host.resumeReading();

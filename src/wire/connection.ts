@@ -70,8 +70,9 @@ export class RlpxConnection implements SocketSink {
     this.remotePublicKey = h.secrets.remotePublicKey;
     this.#maxFrameSize = config.maxFrameSize;
     this.#reader = new FrameReader(h.secrets, { maxFrameSize: config.maxFrameSize });
-    this.#writer = new FrameWriter(socket, new FrameSealer(h.secrets), config, (err) => this.#fail(err));
-    this.#flow = new ReadFlow(socket, config.readTimeout, (err) => this.#fail(err));
+    const fail = (err: RlpxError): void => this.#fail(err);
+    this.#writer = new FrameWriter(socket, new FrameSealer(h.secrets), config, fail);
+    this.#flow = new ReadFlow(socket, config.readTimeout, fail);
     for (const c of h.leftover) this.#reader.push(c);
     bindSocket(socket, this);
   }

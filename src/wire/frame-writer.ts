@@ -31,8 +31,9 @@ export class FrameWriter {
   readonly #sealer: FrameSealer;
   readonly #config: WriterConfig;
   readonly #onStall: (err: TimeoutError) => void;
-  readonly #waiting: Waiting[] = [];
-  #roomWaiters: Array<() => void> = [];
+  // Both allocated on first use: most connections never wait (10,000 idle peers, two arrays each).
+  #waiting: Waiting[] | undefined;
+  #roomWaiters: Array<() => void> | undefined;
   #stallTimer: NodeJS.Timeout | undefined;
   #closed: RlpxError | undefined;
 
@@ -45,7 +46,7 @@ export class FrameWriter {
 
   /** Sends waiting for room in the socket's buffer. */
   get queued(): number {
-    return this.#waiting.length;
+    return this.#waiting?.length ?? 0;
   }
 
   /**
@@ -59,18 +60,18 @@ export class FrameWriter {
       return Promise.reject(new RangeError(`message of ${body.length} bytes (encoded) exceeds the ${MAX_FRAME_SIZE}-byte frame limit`));
     }
     if (signal?.aborted) return Promise.reject(signal.reason);
-    if (this.#waiting.length === 0 && this.#hasRoom(body.length)) return this.#put(body);
+    if (!this.#waiting?.length && this.#hasRoom(body.length)) return this.#put(body);
     return new Promise<void>((resolve, reject) => {
       const entry: Waiting = { body, resolve, reject, signal, onAbort: undefined };
       if (signal) {
         entry.onAbort = () => {
-          const i = this.#waiting.indexOf(entry);
-          if (i >= 0) this.#waiting.splice(i, 1);
+          const i = this.#waiting?.indexOf(entry) ?? -1;
+          if (i >= 0) this.#waiting!.splice(i, 1);
           reject(signal.reason);
         };
         signal.addEventListener('abort', entry.onAbort, { once: true });
       }
-      this.#waiting.push(entry);
+      (this.#waiting ??= []).push(entry);
       this.#armStall();
     });
   }
@@ -78,8 +79,8 @@ export class FrameWriter {
   /** Resolves when a send would be written at once (nothing queued, the buffer under its cap). */
   writable(): Promise<void> {
     if (this.#closed) return Promise.reject(this.#closed);
-    if (this.#waiting.length === 0 && !this.#socket.writableNeedDrain) return Promise.resolve();
-    return new Promise((resolve) => this.#roomWaiters.push(resolve));
+    if (!this.#waiting?.length && !this.#socket.writableNeedDrain) return Promise.resolve();
+    return new Promise((resolve) => (this.#roomWaiters ??= []).push(resolve));
   }
 
   /** The socket's buffer drained: write what waits, while there is room. */
@@ -90,13 +91,15 @@ export class FrameWriter {
 
   #flush(): void {
     if (this.#closed) return;
-    while (this.#waiting.length > 0 && this.#hasRoom(this.#waiting[0]!.body.length)) {
-      const entry = this.#waiting.shift()!;
+    const waiting = this.#waiting;
+    while (waiting?.length && this.#hasRoom(waiting[0]!.body.length)) {
+      const entry = waiting.shift()!;
       if (entry.onAbort) entry.signal!.removeEventListener('abort', entry.onAbort);
       this.#put(entry.body).then(entry.resolve, entry.reject);
     }
-    if (this.#waiting.length > 0) this.#armStall();
-    else if (!this.#socket.writableNeedDrain) this.#wakeRoomWaiters();
+    if (waiting?.length) return this.#armStall();
+    this.#waiting = undefined;
+    if (!this.#socket.writableNeedDrain) this.#wakeRoomWaiters();
   }
 
   /**
@@ -105,7 +108,9 @@ export class FrameWriter {
    */
   abandon(err: RlpxError): void {
     this.#disarmStall();
-    for (const entry of this.#waiting.splice(0)) {
+    const waiting = this.#waiting ?? [];
+    this.#waiting = undefined;
+    for (const entry of waiting) {
       if (entry.onAbort) entry.signal!.removeEventListener('abort', entry.onAbort);
       entry.reject(err);
     }
@@ -134,7 +139,7 @@ export class FrameWriter {
         if (err) return reject(new NetworkError(`write failed: ${err.message}`, { cause: err }));
         resolve();
         // A cap below the socket's own high-water mark gets no 'drain': look again here.
-        if (this.#waiting.length > 0) this.#flush();
+        if (this.#waiting?.length) this.#flush();
       });
       if (this.#socket.writableNeedDrain) this.#armStall();
     });
@@ -142,8 +147,8 @@ export class FrameWriter {
 
   #wakeRoomWaiters(): void {
     const waiters = this.#roomWaiters;
-    if (waiters.length === 0) return;
-    this.#roomWaiters = [];
+    if (!waiters) return;
+    this.#roomWaiters = undefined;
     for (const w of waiters) w();
   }
 
