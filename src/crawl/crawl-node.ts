@@ -105,12 +105,11 @@ export async function crawlNode(target: DialTarget, ctx: NodeContext): Promise<N
   if (peer) {
     r.outcome = 'reachable';
     r.hello = helloReport(peer.remoteHello);
-    let closed: CloseInfo | undefined;
-    void peer.closed.then((c) => (closed = c));
     // The Status and the Ping go together: a node answers a Ping while it reads our Status.
     const ping = peer.ping({ signal }).then((rtt) => (r.rttMs = round(rtt)));
     const status = peer.protocol('eth') ? ctx.eth.status(peer, { signal }) : undefined;
     const [pinged, eth] = await Promise.allSettled([ping, status]);
+    const closed = peer.closeInfo;
     if (eth.status === 'fulfilled' && eth.value) r.eth = ethReport(eth.value);
     else if (eth.status === 'rejected') {
       const err = eth.reason as unknown;
@@ -125,7 +124,7 @@ export async function crawlNode(target: DialTarget, ctx: NodeContext): Promise<N
       r.error = failure(pinged.reason, 'ping', signal, closed);
     }
     if (!peer.isClosing) await peer.disconnect(DisconnectReason.ClientQuitting, { signal: ctx.signal }).catch(() => {});
-    const info = closed ?? (await peer.closed);
+    const info = await peer.closed;
     r.disconnect = { reason: info.reason, name: reasonName(info.reason), by: info.initiator };
     // Some clients send Hello and then "too many peers": just as full.
     if (info.initiator === 'remote' && info.reason === DisconnectReason.TooManyPeers) {
