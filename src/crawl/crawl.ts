@@ -3,6 +3,7 @@
  * iterator of NodeResults in the order they finish. Bounded concurrency, a per-node deadline
  * and a global dial rate; `rlpx crawl` is a thin command around it.
  */
+import { setMaxListeners } from 'node:events';
 import { bytesToHex } from '../crypto/bytes.js';
 import { keccak256 } from '../crypto/keccak.js';
 import { generatePrivateKey } from '../crypto/secp256k1.js';
@@ -161,6 +162,7 @@ export class Crawl implements AsyncIterable<NodeResult> {
     outer?.throwIfAborted();
     // Ends every node in progress: on the caller's abort, a break, or a throw.
     const stop = new AbortController();
+    setMaxListeners(0, stop.signal); // one listener per node in progress
     const onAbort = (): void => {
       stop.abort(outer!.reason);
       wake();
