@@ -61,10 +61,10 @@ export async function startListenerFarm(total: number, processes: number): Promi
       children.push(child);
       ready.push(reply<{ enodes: string[] }>(child, 60_000, 'enodes'));
     }
-    // Interleaved, so that nodes in progress are spread over the children as over real machines.
-    const lists = (await Promise.all(ready)).map((r) => r.enodes);
-    const enodes: string[] = [];
-    for (let i = 0; enodes.length < total; i++) for (const list of lists) if (i < list.length) enodes.push(list[i]!);
+    // Each child's nodes in a row, as a list sorted by address would have them. Interleaved,
+    // every child works at once, and on two cores five busy processes crawl 1,000 nodes about
+    // half as fast: the listeners' CPU, not the crawler's, would be measured.
+    const enodes = (await Promise.all(ready)).flatMap((r) => r.enodes);
     return {
       enodes,
       stats: () => Promise.all(children.map((c) => (c.send('stats'), reply<FarmStats>(c, 5_000, 'stats')))),
