@@ -126,10 +126,14 @@ export async function crawlNode(target: DialTarget, ctx: NodeContext): Promise<N
     if (!peer.isClosing) await peer.disconnect(DisconnectReason.ClientQuitting, { signal: ctx.signal }).catch(() => {});
     const info = await peer.closed;
     r.disconnect = { reason: info.reason, name: reasonName(info.reason), by: info.initiator };
+    if (info.initiator === 'remote' && r.error && r.error.class !== 'timeout') {
+      // What failed under a remote Disconnect failed because of it: say so, with its reason.
+      r.error = { ...r.error, class: 'disconnected', message: `disconnected by the remote (${info.name}): ${r.error.message}`, remoteReason: info.reason };
+    }
     // Some clients send Hello and then "too many peers": just as full.
     if (info.initiator === 'remote' && info.reason === DisconnectReason.TooManyPeers) {
       r.outcome = 'full';
-      if (r.error?.class === 'disconnected') r.error = null;
+      r.error = null;
     }
   }
   clearTimeout(deadline);

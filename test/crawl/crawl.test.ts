@@ -15,7 +15,11 @@ import { ethStatusResponder } from '../../src/eth/protocol.js';
 import { EnodeError, formatEnode } from '../../src/peer/enode.js';
 import { startRefNode } from '../helpers/ethereumjs.js';
 import { freePort } from '../helpers/geth.js';
-import { closedPort, HOST, Resources, silentServer, testServer, within } from '../helpers/loopback.js';
+import { closedPort, HOST, Resources, silentServer, testPair, testServer, within } from '../helpers/loopback.js';
+import { rawServer } from '../helpers/raw-remote.js';
+import { encodeDisconnect } from '../../src/peer/disconnect.js';
+import { P2PCode } from '../../src/peer/p2p.js';
+import { DisconnectReason } from '../../src/reasons.js';
 import { byEnode, expectTargetFields } from './expect-result.js';
 
 const res = new Resources();
@@ -32,7 +36,9 @@ const hex = (b: Uint8Array): string => `0x${bytesToHex(b)}`;
 describe('crawl: one result per node, every field', () => {
   it('our listeners, a full one, a closed port, a silent port, one that stops answering Pings, an ethereumjs node', async () => {
     const plain = await Promise.all([1, 2, 3].map((i) => testServer(res, { clientId: `Plain/v1.2.${i}-beta/linux-amd64/go1.2${i}` })));
-    const full = await testServer(res, { clientId: 'Full/v9.0.0', maxPeers: 0 });
+    // Full: its one slot taken by another peer.
+    const full = await testServer(res, { clientId: 'Full/v9.0.0', maxPeers: 1 });
+    await testPair(res, full);
     const mute = await testServer(res, { clientId: 'Mute/v0.0.1', answerPings: false });
     const silent = await silentServer(res);
     const closed = formatEnode({ id: publicKeyOf(generatePrivateKey()), host: HOST, port: await closedPort() });
@@ -132,6 +138,35 @@ describe('crawl: one result per node, every field', () => {
     expect(other!.eth!.forkDetail).toMatch(/network 11155111 != 1/);
     // Not the node's fault: it is reachable, on another chain; we closed with 0x10.
     expect(other).toMatchObject({ outcome: 'reachable', error: null, disconnect: { reason: 0x10, by: 'local' } });
+  });
+});
+
+describe('crawl: nodes that send Disconnect', () => {
+  it('before Hello with 0x03: failed, class disconnected with its reason; after Hello with 0x04: full, with its Hello; after Hello with 0x03: reachable, the Ping failed', async () => {
+    const useless = await rawServer(res, { hello: false, first: { code: P2PCode.Disconnect, payload: encodeDisconnect(DisconnectReason.UselessPeer) } });
+    const busy = await rawServer(res, { hello: { clientId: 'Busy/v1.0.0/linux-x64/dotnet9' }, answerPings: false });
+    const leaving = await rawServer(res, { hello: { clientId: 'Leaving/v2.0.0' }, answerPings: false });
+    const remotes: Promise<void>[] = [];
+    remotes.push(leaving.next().then(async (r) => void (await r.send(P2PCode.Disconnect, encodeDisconnect(DisconnectReason.UselessPeer), false))));
+    // Hello, then "too many peers", as some clients do once they see who we are.
+    remotes.push(busy.next().then(async (r) => void (await r.send(P2PCode.Disconnect, encodeDisconnect(DisconnectReason.TooManyPeers), false))));
+    const since = Date.now();
+    const got = byEnode(await run([useless.enode, busy.enode, leaving.enode]));
+    await Promise.all(remotes);
+    for (const e of [useless.enode, busy.enode, leaving.enode]) expectTargetFields(got.get(e)!, e, { maxMs: 1_500, since });
+    expect(got.get(useless.enode)).toMatchObject({ outcome: 'failed', hello: null, eth: null, rttMs: null, disconnect: null });
+    expect(got.get(useless.enode)!.error).toEqual({
+      stage: 'hello', class: 'disconnected', name: 'DisconnectedError', message: 'remote disconnected before Hello: reason 3', remoteReason: 3,
+    });
+    const b = got.get(busy.enode)!;
+    expect(b).toMatchObject({ outcome: 'full', eth: null, rttMs: null, error: null, disconnect: { reason: 4, name: 'too many peers', by: 'remote' } });
+    expect(b.hello).toMatchObject({ clientId: 'Busy/v1.0.0/linux-x64/dotnet9', client: { name: 'Busy', version: '1.0.0', os: 'linux', arch: 'x64', lang: 'dotnet9' } });
+    // Hello, then 0x03 under our Ping: reachable, the Ping failed because the node left.
+    const l = got.get(leaving.enode)!;
+    expect(l).toMatchObject({ outcome: 'reachable', eth: null, rttMs: null, disconnect: { reason: 3, name: 'useless peer', by: 'remote' } });
+    expect(l.hello).toMatchObject({ clientId: 'Leaving/v2.0.0', client: { name: 'Leaving', version: '2.0.0' } });
+    expect(l.error).toMatchObject({ stage: 'ping', class: 'disconnected', remoteReason: 3 });
+    expect(l.error!.message).toMatch(/^disconnected by the remote \(useless peer\)/);
   });
 });
 
