@@ -14,7 +14,8 @@ import type { CloseInfo, Peer } from '../peer/peer.js';
 import { DisconnectReason, reasonName } from '../reasons.js';
 import { RlpxConnection } from '../wire/connection.js';
 import { parseClientId } from './client-id.js';
-import { CRAWL_SCHEMA_VERSION, isTooManyPeers, nodeError, type CrawlStage, type EthReport, type HelloReport, type NodeResult } from './result.js';
+import type { Enr } from '../discovery/enr.js';
+import { CRAWL_SCHEMA_VERSION, isTooManyPeers, nodeError, type CrawlStage, type EnrReport, type EthReport, type HelloReport, type NodeResult } from './result.js';
 import type { DialTarget } from './seeds.js';
 
 export interface NodeContext {
@@ -55,6 +56,11 @@ function ethReport({ status: s, fork, forkDetail }: EthHandshake): EthReport {
   };
 }
 
+function enrReport(enr: Enr): EnrReport {
+  const eth = enr.eth;
+  return { seq: Number(enr.seq), udp: enr.tcpEndpoint?.udp ?? null, forkId: eth ? { hash: hex(eth.forkHash), next: Number(eth.forkNext) } : null };
+}
+
 /** Checks that say where a node is rather than that it misbehaved: its Status is still its word. */
 const CHAIN_CHECKS = new Set(['network', 'genesis', 'forkid']);
 
@@ -68,6 +74,7 @@ export async function crawlNode(target: DialTarget, ctx: NodeContext): Promise<N
     host: target.host,
     port: target.port,
     sources: target.sources,
+    enr: target.enr ? enrReport(target.enr) : null,
     startedAt: new Date().toISOString(),
     durationMs: 0,
     outcome: 'failed',

@@ -5,7 +5,7 @@
 export { crawl, Crawl, CRAWL_DEFAULTS, type CrawlOptions, type CrawlSeed } from './crawl.js';
 export {
   CRAWL_SCHEMA_VERSION, CSV_COLUMNS, csvHeader, csvRow, idsInOutput, classify,
-  type NodeResult, type NodeOutcome, type NodeError, type ErrorClass, type CrawlStage, type HelloReport, type EthReport,
+  type NodeResult, type NodeOutcome, type NodeError, type ErrorClass, type CrawlStage, type HelloReport, type EthReport, type EnrReport,
 } from './result.js';
 export { CrawlSummary, type CrawlSummaryData, type BlockSpread } from './summary.js';
 export { TokenBucket } from './token-bucket.js';

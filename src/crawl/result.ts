@@ -70,6 +70,14 @@ export interface EthReport {
   latestBlockHash: string;
 }
 
+export interface EnrReport {
+  seq: number;
+  /** The record's UDP port for the endpoint dialed (discovery), null without one. */
+  udp: number | null;
+  /** Its `eth` entry (EIP-2124 fork ID as the node announces it), null without one. */
+  forkId: { hash: string; next: number } | null;
+}
+
 export interface NodeResult {
   schema: number;
   /** keccak256 of the public key, hex (the node id of discovery and ENRs). */
@@ -81,6 +89,8 @@ export interface NodeResult {
   port: number;
   /** Where the crawl learned of the node: "file:line" or enrtree:// URLs, first first. */
   sources: string[];
+  /** The newest node record seen for the node (its endpoint is from the newest with one); null when only enode lines named it. */
+  enr: EnrReport | null;
   /** ISO 8601 time of the dial. */
   startedAt: string;
   durationMs: number;
@@ -131,7 +141,8 @@ export const CSV_COLUMNS = [
   'id', 'public_key', 'enode', 'host', 'port', 'outcome', 'started_at', 'duration_ms',
   'client_id', 'client_name', 'client_version', 'client_os', 'client_arch', 'client_lang', 'p2p_version', 'caps',
   'eth_version', 'network_id', 'genesis', 'fork_hash', 'fork_next', 'fork_verdict', 'earliest_block', 'latest_block', 'latest_block_hash',
-  'rtt_ms', 'disconnect_reason', 'disconnect_name', 'disconnect_by', 'error_stage', 'error_class', 'error_name', 'error_message', 'sources',
+  'rtt_ms', 'disconnect_reason', 'disconnect_name', 'disconnect_by', 'error_stage', 'error_class', 'error_name', 'error_message',
+  'enr_seq', 'enr_fork_hash', 'enr_fork_next', 'sources',
 ] as const;
 
 /** RFC 4180: quote a field holding a comma, quote or line break; double its quotes. */
@@ -156,7 +167,8 @@ export function csvRow(r: NodeResult): string {
     eth_version: e?.version, network_id: e?.networkId, genesis: e?.genesis, fork_hash: e?.forkId.hash, fork_next: e?.forkId.next, fork_verdict: e?.fork,
     earliest_block: e?.earliestBlock, latest_block: e?.latestBlock, latest_block_hash: e?.latestBlockHash,
     rtt_ms: r.rttMs, disconnect_reason: r.disconnect?.reason, disconnect_name: r.disconnect?.name, disconnect_by: r.disconnect?.by,
-    error_stage: r.error?.stage, error_class: r.error?.class, error_name: r.error?.name, error_message: r.error?.message, sources: r.sources.join(' '),
+    error_stage: r.error?.stage, error_class: r.error?.class, error_name: r.error?.name, error_message: r.error?.message,
+    enr_seq: r.enr?.seq, enr_fork_hash: r.enr?.forkId?.hash, enr_fork_next: r.enr?.forkId?.next, sources: r.sources.join(' '),
   };
   return CSV_COLUMNS.map((k) => csvField(values[k])).join(',');
 }

@@ -15,6 +15,8 @@ import { buildDnsTree } from '../../src/discovery/dns-build.js';
 import { formatTreeLink } from '../../src/discovery/dns-entry.js';
 import { encodeEnr, type Enr } from '../../src/discovery/enr.js';
 import { CHAINS } from '../../src/eth/chain.js';
+import { forkId } from '../../src/eth/forkid.js';
+import { bytesToHex } from '../../src/crypto/bytes.js';
 import { ethStatusResponder } from '../../src/eth/protocol.js';
 import { formatEnode } from '../../src/peer/enode.js';
 import type { Server } from '../../src/peer/server.js';
@@ -62,7 +64,11 @@ async function world(): Promise<World> {
   const eth = ethStatusResponder({ chain: CHAINS.sepolia! });
   const ethKey = generatePrivateKey();
   const ethNode = (await listener({ privateKey: ethKey, clientId: 'EthNode/v3.0.0', protocols: eth.protocols, pingInterval: 0 })).server;
-  const enr = [...keys, ethKey].map((k, i) => encodeEnr({ ip: HOST, tcp: [...nodes, ethNode][i]!.address.port }, k));
+  // The eth node's record announces its fork ID (as geth's do) and a discovery port.
+  const fid = forkId(CHAINS.sepolia!, { number: 0n, time: CHAINS.sepolia!.genesisTime });
+  const enr = [...keys, ethKey].map((k, i) =>
+    encodeEnr({ ip: HOST, tcp: [...nodes, ethNode][i]!.address.port, ...(i === 4 ? { seq: 7, udp: 30399, eth: { forkHash: fid.hash, forkNext: fid.next } } : {}) }, k),
+  );
   const [keyA, keyB, keyC] = [generatePrivateKey(), generatePrivateKey(), generatePrivateKey()];
   const urlA = formatTreeLink(publicKeyOf(keyA), 'a.crawl.test');
   const urlB = formatTreeLink(publicKeyOf(keyB), 'b.crawl.test');
@@ -111,7 +117,9 @@ describe('rlpx crawl', () => {
     treeEnodes.forEach((e, i) => {
       const n = byEnode.get(e)!;
       expect(n, e).toBeDefined();
-      expectTargetFields(n, e, { sources: sourcesOf[i]!, maxMs: 3_000, since });
+      const record = w.enr[i]!;
+      const enrReport = { seq: Number(record.seq), udp: record.udp ?? null, forkId: record.eth ? { hash: `0x${bytesToHex(record.eth.forkHash)}`, next: Number(record.eth.forkNext) } : null };
+      expectTargetFields(n, e, { sources: sourcesOf[i]!, enr: enrReport, maxMs: 3_000, since });
       expect(n).toMatchObject({ outcome: 'reachable', error: null, disconnect: { reason: 8, name: 'client quitting', by: 'local' } });
       expect(n.rttMs).toBeGreaterThan(0);
       const server = i < 4 ? w.nodes[i]! : w.ethNode;
@@ -122,6 +130,8 @@ describe('rlpx crawl', () => {
       } else {
         expect(n.hello!.caps).toEqual(['eth/69', 'eth/70', 'eth/71', 'eth/72']);
         expect(n.eth).toMatchObject({ version: 72, networkId: 11155111, fork: 'unchecked', forkDetail: null, earliestBlock: 0, latestBlock: 0 });
+        // What the record announces and what the node says over RLPx agree.
+        expect(n.enr).toEqual({ seq: 7, udp: 30399, forkId: n.eth!.forkId });
       }
     });
     const closed = byEnode.get(w.closed)!;

@@ -5,14 +5,14 @@
 import { expect } from 'vitest';
 import { bytesToHex } from '../../src/crypto/bytes.js';
 import { keccak256 } from '../../src/crypto/keccak.js';
-import { CRAWL_SCHEMA_VERSION, type NodeResult } from '../../src/crawl/result.js';
+import { CRAWL_SCHEMA_VERSION, type EnrReport, type NodeResult } from '../../src/crawl/result.js';
 import { parseEnode } from '../../src/peer/enode.js';
 
 /** Every key of the schema, in order: a key added or renamed shows up here. */
-export const RESULT_KEYS = ['schema', 'id', 'publicKey', 'enode', 'host', 'port', 'sources', 'startedAt', 'durationMs', 'outcome', 'hello', 'eth', 'rttMs', 'disconnect', 'error'];
+export const RESULT_KEYS = ['schema', 'id', 'publicKey', 'enode', 'host', 'port', 'sources', 'enr', 'startedAt', 'durationMs', 'outcome', 'hello', 'eth', 'rttMs', 'disconnect', 'error'];
 
 /** The target's fields, the timing fields, and nothing else in the object. */
-export function expectTargetFields(r: NodeResult, enode: string, opts: { sources?: string[]; maxMs: number; since: number }): void {
+export function expectTargetFields(r: NodeResult, enode: string, opts: { sources?: string[]; enr?: EnrReport; maxMs: number; since: number }): void {
   const node = parseEnode(enode);
   expect(Object.keys(r)).toEqual(RESULT_KEYS);
   expect(r.schema).toBe(CRAWL_SCHEMA_VERSION);
@@ -22,6 +22,7 @@ export function expectTargetFields(r: NodeResult, enode: string, opts: { sources
   expect(r.host).toBe(node.host);
   expect(r.port).toBe(node.port);
   if (opts.sources) expect(r.sources).toEqual(opts.sources);
+  expect(r.enr).toEqual(opts.enr ?? null);
   const started = Date.parse(r.startedAt);
   expect(r.startedAt).toBe(new Date(started).toISOString());
   expect(started).toBeGreaterThanOrEqual(opts.since - 5);
