@@ -71,7 +71,15 @@ export async function crawlCommand(argv: string[], out: (line: string) => void, 
 
   const summary = new CrawlSummary();
   const started = performance.now();
-  const seeds = await collectSeeds({ lists, trees, dns: { ...(values['dns-server'] ? { servers: values['dns-server'] } : {}), ...(signal ? { signal } : {}) } });
+  let seeds: Awaited<ReturnType<typeof collectSeeds>>;
+  try {
+    seeds = await collectSeeds({ lists, trees, dns: { ...(values['dns-server'] ? { servers: values['dns-server'] } : {}), ...(signal ? { signal } : {}) } });
+  } catch (e) {
+    // The walk reports every tree problem in its errors; what is thrown is our arguments' fault, or ^C.
+    if (signal?.aborted) return Exit.Unhealthy;
+    const code = (e as { code?: string }).code;
+    throw new UsageError(code === 'ERR_INVALID_IP_ADDRESS' ? `--dns-server: ${(e as Error).message}` : (e as Error).message);
+  }
   for (const e of seeds.errors) {
     const kind = e instanceof DnsTreeError ? e.kind : 'enode-line';
     summary.seedError(kind);

@@ -23,10 +23,10 @@ import type { Server } from '../../src/peer/server.js';
 import { cliSuite, expectExit } from '../helpers/cli-suite.js';
 import { ROOT } from '../helpers/cli.js';
 import { startDnsServer, type DnsServer } from '../helpers/dns-server.js';
-import { closedPort, HOST } from '../helpers/loopback.js';
+import { closedPort, HOST, silentServer, waitUntil } from '../helpers/loopback.js';
 import { expectTargetFields } from '../crawl/expect-result.js';
 
-const { cli, server: listener } = cliSuite();
+const { cli, res, server: listener } = cliSuite();
 let dns: DnsServer;
 let dir: string;
 beforeAll(async () => {
@@ -244,5 +244,39 @@ describe('rlpx crawl', () => {
       expect(bad.stderr).toMatch(/^rlpx: /);
       expect(bad.stdout).toBe('');
     }
+  });
+});
+
+describe('rlpx crawl on a terminal, and interrupted', () => {
+  it('draws a progress line (done/total, rate, ETA) on stderr when it is a terminal', async () => {
+    const { server: quick } = await listener({ pingInterval: 0 });
+    const { server: mute } = await listener({ pingInterval: 0, answerPings: false });
+    // script(1) gives the child a terminal; stdout and stderr both come out of it.
+    const cmd = `${process.execPath} --import tsx src/cli/main.ts crawl ${quick.enode} ${mute.enode} --timeout 1500`;
+    const child = spawn('script', ['-qfec', cmd, '/dev/null'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    expect(code, out).toBe(0);
+    expect(out).toMatch(/\r\x1b\[Kcrawl: 1\/2 {2}\d+ nodes\/s {2}ETA \d+ s/);
+    expect(out).toMatch(/--- rlpx crawl: 2 of 2 nodes/);
+  });
+
+  it('SIGINT ends the nodes in progress, prints the summary and exits 1', async () => {
+    const silent = await Promise.all([1, 2].map(() => silentServer(res)));
+    const p = cli.spawn(['crawl', ...silent.map((s) => s.enode), '--timeout', '30000'], { timeout: 20_000 });
+    await waitUntil(() => silent.every((s) => s.accepted() === 1), 10_000, 'both dials');
+    p.kill('SIGINT');
+    const r = await p.exited;
+    expectExit(r, 1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/--- rlpx crawl: 0 of 2 nodes .*, interrupted/);
+    expect(r.ms).toBeLessThan(15_000);
+  });
+
+  it('a --dns-server that is not an address is a usage error', async () => {
+    const r = await cli.run(['crawl', '--dns', 'enrtree://AKA3AM6LPBYEUDMVNU3BSVQJ5AD45Y7YPOHJLEF6W26QOE4VTUDPE@x.test', '--dns-server', 'not-an-ip']);
+    expectExit(r, 2);
+    expect(r.stderr).toMatch(/^rlpx: --dns-server: /);
   });
 });
