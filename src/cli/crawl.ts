@@ -87,6 +87,7 @@ export async function crawlCommand(argv: string[], out: (line: string) => void, 
     err(`rlpx crawl: seed error [${kind}] ${e.message}${cause}`);
   }
   summary.undialable(seeds.undialable.length);
+  for (const u of seeds.undialable) err(`rlpx crawl: not dialable (no IP and TCP port): ${u.enr.toText()} from ${u.sources.join(', ')}`);
 
   const run = crawl(seeds.targets, { privateKey, concurrency, timeout, rate, skip, ...(chain ? { chain } : {}), ...(signal ? { signal } : {}) });
   const keep = (r: NodeResult): boolean => (network === undefined || r.eth?.networkId === network) && (!chain || r.eth?.fork === 'compatible');

@@ -56,9 +56,12 @@ interface World {
   urlB: string;
   urlBadSig: string;
   nodesFile: string;
+  /** A record with an IP but no TCP port, in tree A. */
+  undialable: Enr;
 }
 
 async function world(): Promise<World> {
+  let undialable: Enr;
   const keys = Array.from({ length: 4 }, () => generatePrivateKey());
   const nodes = await Promise.all(keys.map(async (privateKey, i) => (await listener({ privateKey, clientId: `Node${i}/v1.${i}.0/linux-amd64/go1.26`, pingInterval: 0 })).server));
   const eth = ethStatusResponder({ chain: CHAINS.sepolia! });
@@ -74,7 +77,7 @@ async function world(): Promise<World> {
   const urlB = formatTreeLink(publicKeyOf(keyB), 'b.crawl.test');
   // Tree A: three nodes, the eth node, a record with no TCP port, and one bad entry of each
   // kind, in branches of three; a link to B, whose own link leads back to A (a loop).
-  const undialable = encodeEnr({ ip: HOST, udp: 30303 }, generatePrivateKey());
+  undialable = encodeEnr({ ip: HOST, udp: 30303 }, generatePrivateKey());
   const a = buildDnsTree({
     domain: 'a.crawl.test', privateKey: keyA, maxChildren: 3, links: [urlB],
     enrs: [enr[0]!, enr[1]!, enr[2]!, enr[4]!, undialable, 'enr:-not-a-record', 'hello=world', 'enr:' + 'A'.repeat(700)],
@@ -87,7 +90,7 @@ async function world(): Promise<World> {
   const closed = formatEnode({ id: publicKeyOf(generatePrivateKey()), host: HOST, port: await closedPort() });
   const nodesFile = join(dir, `nodes-${Math.random().toString(36).slice(2)}.txt`);
   writeFileSync(nodesFile, `# seeds\n${nodes[0]!.enode}\n\nenode://zz@1.2.3.4:5\n${closed}  # nothing listens\n`);
-  return { nodes, enr, ethNode, closed, urlA, urlB, urlBadSig, nodesFile };
+  return { nodes, enr, ethNode, closed, urlA, urlB, urlBadSig, nodesFile, undialable };
 }
 
 describe('rlpx crawl', () => {
@@ -147,6 +150,7 @@ describe('rlpx crawl', () => {
     expect(seedErrors.find((l) => l.includes('[root-signature]'))).toContain('c.crawl.test');
     expect(seedErrors.find((l) => l.includes('[oversized]'))).toMatch(/over 512/);
     expect(r.stderr).not.toMatch(/TypeError|at .*\.ts:\d+/); // nothing crashed
+    expect(r.stderr).toContain(`rlpx crawl: not dialable (no IP and TCP port): ${w.undialable.toText()} from ${w.urlA}\n`);
 
     const s = r.stderr;
     expect(s).toMatch(/--- rlpx crawl: 6 of 6 nodes in [\d.]+ s \(\d+ nodes\/s; [\d.]+ s with seeds\), 6 written, 0 skipped \(--resume\), 1 duplicate seeds/);
