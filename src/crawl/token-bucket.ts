@@ -8,14 +8,14 @@ export class TokenBucket {
   #tokens: number;
   #last: number;
 
-  /** rate <= 0 or Infinity: no limit. */
-  constructor(rate: number, burst = Math.max(1, Math.ceil(rate / 10))) {
+  /** rate <= 0 or Infinity: no limit. `now` is the clock's start (ms, performance.now() by default). */
+  constructor(rate: number, burst = Math.max(1, Math.ceil(rate / 10)), now = performance.now()) {
     if (Number.isNaN(rate)) throw new RangeError('rate must be a number');
     if (!(burst >= 1)) throw new RangeError(`burst must be >= 1, got ${burst}`);
     this.rate = rate > 0 ? rate : Infinity;
     this.burst = burst;
     this.#tokens = burst;
-    this.#last = performance.now();
+    this.#last = now;
   }
 
   /** Take a token now and return 0, or return how many ms until one is there (taking none). */
