@@ -200,20 +200,30 @@ describe('crawl: politeness', () => {
     expect(() => crawl([], { concurrency: 0 })).toThrow(RangeError);
   });
 
-  it('keeps to the dial rate and the concurrency bound', async () => {
+  it('keeps to the dial rate', async () => {
     const servers = await Promise.all(Array.from({ length: 12 }, () => testServer(res)));
-    let now = 0;
-    let most = 0;
-    for (const s of servers) s.on('peer', (p) => ((most = Math.max(most, ++now)), void p.closed.then(() => now--)));
     const t0 = performance.now();
-    const results = await run(servers.map((s) => s.enode), { rate: 20, burst: 1, concurrency: 3 });
+    const results = await run(servers.map((s) => s.enode), { rate: 20, burst: 1 });
     const secs = (performance.now() - t0) / 1000;
     expect(results.every((r) => r.outcome === 'reachable')).toBe(true);
     // 12 dials at 20/s with a burst of 1: the 12th goes out 0.55 s after the first.
     expect(secs).toBeGreaterThanOrEqual(0.5);
     const starts = results.map((r) => Date.parse(r.startedAt)).sort((x, y) => x - y);
     for (let i = 1; i < starts.length; i++) expect(starts[i]! - starts[i - 1]!).toBeGreaterThanOrEqual(40);
-    expect(most).toBeLessThanOrEqual(3);
+  });
+
+  it('keeps to the concurrency bound: nodes that hold their slot until the deadline, three at a time', async () => {
+    // They never answer a Ping, so each session lasts the whole 400 ms deadline.
+    const servers = await Promise.all(Array.from({ length: 7 }, () => testServer(res, { answerPings: false })));
+    let now = 0;
+    let most = 0;
+    for (const s of servers) s.on('peer', (p) => ((most = Math.max(most, ++now)), void p.closed.then(() => now--)));
+    const t0 = performance.now();
+    const results = await run(servers.map((s) => s.enode), { rate: 0, concurrency: 3, timeout: 400 });
+    expect(results.map((r) => r.error?.class)).toEqual(Array(7).fill('timeout'));
+    expect(most).toBe(3);
+    // Three rounds of at least 400 ms each.
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(1_150);
   });
 
   it('stops every node in progress when aborted, and when the loop breaks', async () => {
