@@ -10,29 +10,23 @@ import type { Chain } from '../../src/eth/chain.js';
 import { forkId } from '../../src/eth/forkid.js';
 import { readGenesisFile } from '../../src/eth/genesis.js';
 import { gethBinaries, startGeth, GETH_NETWORK_ID, type GethNode } from '../helpers/geth.js';
-import { ETHTEST_BLOCKS, ETHTEST_NETWORK_ID, ethtestData, gethEthInfo, startChainGeth } from '../helpers/geth-chain.js';
+import { ETHTEST_BLOCKS, ETHTEST_NETWORK_ID, ethtestData, gethEthInfo, gethHead, startChainGeth, type GethBlock } from '../helpers/geth-chain.js';
 import { byEnode, expectTargetFields } from './expect-result.js';
 
 const bin = gethBinaries();
 const hex = (b: Uint8Array): string => `0x${bytesToHex(b)}`;
 
-interface Block {
-  number: string;
-  hash: string;
-  timestamp: string;
-}
-
 describe.skipIf(!bin)('crawl: real geths, with and without a chain', () => {
   let withChain: GethNode;
   let bare: GethNode;
   let chain: Chain;
-  let head: Block;
+  let head: GethBlock;
   let bareGenesis: string;
 
   beforeAll(async () => {
     [withChain, bare] = await Promise.all([startChainGeth(bin!), startGeth(bin!, { nodeKeyHex: '11'.repeat(32) })]);
     chain = readGenesisFile(ethtestData().genesis);
-    head = await withChain.rpc<Block>('eth_getBlockByNumber', ['latest', false]);
+    head = await gethHead(withChain);
     bareGenesis = (await gethEthInfo(bare)).genesis;
   }, 180_000);
   afterAll(async () => {
