@@ -12,6 +12,9 @@ import { readGenesisFile } from '../../src/eth/genesis.js';
 import { gethBinaries, startGeth, GETH_NETWORK_ID, type GethNode } from '../helpers/geth.js';
 import { ETHTEST_BLOCKS, ETHTEST_NETWORK_ID, ethtestData, gethEthInfo, gethHead, startChainGeth, type GethBlock } from '../helpers/geth-chain.js';
 import { byEnode, expectTargetFields } from './expect-result.js';
+import { dial } from '../../src/peer/dial.js';
+import { ethStatusResponder } from '../../src/eth/protocol.js';
+import { generatePrivateKey } from '../../src/crypto/secp256k1.js';
 
 const bin = gethBinaries();
 const hex = (b: Uint8Array): string => `0x${bytesToHex(b)}`;
@@ -24,7 +27,7 @@ describe.skipIf(!bin)('crawl: real geths, with and without a chain', () => {
   let bareGenesis: string;
 
   beforeAll(async () => {
-    [withChain, bare] = await Promise.all([startChainGeth(bin!), startGeth(bin!, { nodeKeyHex: '11'.repeat(32) })]);
+    [withChain, bare] = await Promise.all([startChainGeth(bin!), startGeth(bin!, { nodeKeyHex: '11'.repeat(32), maxPeers: 2 })]);
     chain = readGenesisFile(ethtestData().genesis);
     head = await gethHead(withChain);
     bareGenesis = (await gethEthInfo(bare)).genesis;
@@ -97,5 +100,28 @@ describe.skipIf(!bin)('crawl: real geths, with and without a chain', () => {
     expect(b.eth!.forkDetail).toMatch(new RegExp(`network ${GETH_NETWORK_ID} != ${ETHTEST_NETWORK_ID}`));
     // We heard its Status first (statusDelay) and closed with 0x10; no fault of the node.
     expect(b).toMatchObject({ error: null, disconnect: { reason: 0x10, by: 'local' } });
+  });
+
+  it('a geth at its --maxpeers is full: refused with 0x04, reachable, not failed', async () => {
+    // --maxpeers 2 leaves geth one inbound slot (it keeps maxpeers/3, at least 1, for dialing):
+    // another peer takes it and keeps it (its Status mirrored back).
+    const eth = ethStatusResponder();
+    const holder = await dial(bare.enode, { privateKey: generatePrivateKey(), protocols: eth.protocols, pingInterval: 0 });
+    try {
+      await eth.status(holder, { signal: AbortSignal.timeout(5_000) });
+      for (let i = 0; i < 50 && (await bare.rpc<unknown[]>('admin_peers')).length < 1; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(await bare.rpc<unknown[]>('admin_peers')).toHaveLength(1);
+      const since = Date.now();
+      const out: NodeResult[] = [];
+      for await (const r of crawl([bare.enode], { timeout: 8_000 })) out.push(r);
+      expect(out).toHaveLength(1);
+      const r = out[0]!;
+      expectTargetFields(r, bare.enode, { sources: ['seed:1'], maxMs: 8_000, since });
+      expect(r).toMatchObject({ outcome: 'full', eth: null, rttMs: null, error: null, disconnect: { reason: 4, name: 'too many peers', by: 'remote' } });
+      // geth refuses right after the RLPx handshake, before any Hello.
+      expect(r.hello).toBeNull();
+    } finally {
+      await holder.disconnect();
+    }
   });
 });
