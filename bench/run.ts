@@ -195,7 +195,9 @@ async function main(): Promise<void> {
   if ((results.scale?.errors.length ?? 0) + (results.geth?.errors.length ?? 0) > 0) process.exitCode = 1;
 }
 
-main().catch((err) => {
+// `--only crawl` runs the crawl benchmark, bench/crawl.ts, with its own flags and table.
+const onlyCrawl = process.argv.slice(2).some((a, i, all) => a === '--only=crawl' || (a === '--only' && all[i + 1] === 'crawl'));
+(onlyCrawl ? import('./crawl.js').then((m) => m.crawlBenchMain(process.argv.slice(2))) : main()).catch((err) => {
   console.error(err);
   process.exit(1);
 });

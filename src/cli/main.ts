@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-/** The rlpx command: ping, listen, monitor, demo. */
+/** The rlpx command: ping, listen, monitor, crawl, demo. */
 import { pingCommand, PING_USAGE } from './ping.js';
 import { listenCommand, LISTEN_USAGE } from './listen.js';
 import { monitorCommand, MONITOR_USAGE } from './monitor.js';
 import { demoCommand } from './demo.js';
+import { crawlCommand, CRAWL_USAGE } from './crawl.js';
 import { Exit, UsageError } from './common.js';
 import { VERSION } from '../version.js';
 import { keccakBackend } from '../crypto/keccak.js';
@@ -18,6 +19,7 @@ const USAGE = `rlpx: devp2p RLPx health checks
   ${PING_USAGE}
   ${LISTEN_USAGE}
   ${MONITOR_USAGE}
+  ${CRAWL_USAGE}
   usage: rlpx demo [--duration MS]      local L4-vs-L7 demo (npm start)
   usage: rlpx --version                 version and crypto backends in use`;
 
@@ -38,6 +40,8 @@ async function main(argv: string[]): Promise<number> {
       return listenCommand(rest, out, stop.signal);
     case 'monitor':
       return monitorCommand(rest, out, stop.signal);
+    case 'crawl':
+      return crawlCommand(rest, out, stop.signal);
     case 'demo':
       return demoCommand(rest, out, stop.signal);
     case '--version':

@@ -1,5 +1,6 @@
 /**
  * Dialing: TCP connect, RLPx handshake as initiator, Hello. Resolves with a running Peer.
+ * Each phase is exported on its own so that a crawler can say which one failed.
  */
 import { connect, type Socket } from 'node:net';
 import { NetworkError, RlpxError, TimeoutError } from '../errors.js';
@@ -13,7 +14,7 @@ import { EnodeError, parseEnode, type Enode } from './enode.js';
 import { Peer } from './peer.js';
 import { exchangeHello } from './protocol-handshake.js';
 
-function connectSocket(host: string, port: number, config: DialConfig, signal?: AbortSignal): Promise<Socket> {
+export function connectSocket(host: string, port: number, config: DialConfig, signal?: AbortSignal): Promise<Socket> {
   const timeout = config.connectTimeout;
   return new Promise((resolve, reject) => {
     const socket = connect({ host, port, ...(config.localAddress ? { localAddress: config.localAddress } : {}) });

@@ -61,3 +61,14 @@ export async function gethEthInfo(geth: GethNode): Promise<GethEthInfo> {
   const info = await geth.rpc<{ protocols: { eth: GethEthInfo } }>('admin_nodeInfo');
   return info.protocols.eth;
 }
+
+/** A block as geth's eth_getBlockByNumber gives it (the fields the tests read). */
+export interface GethBlock {
+  number: string;
+  hash: string;
+  timestamp: string;
+}
+
+export function gethHead(geth: GethNode): Promise<GethBlock> {
+  return geth.rpc<GethBlock>('eth_getBlockByNumber', ['latest', false]);
+}

@@ -153,11 +153,13 @@ export const CONSUMER_CJS = `
 const rlpx = require('rlpx');
 const codec = require('rlpx/codec');
 const eth = require('rlpx/eth');
+const crawl = require('rlpx/crawl');
 const key = rlpx.generatePrivateKey();
 console.log(JSON.stringify({
   listen: typeof rlpx.listen,
   id: codec.bytesToHex(codec.publicKeyOf(key)),
   rlp: codec.bytesToHex(codec.rlpEncode(['dog'])),
   eth: eth.ethStatusResponder().protocols.map((p) => p.version),
+  crawl: [typeof crawl.crawl, typeof crawl.walkDnsTrees, crawl.encodeEnr({ ip: '127.0.0.1', tcp: 30303 }, key).tcp],
 }));
 `;

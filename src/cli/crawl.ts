@@ -1,0 +1,124 @@
+/**
+ * rlpx crawl: a census over RLPx. Seeds from enode lists (files, stdin, arguments) and
+ * EIP-1459 DNS trees; one JSON line (or CSV row) per node on stdout, the summary table and
+ * seed problems on stderr, a progress line there too when it is a terminal.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { crawl, CRAWL_DEFAULTS } from '../crawl/crawl.js';
+import { csvHeader, csvRow, idsInOutput, type NodeResult } from '../crawl/result.js';
+import { collectSeeds } from '../crawl/seeds.js';
+import { CrawlSummary } from '../crawl/summary.js';
+import { DnsTreeError } from '../discovery/errors.js';
+import { CHAIN_OPTIONS, Exit, KEY_OPTIONS, UsageError, intOption, loadChain, loadKey } from './common.js';
+
+export const CRAWL_USAGE = `usage: rlpx crawl [ENODE...] [--nodes FILE|-]... [--dns enrtree://...]... [--dns-server HOST:PORT] [--concurrency N] [--timeout MS] [--rate N] [--chain NAME | --genesis FILE] [--network ID] [--limit N] [--resume FILE] [--csv] [--key HEX | --key-file FILE]`;
+
+function readList(file: string): { text: string; source: string } {
+  try {
+    return file === '-' ? { text: readFileSync(0, 'utf8'), source: 'stdin' } : { text: readFileSync(file, 'utf8'), source: file };
+  } catch (err) {
+    throw new UsageError(`--nodes ${file}: ${(err as Error).message}`);
+  }
+}
+
+/** A progress line for terminals: done/total, rate, ETA; rewritten in place. */
+function progressLine(done: number, total: number, startedMs: number): string {
+  const secs = (performance.now() - startedMs) / 1000;
+  const rate = secs > 0 ? done / secs : 0;
+  const eta = rate > 0 ? `${Math.ceil((total - done) / rate)} s` : '-';
+  return `\r\x1b[Kcrawl: ${done}/${total}  ${rate.toFixed(0)} nodes/s  ETA ${eta}`;
+}
+
+export async function crawlCommand(argv: string[], out: (line: string) => void, signal?: AbortSignal, err: (line: string) => void = (l) => void process.stderr.write(l + '\n')): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      nodes: { type: 'string', multiple: true },
+      dns: { type: 'string', multiple: true },
+      'dns-server': { type: 'string', multiple: true },
+      concurrency: { type: 'string' },
+      timeout: { type: 'string' },
+      rate: { type: 'string' },
+      network: { type: 'string' },
+      limit: { type: 'string' },
+      resume: { type: 'string' },
+      csv: { type: 'boolean', default: false },
+      ...KEY_OPTIONS,
+      ...CHAIN_OPTIONS,
+    },
+  });
+  const lists = (values.nodes ?? []).map(readList);
+  if (positionals.length > 0) lists.push({ text: positionals.join('\n'), source: 'args' });
+  const trees = values.dns ?? [];
+  if (lists.length === 0 && trees.length === 0) throw new UsageError(`no seeds: give enode URLs, --nodes FILE (- for stdin) or --dns enrtree://...\n${CRAWL_USAGE}`);
+  const concurrency = intOption(values.concurrency, 'concurrency', CRAWL_DEFAULTS.concurrency, 1);
+  const timeout = intOption(values.timeout, 'timeout', CRAWL_DEFAULTS.timeout, 1);
+  const rate = intOption(values.rate, 'rate', CRAWL_DEFAULTS.rate, 0);
+  const limit = values.limit === undefined ? Infinity : intOption(values.limit, 'limit', 0, 1);
+  const network = values.network === undefined ? undefined : intOption(values.network, 'network', 0);
+  const chain = loadChain(values);
+  const privateKey = loadKey(values);
+  let skip = new Set<string>();
+  if (values.resume !== undefined) {
+    try {
+      skip = idsInOutput(readFileSync(values.resume, 'utf8'));
+    } catch (e) {
+      throw new UsageError(`--resume ${values.resume}: ${(e as Error).message}`);
+    }
+  }
+
+  const summary = new CrawlSummary();
+  const started = performance.now();
+  let seeds: Awaited<ReturnType<typeof collectSeeds>>;
+  try {
+    seeds = await collectSeeds({ lists, trees, dns: { ...(values['dns-server'] ? { servers: values['dns-server'] } : {}), ...(signal ? { signal } : {}) } });
+  } catch (e) {
+    // The walk reports every tree problem in its errors; what is thrown is our arguments' fault, or ^C.
+    if (signal?.aborted) return Exit.Unhealthy;
+    const code = (e as { code?: string }).code;
+    throw new UsageError(code === 'ERR_INVALID_IP_ADDRESS' ? `--dns-server: ${(e as Error).message}` : (e as Error).message);
+  }
+  for (const e of seeds.errors) {
+    const kind = e instanceof DnsTreeError ? e.kind : 'enode-line';
+    summary.seedError(kind);
+    const cause = e.cause instanceof Error && !e.message.includes(e.cause.message) ? ` (${e.cause.message})` : '';
+    err(`rlpx crawl: seed error [${kind}] ${e.message}${cause}`);
+  }
+  summary.undialable(seeds.undialable.length);
+  for (const u of seeds.undialable) err(`rlpx crawl: not dialable (no IP and TCP port): ${u.enr.toText()} from ${u.sources.join(', ')}`);
+
+  const run = crawl(seeds.targets, { privateKey, concurrency, timeout, rate, skip, ...(chain ? { chain } : {}), ...(signal ? { signal } : {}) });
+  const keep = (r: NodeResult): boolean => (network === undefined || r.eth?.networkId === network) && (!chain || r.eth?.fork === 'compatible');
+  const tty = process.stderr.isTTY === true;
+  const crawlStarted = performance.now();
+  const ticker = tty ? setInterval(() => process.stderr.write(progressLine(run.done, run.total, crawlStarted)), 250) : undefined;
+  if (values.csv) out(csvHeader());
+  let written = 0;
+  let interrupted = false;
+  try {
+    for await (const r of run) {
+      summary.add(r);
+      if (!keep(r)) continue;
+      out(values.csv ? csvRow(r) : JSON.stringify(r));
+      if (++written >= limit) break;
+    }
+  } catch (e) {
+    if (!signal?.aborted) throw e;
+    interrupted = true;
+  } finally {
+    if (ticker) {
+      clearInterval(ticker);
+      process.stderr.write('\r\x1b[K');
+    }
+  }
+
+  const secs = (performance.now() - started) / 1000;
+  const crawlSecs = (performance.now() - crawlStarted) / 1000;
+  const seen = summary.toJSON().nodes;
+  err(`--- rlpx crawl: ${seen} of ${run.total} nodes in ${crawlSecs.toFixed(2)} s (${(seen / Math.max(crawlSecs, 1e-3)).toFixed(0)} nodes/s; ${secs.toFixed(2)} s with seeds)` +
+    `, ${written} written, ${run.skipped} skipped (--resume), ${seeds.duplicates + run.duplicates} duplicate seeds${interrupted ? ', interrupted' : ''}`);
+  for (const line of summary.format()) err(line);
+  return interrupted ? Exit.Unhealthy : Exit.Ok;
+}

@@ -1,0 +1,157 @@
+/**
+ * One node of a crawl: TCP connect, RLPx handshake, Hello, then the eth Status (when eth is
+ * shared) and one Ping side by side, then Disconnect 0x08. Never rejects: whatever happens
+ * becomes fields of the NodeResult.
+ */
+import { bytesToHex } from '../crypto/bytes.js';
+import { TimeoutError } from '../errors.js';
+import { StatusError } from '../eth/errors.js';
+import type { EthHandshake, EthResponder } from '../eth/protocol.js';
+import type { DialConfig } from '../options.js';
+import { connectSocket, startPeer } from '../peer/dial.js';
+import type { Hello } from '../peer/hello.js';
+import type { CloseInfo, Peer } from '../peer/peer.js';
+import { DisconnectReason, reasonName } from '../reasons.js';
+import { RlpxConnection } from '../wire/connection.js';
+import { parseClientId } from './client-id.js';
+import type { Enr } from '../discovery/enr.js';
+import { CRAWL_SCHEMA_VERSION, isTooManyPeers, nodeError, type CrawlStage, type EnrReport, type EthReport, type HelloReport, type NodeResult } from './result.js';
+import type { DialTarget } from './seeds.js';
+
+export interface NodeContext {
+  config: DialConfig;
+  eth: EthResponder;
+  /** The per-node deadline, ms. */
+  timeout: number;
+  /** The crawl's own signal: aborting it ends every node at once. */
+  signal: AbortSignal;
+}
+
+const hex = (b: Uint8Array): string => `0x${bytesToHex(b)}`;
+const round = (v: number): number => Math.round(v * 1000) / 1000;
+
+function helloReport(h: Hello): HelloReport {
+  // The parts only: the raw string is clientId already.
+  const { raw: _raw, ...client } = parseClientId(h.clientId) ?? { raw: '' };
+  return {
+    clientId: h.clientId,
+    client: 'name' in client ? client : null,
+    p2pVersion: h.version,
+    caps: h.capabilities.map((c) => `${c.name}/${c.version}`),
+    listenPort: h.listenPort,
+  };
+}
+
+function ethReport({ status: s, fork, forkDetail }: EthHandshake): EthReport {
+  return {
+    version: s.version,
+    networkId: Number(s.networkId),
+    genesis: hex(s.genesisHash),
+    forkId: { hash: hex(s.forkId.hash), next: Number(s.forkId.next) },
+    fork,
+    forkDetail: forkDetail ?? null,
+    earliestBlock: Number(s.earliestBlock),
+    latestBlock: Number(s.latestBlock),
+    latestBlockHash: hex(s.latestBlockHash),
+  };
+}
+
+function enrReport(enr: Enr): EnrReport {
+  const eth = enr.eth;
+  return { seq: Number(enr.seq), udp: enr.tcpEndpoint?.udp ?? null, forkId: eth ? { hash: hex(eth.forkHash), next: Number(eth.forkNext) } : null };
+}
+
+/** Checks that say where a node is rather than that it misbehaved: its Status is still its word. */
+const CHAIN_CHECKS = new Set(['network', 'genesis', 'forkid']);
+
+export async function crawlNode(target: DialTarget, ctx: NodeContext): Promise<NodeResult> {
+  const started = performance.now();
+  const r: NodeResult = {
+    schema: CRAWL_SCHEMA_VERSION,
+    id: target.id,
+    publicKey: bytesToHex(target.publicKey),
+    enode: target.enode,
+    host: target.host,
+    port: target.port,
+    sources: target.sources,
+    enr: target.enr ? enrReport(target.enr) : null,
+    startedAt: new Date().toISOString(),
+    durationMs: 0,
+    outcome: 'failed',
+    hello: null,
+    eth: null,
+    rttMs: null,
+    disconnect: null,
+    error: null,
+  };
+  const ac = new AbortController();
+  const signal = ac.signal;
+  const deadline = setTimeout(() => ac.abort(new TimeoutError(`node deadline of ${ctx.timeout} ms passed`)), ctx.timeout);
+  const stop = (): void => ac.abort(ctx.signal.reason);
+  if (ctx.signal.aborted) stop();
+  else ctx.signal.addEventListener('abort', stop, { once: true });
+
+  let stage: CrawlStage = 'tcp';
+  let peer: Peer | undefined;
+  try {
+    const socket = await connectSocket(target.host, target.port, ctx.config, signal);
+    stage = 'rlpx';
+    const conn = await RlpxConnection.initiate(socket, ctx.config.privateKey, target.publicKey, ctx.config.connection, { signal });
+    stage = 'hello';
+    peer = await startPeer(conn, ctx.config, signal);
+  } catch (err) {
+    const e = signal.aborted ? signal.reason : err;
+    if (isTooManyPeers(e)) {
+      r.outcome = 'full';
+      r.disconnect = { reason: DisconnectReason.TooManyPeers, name: reasonName(DisconnectReason.TooManyPeers), by: 'remote' };
+    } else {
+      r.error = nodeError(e, stage);
+    }
+  }
+
+  if (peer) {
+    r.outcome = 'reachable';
+    r.hello = helloReport(peer.remoteHello);
+    // The Status and the Ping go together: a node answers a Ping while it reads our Status.
+    const ping = peer.ping({ signal }).then((rtt) => (r.rttMs = round(rtt)));
+    const status = peer.protocol('eth') ? ctx.eth.status(peer, { signal }) : undefined;
+    const [pinged, eth] = await Promise.allSettled([ping, status]);
+    const closed = peer.closeInfo;
+    if (eth.status === 'fulfilled' && eth.value) r.eth = ethReport(eth.value);
+    else if (eth.status === 'rejected') {
+      const err = eth.reason as unknown;
+      if (err instanceof StatusError && err.status) {
+        const fork = CHAIN_CHECKS.has(err.check) ? 'incompatible' : (err.fork?.verdict ?? 'unchecked');
+        r.eth = ethReport({ status: err.status, fork, forkDetail: err.message });
+      }
+      if (!(err instanceof StatusError && CHAIN_CHECKS.has(err.check))) r.error = failure(err, 'eth', signal, closed);
+    }
+    // A Ping lost because the node is on another chain (and so closed) is no fault of the node.
+    if (pinged.status === 'rejected' && !r.error && !(r.eth?.fork === 'incompatible' && closed?.initiator === 'local')) {
+      r.error = failure(pinged.reason, 'ping', signal, closed);
+    }
+    if (!peer.isClosing) await peer.disconnect(DisconnectReason.ClientQuitting, { signal: ctx.signal }).catch(() => {});
+    const info = await peer.closed;
+    r.disconnect = { reason: info.reason, name: reasonName(info.reason), by: info.initiator };
+    if (info.initiator === 'remote' && r.error && r.error.class !== 'timeout') {
+      // What failed under a remote Disconnect failed because of it: say so, with its reason.
+      r.error = { ...r.error, class: 'disconnected', message: `disconnected by the remote (${info.name}): ${r.error.message}`, remoteReason: info.reason };
+    }
+    // Some clients send Hello and then "too many peers": just as full.
+    if (info.initiator === 'remote' && info.reason === DisconnectReason.TooManyPeers) {
+      r.outcome = 'full';
+      r.error = null;
+    }
+  }
+  clearTimeout(deadline);
+  ctx.signal.removeEventListener('abort', stop);
+  r.durationMs = round(performance.now() - started);
+  return r;
+}
+
+/** A step's error, or, when the session ended under it, what ended the session. */
+function failure(err: unknown, stage: CrawlStage, signal: AbortSignal, closed: CloseInfo | undefined): ReturnType<typeof nodeError> {
+  if (signal.aborted) return nodeError(signal.reason, stage);
+  if (closed?.error && closed.initiator === 'remote') return nodeError(closed.error, stage);
+  return nodeError(err, stage);
+}
