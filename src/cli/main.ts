@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-/** The rlpx command: ping, listen, monitor, demo. */
+/** The rlpx command: ping, listen, monitor, exporter, demo. */
 import { pingCommand, PING_USAGE } from './ping.js';
 import { listenCommand, LISTEN_USAGE } from './listen.js';
 import { monitorCommand, MONITOR_USAGE } from './monitor.js';
 import { demoCommand } from './demo.js';
+import { exporterCommand, EXPORTER_USAGE } from './exporter.js';
 import { Exit, UsageError } from './common.js';
 import { VERSION } from '../version.js';
 import { keccakBackend } from '../crypto/keccak.js';
@@ -18,8 +19,11 @@ const USAGE = `rlpx: devp2p RLPx health checks
   ${PING_USAGE}
   ${LISTEN_USAGE}
   ${MONITOR_USAGE}
+  ${EXPORTER_USAGE}
   usage: rlpx demo [--duration MS]      local L4-vs-L7 demo (npm start)
-  usage: rlpx --version                 version and crypto backends in use`;
+  usage: rlpx --version                 version and crypto backends in use
+
+  rlpx COMMAND --help lists a command's options and their defaults.`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -38,6 +42,8 @@ async function main(argv: string[]): Promise<number> {
       return listenCommand(rest, out, stop.signal);
     case 'monitor':
       return monitorCommand(rest, out, stop.signal);
+    case 'exporter':
+      return exporterCommand(rest, out, stop.signal);
     case 'demo':
       return demoCommand(rest, out, stop.signal);
     case '--version':

@@ -13,7 +13,7 @@ import { EnodeError, parseEnode, type Enode } from './enode.js';
 import { Peer } from './peer.js';
 import { exchangeHello } from './protocol-handshake.js';
 
-function connectSocket(host: string, port: number, config: DialConfig, signal?: AbortSignal): Promise<Socket> {
+export function connectSocket(host: string, port: number, config: DialConfig, signal?: AbortSignal): Promise<Socket> {
   const timeout = config.connectTimeout;
   return new Promise((resolve, reject) => {
     const socket = connect({ host, port, ...(config.localAddress ? { localAddress: config.localAddress } : {}) });
