@@ -124,6 +124,7 @@ export async function exporterCommand(argv: string[], out: (line: string) => voi
         fullOk: s.full_ok,
         signal: gone.signal,
       });
+      result.deadlineMs = deadline; // the wait for a slot was part of it
       m.probes.inc({ module: name, result: result.success ? 'success' : 'failure' });
       m.duration.observe({ module: name }, result.durationMs / 1000);
       const reg = probeRegistry(result);
