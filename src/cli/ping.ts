@@ -48,11 +48,13 @@ export interface PingJson {
   duration_ms: number | null;
   disconnect: ProbeResult['disconnect'];
   error: string | null;
+  /** The phase an error stopped the run in (connect, handshake, hello, status, ping), or 'usage'. */
+  failed_phase: string | null;
 }
 
 function toJson(r: ProbeResult, count: number): PingJson {
   const s = summarize(r.sent, r.rtts);
-  const sent = r.alive && !r.full ? count : r.sent; // Pings never sent because the peer left count as lost
+  const sent = r.remote ? count : r.sent; // Pings never sent because the peer left count as lost
   return {
     ok: r.success,
     alive: r.alive,
@@ -68,12 +70,13 @@ function toJson(r: ProbeResult, count: number): PingJson {
     duration_ms: round(r.durationMs),
     disconnect: r.disconnect,
     error: r.error,
+    failed_phase: r.failedPhase,
   };
 }
 
 function usageJson(error: string): PingJson {
   const none = { min: null, median: null, max: null, mean: null, jitter: null };
-  return { ok: false, alive: false, full: false, enode: null, remote: null, eth: null, sent: 0, received: 0, lost: 0, rtt_ms: none, phases_ms: {}, duration_ms: null, disconnect: null, error };
+  return { ok: false, alive: false, full: false, enode: null, remote: null, eth: null, sent: 0, received: 0, lost: 0, rtt_ms: none, phases_ms: {}, duration_ms: null, disconnect: null, error, failed_phase: 'usage' };
 }
 
 export async function pingCommand(argv: string[], out: (line: string) => void, signal?: AbortSignal): Promise<number> {

@@ -69,6 +69,8 @@ export interface ProbeResult {
   rtts: number[];
   disconnect: { reason: number; name: string; by: 'local' | 'remote' } | null;
   error: string | null;
+  /** Where the probe stopped on an error: 'enode' for a target that is no valid enode. */
+  failedPhase: Phase | 'enode' | null;
   /** What happened, one line per step, each with its time since the start. */
   log: string[];
 }
@@ -105,6 +107,7 @@ export async function probe(target: string | Enode, s: ProbeSettings): Promise<P
     rtts: [],
     disconnect: null,
     error: null,
+    failedPhase: null,
     log: [],
   };
   const log = (line: string): void => void r.log.push(`${since()}  ${line}`);
@@ -125,7 +128,8 @@ export async function probe(target: string | Enode, s: ProbeSettings): Promise<P
     if (signal.aborted) r.aborted = true;
     const e = signal.aborted ? signal.reason : err;
     const msg = `${(e as Error)?.message ?? String(e)}${hint(e)}`;
-    r.error ??= phase === 'enode' ? msg : `${phase}: ${msg}`;
+    r.error ??= msg;
+    r.failedPhase ??= phase;
     log(`${phase} failed: ${msg}`);
   };
 
