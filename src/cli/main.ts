@@ -3,7 +3,7 @@
 import { pingCommand, PING_USAGE } from './ping.js';
 import { listenCommand, LISTEN_USAGE } from './listen.js';
 import { monitorCommand, MONITOR_USAGE } from './monitor.js';
-import { demoCommand } from './demo.js';
+import { demoCommand, DEMO_USAGE } from './demo.js';
 import { exporterCommand, EXPORTER_USAGE } from './exporter.js';
 import { Exit, UsageError } from './common.js';
 import { VERSION } from '../version.js';
@@ -20,7 +20,7 @@ const USAGE = `rlpx: devp2p RLPx health checks
   ${LISTEN_USAGE}
   ${MONITOR_USAGE}
   ${EXPORTER_USAGE}
-  usage: rlpx demo [--duration MS]      local L4-vs-L7 demo (npm start)
+  ${DEMO_USAGE}
   usage: rlpx --version                 version and crypto backends in use
 
   rlpx COMMAND --help lists a command's options and their defaults.`;
