@@ -180,7 +180,10 @@ async function main(): Promise<void> {
   if (results.scale && results.scale.errors.length > 0) process.exitCode = 1;
 }
 
-main().catch((err) => {
+// The exporter benchmark is a program of its own (bench/exporter.ts), run alone by --only exporter.
+const argv = process.argv.slice(2);
+const exporterOnly = argv.includes('--only=exporter') || argv.some((a, i) => a === '--only' && argv[i + 1] === 'exporter');
+(exporterOnly ? import('./exporter.js').then((m) => m.main(argv)) : main()).catch((err) => {
   console.error(err);
   process.exit(1);
 });

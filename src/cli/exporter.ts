@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { parseArgs } from 'node:util';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { stringify as toYaml } from 'yaml';
+import { generatePrivateKey } from '../crypto/secp256k1.js';
 import { probe } from '../probe/probe.js';
 import { probeRegistry } from '../probe/metrics.js';
 import { loadModules, type ProbeModule } from '../probe/modules.js';
@@ -22,7 +23,8 @@ export const EXPORTER_OPTIONS: OptionDocs = {
   'max-concurrent': { type: 'string', arg: 'N', default: '200', help: 'probes run at once; more requests wait' },
   'max-waiting': { type: 'string', arg: 'N', default: '1000', help: 'requests that may wait for a slot; past it they get 503' },
   'timeout-offset': { type: 'string', arg: 'MS', default: '500', help: "subtracted from Prometheus' X-Prometheus-Scrape-Timeout-Seconds" },
-  ...KEY_DOCS,
+  key: { ...KEY_DOCS['key']!, default: 'a new key per probe', help: 'one private key (32 bytes hex) for the modules without key_file' },
+  'key-file': KEY_DOCS['key-file']!,
   ...HELP_OPTION,
 };
 
@@ -72,7 +74,10 @@ export async function exporterCommand(argv: string[], out: (line: string) => voi
   const maxConcurrent = intOption(str('max-concurrent'), 'max-concurrent', 200, 1);
   const maxWaiting = intOption(str('max-waiting'), 'max-waiting', 1000);
   const offset = intOption(str('timeout-offset'), 'timeout-offset', 500);
-  const modules = loadModules(str('config'), loadKey({ key: str('key'), 'key-file': str('key-file') }));
+  // Without --key/--key-file each probe has a key of its own, so overlapping probes of one node
+  // (two Prometheus servers, a retry) are never refused as "already connected".
+  const shared = str('key') !== undefined || str('key-file') !== undefined ? loadKey({ key: str('key'), 'key-file': str('key-file') }) : undefined;
+  const modules = loadModules(str('config'), shared);
   const m = exporterMetrics();
   const limiter = new Limiter(maxConcurrent, maxWaiting);
 
@@ -113,7 +118,7 @@ export async function exporterCommand(argv: string[], out: (line: string) => voi
       const s = mod.spec;
       const left = Math.max(1, deadline - Math.round(performance.now() - started));
       const result = await probe(target, {
-        privateKey: mod.privateKey,
+        privateKey: mod.privateKey ?? generatePrivateKey(),
         count: s.pings.count,
         interval: s.pings.interval_ms,
         timeout: left,

@@ -49,7 +49,11 @@ export const BUILTIN_MODULES: Readonly<Record<string, unknown>> = Object.freeze(
 export interface ProbeModule {
   name: string;
   spec: ModuleSpec;
-  privateKey: Uint8Array;
+  /**
+   * The key of the module's key_file, or the exporter's --key; undefined: a new key per probe.
+   * Probes that share a key must not overlap on one node: geth refuses the second with 0x05.
+   */
+  privateKey: Uint8Array | undefined;
   chain: Chain | undefined;
 }
 
@@ -115,7 +119,7 @@ export function verifyModule(name: string, raw: unknown): ModuleSpec {
 }
 
 /** A checked spec with its key and chain loaded; `sharedKey` serves modules without a key file. */
-export function loadModule(name: string, spec: ModuleSpec, sharedKey: Uint8Array): ProbeModule {
+export function loadModule(name: string, spec: ModuleSpec, sharedKey: Uint8Array | undefined): ProbeModule {
   const wrap = <T>(f: () => T): T => {
     try {
       return f();
@@ -130,7 +134,7 @@ export function loadModule(name: string, spec: ModuleSpec, sharedKey: Uint8Array
 }
 
 /** Parse a config text (YAML or JSON): `modules: { NAME: {...} }`. */
-export function parseModules(text: string, sharedKey: Uint8Array, where = 'config'): Map<string, ProbeModule> {
+export function parseModules(text: string, sharedKey: Uint8Array | undefined, where = 'config'): Map<string, ProbeModule> {
   let doc: unknown;
   try {
     doc = parseYaml(text);
@@ -145,7 +149,7 @@ export function parseModules(text: string, sharedKey: Uint8Array, where = 'confi
 }
 
 /** The modules of a file, or the built-in ones without a file. */
-export function loadModules(file: string | undefined, sharedKey: Uint8Array): Map<string, ProbeModule> {
+export function loadModules(file: string | undefined, sharedKey: Uint8Array | undefined): Map<string, ProbeModule> {
   if (file === undefined) return parseModules(JSON.stringify({ modules: BUILTIN_MODULES }), sharedKey, 'built-in modules');
   let text: string;
   try {
