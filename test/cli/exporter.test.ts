@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bytesToHex } from '../../src/crypto/bytes.js';
+import { CHAINS } from '../../src/eth/chain.js';
+import { ethStatusResponder } from '../../src/eth/protocol.js';
 import { generatePrivateKey, publicKeyOf } from '../../src/crypto/secp256k1.js';
 import { formatEnode } from '../../src/peer/enode.js';
 import { parseMetrics, sampleValue, type CliProcess } from '../helpers/cli.js';
@@ -138,6 +140,39 @@ describe('rlpx exporter over HTTP', () => {
     expect(eth.body).toContain('probe_success 0');
   });
 
+  it("a module with a chain: rlpx_probe_eth_fork_compatible 1 on that chain; on another, failure and the node's own network id", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rlpx-exporter-'));
+    writeFileSync(join(dir, 'm.json'), JSON.stringify({ modules: { sepolia: { eth: { require: true, chain: 'sepolia' } }, holesky: { eth: { require: true, chain: 'holesky' } } } }));
+    const { base } = await exporter(['--config', join(dir, 'm.json')]);
+    const { server: s } = await server({ protocols: ethStatusResponder({ chain: CHAINS['sepolia']! }).protocols });
+    const same = parseMetrics((await get(probeUrl(base, s.enode, '&module=sepolia'))).body).samples;
+    expect(sampleValue(same, 'probe_success', {})).toBe(1);
+    expect(sampleValue(same, 'rlpx_probe_eth_fork_compatible', {})).toBe(1);
+    expect(sampleValue(same, 'rlpx_probe_eth_network_id', {})).toBe(11155111);
+    const other = parseMetrics((await get(probeUrl(base, s.enode, '&module=holesky'))).body).samples;
+    expect(sampleValue(other, 'probe_success', {})).toBe(0);
+    expect(sampleValue(other, 'rlpx_probe_eth_network_id', {})).toBe(11155111); // where the node is, though not where we want it
+  });
+
+  it('past --max-concurrent a request waits for a slot; past --max-waiting it gets 503', async () => {
+    const { base } = await exporter(['--max-concurrent', '1', '--max-waiting', '1']);
+    const silent = await silentServer(res);
+    const { server: s } = await server();
+    const slow = get(probeUrl(base, silent.enode), { 'X-Prometheus-Scrape-Timeout-Seconds': '1.5' }); // holds the slot for 1 s
+    await sleep(200);
+    const waiting = get(probeUrl(base, s.enode), { 'X-Prometheus-Scrape-Timeout-Seconds': '3' }); // waits, then runs
+    await sleep(200);
+    const refused = await get(probeUrl(base, s.enode));
+    expect(refused.status).toBe(503);
+    expect(refused.body).toBe('more than 1 probes waiting; try later\n');
+    expect(sampleValue(parseMetrics((await slow).body).samples, 'probe_success', {})).toBe(0);
+    const w = parseMetrics((await waiting).body).samples;
+    expect(sampleValue(w, 'probe_success', {})).toBe(1);
+    expect(sampleValue(w, 'probe_timeout_seconds', {})).toBe(2.5);
+    const own = parseMetrics((await get(`${base}/metrics`)).body).samples;
+    expect(sampleValue(own, 'rlpx_exporter_requests_rejected_total', { why: 'full' })).toBe(1);
+  });
+
   it('a bad modules file stops the exporter with a one-line error and exit 2', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rlpx-exporter-'));
     writeFileSync(join(dir, 'bad.yml'), 'modules:\n  x:\n    pings: { count: 0 }\n');
@@ -212,5 +247,18 @@ describe.skipIf(!prom || !gethBin)('a real Prometheus scraping the exporter', ()
       (await get(`${base}/metrics`)).body,
     ];
     for (const b of bodies) expect(promtoolCheck(prom!, b), b).toBe('');
+  });
+
+  it("module eth against geth: its Status as rlpx_probe_eth_*, promtool-clean", async () => {
+    const { base } = await exporter();
+    const body = (await get(probeUrl(base, geth.enode, '&module=eth'))).body;
+    expect(promtoolCheck(prom!, body), body).toBe('');
+    const m = parseMetrics(body).samples;
+    expect(sampleValue(m, 'probe_success', {})).toBe(1);
+    expect(sampleValue(m, 'rlpx_probe_eth_network_id', {})).toBe(1337);
+    expect(sampleValue(m, 'rlpx_probe_eth_latest_block', {})).toBe(0);
+    expect(sampleValue(m, 'rlpx_probe_phase_duration_seconds', { phase: 'status' })!).toBeGreaterThan(0);
+    // No chain in the module: no fork verdict to report.
+    expect(sampleValue(m, 'rlpx_probe_eth_fork_compatible', {})).toBeUndefined();
   });
 });
