@@ -282,7 +282,7 @@ export async function monitorCommand(argv: string[], out: (line: string) => void
 
   let drawn = 0;
   const draw = (): void => {
-    const lines = [`${'node'.padEnd(40)} ${'state'.padEnd(11)} ${'last'.padEnd(12)} ${'mean'.padEnd(12)} sent/recv/lost  note`];
+    const lines = [`${'target'.padEnd(40)} ${'state'.padEnd(11)} ${'last'.padEnd(12)} ${'mean'.padEnd(12)} sent/recv/lost  note`];
     for (const t of targets) {
       const r = t.peer?.rtt;
       lines.push(`${t.label.padEnd(40)} ${t.state.padEnd(11)} ${ms(r?.last).padEnd(12)} ${ms(r?.mean).padEnd(12)} ${`${r?.sent ?? 0}/${r?.received ?? 0}/${r?.missed ?? 0}`.padEnd(15)} ${t.latestBlock === undefined ? '' : `#${t.latestBlock} ${t.fork ?? ''} `}${t.state === 'up' ? t.peer!.remoteHello!.clientId : (t.lastError ?? '')}`);

@@ -36,7 +36,7 @@ export function hint(err: unknown): string {
   if (err instanceof HandshakeError) return ' (is the node id in the enode right? the node could not read our auth)';
   if (err instanceof TimeoutError) return ' (the node did not answer in time; is it overloaded, stopped, or behind a firewall?)';
   if (err instanceof NetworkError) return ' (is the node running and listening on that host and port?)';
-  if (err instanceof RlpxError && err.reason === DisconnectReason.UselessPeer) return ' (the node does not run eth; drop --eth)';
-  if (err instanceof StatusError && ['network', 'genesis', 'forkid'].includes(err.check)) return ' (the node is alive but on another chain or fork than --chain/--genesis)';
+  if (err instanceof RlpxError && err.reason === DisconnectReason.UselessPeer) return ' (the node does not run eth; drop --eth, or eth.require in the module)';
+  if (err instanceof StatusError && ['network', 'genesis', 'forkid'].includes(err.check)) return " (the node is alive but on another chain or fork than --chain/--genesis, or the module's eth chain)";
   return '';
 }
