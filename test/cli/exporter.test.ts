@@ -3,7 +3,7 @@
  * it, then scraped by a real Prometheus that also probes a real geth, live and then frozen.
  */
 import { writeFileSync, mkdtempSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +15,7 @@ import { formatEnode } from '../../src/peer/enode.js';
 import { parseMetrics, sampleValue, type CliProcess } from '../helpers/cli.js';
 import { cliSuite } from '../helpers/cli-suite.js';
 import { gethBinaries, startGeth, type GethNode } from '../helpers/geth.js';
-import { closedPort, HOST, silentServer, sleep } from '../helpers/loopback.js';
+import { closedPort, HOST, silentServer, sleep, waitUntil, within } from '../helpers/loopback.js';
 import { exporterScrapeConfig, prometheusBinaries, promtoolCheck, startPrometheus, type PrometheusServer } from '../helpers/prometheus.js';
 
 const { cli, res, server } = cliSuite();
@@ -70,15 +70,43 @@ describe('rlpx exporter over HTTP', () => {
     expect(bad.status).toBe(400);
   });
 
-  it('a node that accepts TCP and says nothing: probe_success 0 within the deadline, the timeout in the debug log', async () => {
+  /** A TCP server that accepts and never writes; each connection's close time. */
+  const mute = async (): Promise<{ enode: string; closes: Array<Promise<number>> }> => {
+    const closes: Array<Promise<number>> = [];
+    const sockets = new Set<Socket>();
+    const srv = createServer((c) => {
+      sockets.add(c);
+      c.resume(); // read (and drop) what comes, so the probe's FIN is seen
+      c.on('error', () => {});
+      closes.push(new Promise((resolve) => c.once('close', () => resolve(performance.now()))));
+    });
+    await new Promise<void>((r) => srv.listen(0, HOST, r));
+    res.add(() => new Promise<void>((r) => (sockets.forEach((c) => c.destroy()), srv.close(() => r()))));
+    return { enode: formatEnode({ id: publicKeyOf(generatePrivateKey()), host: HOST, port: (srv.address() as { port: number }).port }), closes };
+  };
+
+  it('a node that accepts TCP and says nothing: probe_success 0 at the deadline, its socket closed, the timeout in the debug log', async () => {
     const { base } = await exporter();
-    const silent = await silentServer(res);
+    const silent = await mute();
     const t0 = performance.now();
     const r = await get(probeUrl(base, silent.enode, '&debug=true'), { 'X-Prometheus-Scrape-Timeout-Seconds': '1.5' });
     expect(performance.now() - t0).toBeLessThan(1_500);
     expect(r.status).toBe(200);
-    expect(r.body).toMatch(/handshake failed: .*deadline of 1000 ms passed/);
+    expect(r.body).toMatch(/handshake failed: .*deadline of (999|1000) ms passed/);
     expect(r.body).toContain('probe_success 0');
+    expect(silent.closes).toHaveLength(1);
+    // Closed by the probe at its deadline, not left to the node or the OS.
+    expect((await within(silent.closes[0]!, 1_000, 'the probe socket closed')) - t0).toBeLessThan(1_500);
+  });
+
+  it('a scraper that hangs up stops its probe: the socket to the node closes at once, not at the 5 s deadline', async () => {
+    const { base } = await exporter();
+    const silent = await mute();
+    const t0 = performance.now();
+    await expect(fetch(probeUrl(base, silent.enode), { signal: AbortSignal.timeout(300) })).rejects.toThrow();
+    await waitUntil(() => silent.closes.length === 1, 2_000, 'the probe connected');
+    const closedAt = await within(silent.closes[0]!, 2_000, 'the probe socket closed');
+    expect(closedAt - t0).toBeLessThan(1_500);
   });
 
   it('bad requests: 400 for a missing target or an unknown module; 200 with probe_success 0 for a bad enode or a closed port', async () => {
