@@ -116,6 +116,9 @@ export async function probe(target: string | Enode, s: ProbeSettings): Promise<P
   const onCaller = (): void => stop.abort(s.signal!.reason);
   if (s.signal?.aborted) onCaller();
   s.signal?.addEventListener('abort', onCaller, { once: true });
+  // Before the pinging, stopping the pings stops the probe: there is no session to leave yet.
+  const onStopPings = (): void => void (phase === 'ping' || stop.abort(new Error('interrupted')));
+  s.stopPings?.addEventListener('abort', onStopPings, { once: true });
   const signal = stop.signal;
   let phase: Phase | 'enode' = 'enode';
   let mark = performance.now();
@@ -255,6 +258,7 @@ export async function probe(target: string | Enode, s: ProbeSettings): Promise<P
   } finally {
     clearTimeout(deadlineTimer);
     s.signal?.removeEventListener('abort', onCaller);
+    s.stopPings?.removeEventListener('abort', onStopPings);
   }
   r.received = r.rtts.length;
   if (r.full) {

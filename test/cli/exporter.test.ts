@@ -107,6 +107,7 @@ describe('rlpx exporter over HTTP', () => {
     await waitUntil(() => silent.closes.length === 1, 2_000, 'the probe connected');
     const closedAt = await within(silent.closes[0]!, 2_000, 'the probe socket closed');
     expect(closedAt - t0).toBeLessThan(1_500);
+    expect(await get(`${base}/-/healthy`)).toMatchObject({ status: 200 }); // and the exporter is fine
   });
 
   it('bad requests: 400 for a missing target or an unknown module; 200 with probe_success 0 for a bad enode or a closed port', async () => {

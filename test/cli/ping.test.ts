@@ -14,7 +14,7 @@ import type { Server } from '../../src/peer/server.js';
 import { DisconnectReason } from '../../src/reasons.js';
 import { lastJson } from '../helpers/cli.js';
 import { cliSuite, expectExit, SERVER_CLIENT_ID, type PingJson } from '../helpers/cli-suite.js';
-import { closedPort, HOST, silentServer, within } from '../helpers/loopback.js';
+import { closedPort, HOST, silentServer, waitUntil, within } from '../helpers/loopback.js';
 import { gethBinaries, startGeth, type GethNode } from '../helpers/geth.js';
 
 const { cli, res, server } = cliSuite();
@@ -125,6 +125,18 @@ describe('rlpx ping', () => {
     expect(j.error).toMatch(/probe deadline of 600 ms passed/);
     expect(j.duration_ms!).toBeGreaterThanOrEqual(590);
     expect(j.duration_ms!).toBeLessThan(1_000);
+  });
+
+  it('SIGINT before the session is up stops the run at once (exit 2, the JSON result)', async () => {
+    const silent = await silentServer(res);
+    const p = cli.spawn(['ping', silent.enode, '--json'], { timeout: 10_000 });
+    await waitUntil(() => silent.accepted() === 1, 8_000, 'the dial');
+    const t0 = performance.now();
+    p.kill('SIGINT');
+    const r = await p.exited;
+    expect(performance.now() - t0).toBeLessThan(1_500);
+    expectExit(r, 2);
+    expect(lastJson<PingJson>(r.stdout)).toMatchObject({ ok: false, alive: false, failed_phase: 'handshake', error: 'interrupted' });
   });
 
   it('--deadline also stops the pinging: exit 1 once the session is up', async () => {
