@@ -90,13 +90,14 @@ describe('rlpx exporter over HTTP', () => {
     const silent = await mute();
     const t0 = performance.now();
     const r = await get(probeUrl(base, silent.enode, '&debug=true'), { 'X-Prometheus-Scrape-Timeout-Seconds': '1.5' });
-    expect(performance.now() - t0).toBeLessThan(1_500);
+    // The 1 s deadline (1.5 s less 0.5 s) ends it, not the module's 5 s; room for a loaded machine.
+    expect(performance.now() - t0).toBeLessThan(2_500);
     expect(r.status).toBe(200);
-    expect(r.body).toMatch(/handshake failed: .*deadline of (999|1000) ms passed/);
+    expect(r.body).toMatch(/handshake failed: probe deadline of \d{3,4} ms passed/);
     expect(r.body).toContain('probe_success 0');
     expect(silent.closes).toHaveLength(1);
     // Closed by the probe at its deadline, not left to the node or the OS.
-    expect((await within(silent.closes[0]!, 1_000, 'the probe socket closed')) - t0).toBeLessThan(1_500);
+    expect((await within(silent.closes[0]!, 1_000, 'the probe socket closed')) - t0).toBeLessThan(2_500);
   });
 
   it('a scraper that hangs up stops its probe: the socket to the node closes at once, not at the 5 s deadline', async () => {
@@ -106,7 +107,7 @@ describe('rlpx exporter over HTTP', () => {
     await expect(fetch(probeUrl(base, silent.enode), { signal: AbortSignal.timeout(300) })).rejects.toThrow();
     await waitUntil(() => silent.closes.length === 1, 2_000, 'the probe connected');
     const closedAt = await within(silent.closes[0]!, 2_000, 'the probe socket closed');
-    expect(closedAt - t0).toBeLessThan(1_500);
+    expect(closedAt - t0).toBeLessThan(2_500);
     expect(await get(`${base}/-/healthy`)).toMatchObject({ status: 200 }); // and the exporter is fine
   });
 
