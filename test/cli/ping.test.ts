@@ -124,7 +124,7 @@ describe('rlpx ping', () => {
     expect(j).toMatchObject({ ok: false, alive: false, failed_phase: 'handshake' });
     expect(j.error).toMatch(/probe deadline of 600 ms passed/);
     expect(j.duration_ms!).toBeGreaterThanOrEqual(590);
-    expect(j.duration_ms!).toBeLessThan(1_000);
+    expect(j.duration_ms!).toBeLessThan(1_200);
   });
 
   it('SIGINT before the session is up stops the run at once (exit 2, the JSON result)', async () => {
@@ -134,7 +134,7 @@ describe('rlpx ping', () => {
     const t0 = performance.now();
     p.kill('SIGINT');
     const r = await p.exited;
-    expect(performance.now() - t0).toBeLessThan(1_500);
+    expect(performance.now() - t0).toBeLessThan(2_500); // the deadline is 4.5 s
     expectExit(r, 2);
     expect(lastJson<PingJson>(r.stdout)).toMatchObject({ ok: false, alive: false, failed_phase: 'handshake', error: 'interrupted' });
   });
@@ -145,7 +145,7 @@ describe('rlpx ping', () => {
     expectExit(r, 1);
     const j = lastJson<PingJson>(r.stdout);
     expect(j).toMatchObject({ ok: false, alive: true, failed_phase: 'ping', received: 0 });
-    expect(j.duration_ms!).toBeLessThan(1_000);
+    expect(j.duration_ms!).toBeLessThan(1_200);
   });
 
   it('no hidden wait for an eth Status: a node that runs eth but sends none is pinged at once', async () => {
@@ -157,7 +157,8 @@ describe('rlpx ping', () => {
     const j = lastJson<PingJson>(r.stdout);
     expect(j.remote!.caps).toContain('eth/69');
     expect(j.eth).toBeNull();
-    expect(j.duration_ms!).toBeLessThan(300);
+    // The old wait was 1 s; a loaded machine still does a loopback ping in far less.
+    expect(j.duration_ms!).toBeLessThan(700);
     l.kill();
   });
 
