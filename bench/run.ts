@@ -195,9 +195,16 @@ async function main(): Promise<void> {
   if ((results.scale?.errors.length ?? 0) + (results.geth?.errors.length ?? 0) > 0) process.exitCode = 1;
 }
 
-// `--only crawl` runs the crawl benchmark, bench/crawl.ts, with its own flags and table.
-const onlyCrawl = process.argv.slice(2).some((a, i, all) => a === '--only=crawl' || (a === '--only' && all[i + 1] === 'crawl'));
-(onlyCrawl ? import('./crawl.js').then((m) => m.crawlBenchMain(process.argv.slice(2))) : main()).catch((err) => {
+// Benchmarks that are programs of their own, each run alone by --only NAME: the crawl
+// (bench/crawl.ts) and the exporter (bench/exporter.ts), with their own flags and tables.
+const argv = process.argv.slice(2);
+const alone = (name: string): boolean => argv.includes(`--only=${name}`) || argv.some((a, i) => a === '--only' && argv[i + 1] === name);
+(alone('crawl')
+  ? import('./crawl.js').then((m) => m.crawlBenchMain(argv))
+  : alone('exporter')
+    ? import('./exporter.js').then((m) => m.main(argv))
+    : main()
+).catch((err) => {
   console.error(err);
   process.exit(1);
 });

@@ -13,6 +13,7 @@ import { dial } from '../peer/dial.js';
 import type { HealthMode, Peer } from '../peer/peer.js';
 import { listen, type Server } from '../peer/server.js';
 import { Exit, intOption } from './common.js';
+import { argsOf, helpText, HELP_OPTION, type OptionDocs } from './help.js';
 
 interface Row {
   hub: string;
@@ -39,11 +40,23 @@ function table(rows: Row[], elapsed: number): string[] {
   return lines;
 }
 
+export const DEMO_USAGE = 'usage: rlpx demo [--duration MS] [--mute-at MS]';
+
+export const DEMO_OPTIONS: OptionDocs = {
+  duration: { type: 'string', arg: 'MS', default: '10000', help: 'how long the demo runs' },
+  'mute-at': { type: 'string', arg: 'MS', default: '3000', help: 'when mallory stops answering Pings' },
+  ...HELP_OPTION,
+};
+
+export const DEMO_HELP = helpText(DEMO_USAGE, 'A local L4-vs-L7 demo (npm start): an L7 hub drops a node that stops answering Pings, a geth-mode hub does not.', DEMO_OPTIONS);
+
 export async function demoCommand(argv: string[], out: (line: string) => void, signal?: AbortSignal): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: { duration: { type: 'string' }, 'mute-at': { type: 'string' } },
-  });
+  const parsed = parseArgs({ args: argv, options: argsOf(DEMO_OPTIONS) });
+  const values = parsed.values as { duration?: string; 'mute-at'?: string; help?: boolean };
+  if (values.help) {
+    out(DEMO_HELP);
+    return Exit.Ok;
+  }
   const duration = intOption(values.duration, 'duration', 10_000, 1000);
   const muteAt = intOption(values['mute-at'], 'mute-at', 3_000);
   const pingInterval = 500;

@@ -6,23 +6,32 @@ import { parseArgs } from 'node:util';
 import { reasonName, DisconnectReason } from '../reasons.js';
 import { ethStatusResponder } from '../eth/protocol.js';
 import { listen } from '../peer/server.js';
-import { Exit, KEY_OPTIONS, UsageError, intOption, loadKey, ms, round } from './common.js';
+import { Exit, UsageError, intOption, loadKey, ms, round } from './common.js';
+import { argsOf, helpText, HELP_OPTION, KEY_DOCS, type OptionDocs } from './help.js';
 
 export const LISTEN_USAGE = `usage: rlpx listen [--host H] [--port P] [--key HEX | --key-file FILE] [--max-peers N] [--ping-interval MS] [--json]`;
 
+export const LISTEN_OPTIONS: OptionDocs = {
+  host: { type: 'string', arg: 'H', default: '127.0.0.1', help: 'address to listen on' },
+  port: { type: 'string', arg: 'P', default: '30303', help: 'TCP port; 0 for a free one' },
+  ...KEY_DOCS,
+  'max-peers': { type: 'string', arg: 'N', default: '50', help: 'peers at once; more are refused with 0x04' },
+  'ping-interval': { type: 'string', arg: 'MS', default: '15000', help: 'ms between our Pings to each peer' },
+  json: { type: 'boolean', help: 'one JSON object per event' },
+  ...HELP_OPTION,
+};
+
+export const LISTEN_HELP = helpText(LISTEN_USAGE, 'Accept peers, answer their Pings, ping them, print one line per event; the first line is our enode.', LISTEN_OPTIONS);
+
 export async function listenCommand(argv: string[], out: (line: string) => void, signal: AbortSignal): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      host: { type: 'string', default: '127.0.0.1' },
-      port: { type: 'string' },
-      ...KEY_OPTIONS,
-      'max-peers': { type: 'string' },
-      'ping-interval': { type: 'string' },
-      json: { type: 'boolean', default: false },
-    },
-  });
+  const parsed = parseArgs({ args: argv, allowPositionals: true, options: argsOf(LISTEN_OPTIONS) });
+  const positionals = parsed.positionals;
+  const values = parsed.values as { host?: string; port?: string; key?: string; 'key-file'?: string; 'max-peers'?: string; 'ping-interval'?: string; json?: boolean; help?: boolean };
+  if (values.help) {
+    out(LISTEN_HELP);
+    return Exit.Ok;
+  }
+  values.host ??= '127.0.0.1';
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"\n${LISTEN_USAGE}`);
   const port = intOption(values.port, 'port', 30303);
   if (port > 65535) throw new UsageError(`--port must be <= 65535`);

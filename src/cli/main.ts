@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-/** The rlpx command: ping, listen, monitor, crawl, demo. */
+/** The rlpx command: ping, listen, monitor, exporter, crawl, demo. */
 import { pingCommand, PING_USAGE } from './ping.js';
 import { listenCommand, LISTEN_USAGE } from './listen.js';
 import { monitorCommand, MONITOR_USAGE } from './monitor.js';
-import { demoCommand } from './demo.js';
+import { demoCommand, DEMO_USAGE } from './demo.js';
+import { exporterCommand, EXPORTER_USAGE } from './exporter.js';
 import { crawlCommand, CRAWL_USAGE } from './crawl.js';
 import { Exit, UsageError } from './common.js';
 import { VERSION } from '../version.js';
@@ -19,9 +20,12 @@ const USAGE = `rlpx: devp2p RLPx health checks
   ${PING_USAGE}
   ${LISTEN_USAGE}
   ${MONITOR_USAGE}
+  ${EXPORTER_USAGE}
   ${CRAWL_USAGE}
-  usage: rlpx demo [--duration MS]      local L4-vs-L7 demo (npm start)
-  usage: rlpx --version                 version and crypto backends in use`;
+  ${DEMO_USAGE}
+  usage: rlpx --version                 version and crypto backends in use
+
+  rlpx COMMAND --help lists a command's options and their defaults.`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -40,6 +44,8 @@ async function main(argv: string[]): Promise<number> {
       return listenCommand(rest, out, stop.signal);
     case 'monitor':
       return monitorCommand(rest, out, stop.signal);
+    case 'exporter':
+      return exporterCommand(rest, out, stop.signal);
     case 'crawl':
       return crawlCommand(rest, out, stop.signal);
     case 'demo':

@@ -13,12 +13,47 @@ import { ethStatusResponder, type EthHandshake } from '../eth/protocol.js';
 import { dial } from '../peer/dial.js';
 import { formatEnode, parseEnode, type Enode } from '../peer/enode.js';
 import type { Peer } from '../peer/peer.js';
-import { CHAIN_OPTIONS, Exit, STATUS_DELAY, KEY_OPTIONS, UsageError, intOption, loadChain, loadKey, ms, round } from './common.js';
+import type { CloseInfo } from '../peer/peer.js';
+import type { HealthState } from '../peer/health.js';
+import { Exit, STATUS_DELAY, UsageError, intOption, loadChain, loadKey, ms, round } from './common.js';
+import { argsOf, CHAIN_DOCS, helpText, HELP_OPTION, KEY_DOCS, type OptionDocs } from './help.js';
 
 export const MONITOR_USAGE = `usage: rlpx monitor <enode>... [--interval MS] [--timeout MS] [--metrics-port P] [--metrics-host H] [--key HEX | --key-file FILE] [--chain NAME | --genesis FILE [--network-id N]] [--json]`;
 
+export const MONITOR_OPTIONS: OptionDocs = {
+  interval: { type: 'string', arg: 'MS', default: '5000', help: 'ms between Pings to each node' },
+  timeout: { type: 'string', arg: 'MS', default: '5000', help: 'Pong deadline (a late Pong closes the session, 0x0b) and eth Status wait' },
+  'metrics-port': { type: 'string', arg: 'P', default: '9464', help: 'port of /metrics; 0 for a free one' },
+  'metrics-host': { type: 'string', arg: 'H', default: '127.0.0.1', help: 'address of /metrics; 0.0.0.0 (or the pod IP) for Prometheus in another pod or host' },
+  ...KEY_DOCS,
+  ...CHAIN_DOCS,
+  json: { type: 'boolean', help: 'one JSON object per event' },
+  ...HELP_OPTION,
+};
+
+export const MONITOR_HELP = helpText(MONITOR_USAGE, 'Keep a session to each node, reconnecting with backoff, and serve Prometheus metrics on /metrics.', MONITOR_OPTIONS);
+
 const BACKOFF_MIN = 1_000;
 const BACKOFF_MAX = 60_000;
+/**
+ * A session must hold this long before the backoff starts again from BACKOFF_MIN: a node that
+ * takes the handshake and fails at once then backs off instead of flapping rlpx_peer_up.
+ */
+const STABLE_SESSION = 30_000;
+
+const HEALTH_STATES: ReadonlyArray<HealthState | 'down'> = ['healthy', 'late', 'unresponsive', 'down'];
+
+/** A Prometheus label value for a reason: 'client quitting' is client_quitting. */
+export const reasonLabel = (reason: number): string => reasonName(reason).toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, '');
+
+/** Which deadline a 0x0b of ours was: the L7 pong deadline, or no frame at all for a while. */
+export function timeoutCause(info: CloseInfo): 'pong_timeout' | 'read_timeout' | 'other_timeout' | 'none' {
+  if (info.reason !== DisconnectReason.ReadTimeout || info.initiator !== 'local') return 'none';
+  const msg = info.error?.message ?? '';
+  if (msg.startsWith('no Pong within')) return 'pong_timeout';
+  if (msg.startsWith('no message for')) return 'read_timeout';
+  return 'other_timeout';
+}
 
 interface Target {
   node: Enode;
@@ -37,13 +72,14 @@ const VERDICTS: ReadonlyArray<ForkVerdict | 'unchecked'> = ['compatible', 'remot
 
 export interface MonitorMetrics {
   registry: Registry;
-  up: Gauge<'node'>;
-  rtt: Histogram<'node'>;
-  sent: Counter<'node'>;
-  received: Counter<'node'>;
-  lost: Counter<'node'>;
-  disconnects: Counter<'node' | 'reason' | 'by'>;
-  reconnects: Counter<'node'>;
+  up: Gauge<'target'>;
+  health: Gauge<'target' | 'state'>;
+  rtt: Histogram<'target'>;
+  sent: Counter<'target'>;
+  received: Counter<'target'>;
+  lost: Counter<'target'>;
+  disconnects: Counter<'target' | 'reason' | 'by' | 'cause'>;
+  reconnects: Counter<'target'>;
   latestBlock: Gauge<'target'>;
   fork: Gauge<'target' | 'verdict'>;
   lag: Gauge<'target'>;
@@ -53,24 +89,25 @@ export function createMetrics(): MonitorMetrics {
   const registry = new Registry();
   return {
     registry,
-    up: new Gauge({ name: 'rlpx_peer_up', help: '1 while an RLPx session with the node is up', labelNames: ['node'], registers: [registry] }),
+    up: new Gauge({ name: 'rlpx_peer_up', help: '1 while an RLPx session with the node is up', labelNames: ['target'], registers: [registry] }),
+    health: new Gauge({ name: 'rlpx_peer_health_state', help: "1 for the node's health state (healthy, late, unresponsive, or down without a session), 0 for the others", labelNames: ['target', 'state'], registers: [registry] }),
     rtt: new Histogram({
       name: 'rlpx_ping_rtt_seconds',
       help: 'Ping/Pong round-trip time',
-      labelNames: ['node'],
+      labelNames: ['target'],
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],
     }),
-    sent: new Counter({ name: 'rlpx_pings_sent_total', help: 'Pings sent', labelNames: ['node'], registers: [registry] }),
-    received: new Counter({ name: 'rlpx_pongs_received_total', help: 'Pongs received', labelNames: ['node'], registers: [registry] }),
-    lost: new Counter({ name: 'rlpx_pings_lost_total', help: 'Pings that got no Pong in time', labelNames: ['node'], registers: [registry] }),
+    sent: new Counter({ name: 'rlpx_pings_sent_total', help: 'Pings sent', labelNames: ['target'], registers: [registry] }),
+    received: new Counter({ name: 'rlpx_pongs_received_total', help: 'Pongs received', labelNames: ['target'], registers: [registry] }),
+    lost: new Counter({ name: 'rlpx_pings_lost_total', help: 'Pings that got no Pong in time', labelNames: ['target'], registers: [registry] }),
     disconnects: new Counter({
       name: 'rlpx_disconnects_total',
-      help: 'Sessions ended, by devp2p reason and initiator',
-      labelNames: ['node', 'reason', 'by'],
+      help: 'Sessions ended, by devp2p reason (snake_case), initiator, and for our 0x0b which deadline (pong_timeout, read_timeout)',
+      labelNames: ['target', 'reason', 'by', 'cause'],
       registers: [registry],
     }),
-    reconnects: new Counter({ name: 'rlpx_reconnects_total', help: 'Reconnect attempts', labelNames: ['node'], registers: [registry] }),
+    reconnects: new Counter({ name: 'rlpx_reconnects_total', help: 'Reconnect attempts', labelNames: ['target'], registers: [registry] }),
     latestBlock: new Gauge({ name: 'rlpx_eth_latest_block', help: "The node's latest block, from its eth Status and BlockRangeUpdates", labelNames: ['target'], registers: [registry] }),
     fork: new Gauge({
       name: 'rlpx_eth_fork',
@@ -83,19 +120,14 @@ export function createMetrics(): MonitorMetrics {
 }
 
 export async function monitorCommand(argv: string[], out: (line: string) => void, signal: AbortSignal): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      interval: { type: 'string' },
-      timeout: { type: 'string' },
-      'metrics-port': { type: 'string' },
-      'metrics-host': { type: 'string', default: '127.0.0.1' },
-      ...KEY_OPTIONS,
-      json: { type: 'boolean', default: false },
-      ...CHAIN_OPTIONS,
-    },
-  });
+  const parsed = parseArgs({ args: argv, allowPositionals: true, options: argsOf(MONITOR_OPTIONS) });
+  const positionals = parsed.positionals;
+  type Values = { interval?: string; timeout?: string; 'metrics-port'?: string; 'metrics-host': string; key?: string; 'key-file'?: string; chain?: string; genesis?: string; 'network-id'?: string; json?: boolean; help?: boolean };
+  const values = { ...parsed.values, 'metrics-host': (parsed.values['metrics-host'] as string | undefined) ?? '127.0.0.1' } as Values;
+  if (values.help) {
+    out(MONITOR_HELP);
+    return Exit.Ok;
+  }
   if (positionals.length === 0) throw new UsageError(`expected at least one enode URL`);
   const interval = intOption(values.interval, 'interval', 5_000, 1);
   const timeout = intOption(values.timeout, 'timeout', 5_000, 1);
@@ -115,7 +147,7 @@ export async function monitorCommand(argv: string[], out: (line: string) => void
   const tty = process.stdout.isTTY === true && !values.json;
   const log = (event: string, t: Target, fields: Record<string, unknown>, text: string): void => {
     if (tty) return;
-    out(values.json ? JSON.stringify({ event, node: formatEnode(t.node), time: new Date().toISOString(), ...fields }) : `${t.label} ${text}`);
+    out(values.json ? JSON.stringify({ event, target: formatEnode(t.node), time: new Date().toISOString(), ...fields }) : `${t.label} ${text}`);
   };
 
   const http: HttpServer = createServer((req, res) => {
@@ -181,13 +213,17 @@ export async function monitorCommand(argv: string[], out: (line: string) => void
     });
   };
 
+  const setHealth = (target: string, state: HealthState | 'down'): void => {
+    for (const x of HEALTH_STATES) m.health.set({ target, state: x }, x === state ? 1 : 0);
+  };
   const keep = async (t: Target): Promise<void> => {
-    const node = t.label;
-    m.up.set({ node }, 0);
+    const target = t.label;
+    m.up.set({ target }, 0);
+    setHealth(target, 'down');
     for (let attempt = 0; !signal.aborted; attempt++) {
       if (attempt > 0) {
         t.reconnects++;
-        m.reconnects.inc({ node });
+        m.reconnects.inc({ target });
         await sleep(t.backoff);
         t.backoff = Math.min(BACKOFF_MAX, t.backoff * 2);
         if (signal.aborted) break;
@@ -204,24 +240,26 @@ export async function monitorCommand(argv: string[], out: (line: string) => void
         log('error', t, { error: t.lastError }, `error: ${t.lastError}`);
         continue;
       }
+      const upSince = performance.now();
       t.peer = peer;
       t.state = 'up';
-      t.backoff = BACKOFF_MIN;
-      m.up.set({ node }, 1);
+      m.up.set({ target }, 1);
+      setHealth(target, peer.health);
+      peer.on('health', (h) => setHealth(target, h.state));
       watchEth(t, peer, eth);
-      log('connected', t, { clientId: peer.remoteHello!.clientId }, `connected: ${peer.remoteHello!.clientId}`);
+      log('connected', t, { clientId: peer.remoteHello.clientId }, `connected: ${peer.remoteHello.clientId}`);
       let sentBefore = 0;
       let lostBefore = 0;
       const syncCounters = (): void => {
         const r = peer.rtt;
-        m.sent.inc({ node }, r.sent - sentBefore);
-        m.lost.inc({ node }, r.missed - lostBefore);
+        m.sent.inc({ target }, r.sent - sentBefore);
+        m.lost.inc({ target }, r.missed - lostBefore);
         sentBefore = r.sent;
         lostBefore = r.missed;
       };
       peer.on('pong', (rtt) => {
-        m.rtt.observe({ node }, rtt / 1000);
-        m.received.inc({ node });
+        m.rtt.observe({ target }, rtt / 1000);
+        m.received.inc({ target });
         syncCounters();
         log('pong', t, { rtt_ms: round(rtt) }, `pong rtt=${ms(rtt)}`);
       });
@@ -230,17 +268,21 @@ export async function monitorCommand(argv: string[], out: (line: string) => void
       const info = await peer.closed;
       signal.removeEventListener('abort', onAbort);
       syncCounters();
-      m.up.set({ node }, 0);
-      m.disconnects.inc({ node, reason: reasonName(info.reason), by: info.initiator });
+      m.up.set({ target }, 0);
+      setHealth(target, 'down');
+      const cause = timeoutCause(info);
+      m.disconnects.inc({ target, reason: reasonLabel(info.reason), by: info.initiator, cause });
+      // Only a session that held resets the backoff; one that fails at once keeps backing off.
+      if (performance.now() - upSince >= STABLE_SESSION) t.backoff = BACKOFF_MIN;
       t.state = 'down';
-      t.lastError = `${reasonName(info.reason)} by ${info.initiator}`;
-      log('disconnected', t, { reason: info.reason, name: reasonName(info.reason), by: info.initiator }, `disconnected: ${t.lastError}`);
+      t.lastError = `${reasonName(info.reason)} by ${info.initiator}${cause === 'none' ? '' : ` (${cause})`}`;
+      log('disconnected', t, { reason: info.reason, name: reasonName(info.reason), by: info.initiator, cause }, `disconnected: ${t.lastError}`);
     }
   };
 
   let drawn = 0;
   const draw = (): void => {
-    const lines = [`${'node'.padEnd(40)} ${'state'.padEnd(11)} ${'last'.padEnd(12)} ${'mean'.padEnd(12)} sent/recv/lost  note`];
+    const lines = [`${'target'.padEnd(40)} ${'state'.padEnd(11)} ${'last'.padEnd(12)} ${'mean'.padEnd(12)} sent/recv/lost  note`];
     for (const t of targets) {
       const r = t.peer?.rtt;
       lines.push(`${t.label.padEnd(40)} ${t.state.padEnd(11)} ${ms(r?.last).padEnd(12)} ${ms(r?.mean).padEnd(12)} ${`${r?.sent ?? 0}/${r?.received ?? 0}/${r?.missed ?? 0}`.padEnd(15)} ${t.latestBlock === undefined ? '' : `#${t.latestBlock} ${t.fork ?? ''} `}${t.state === 'up' ? t.peer!.remoteHello!.clientId : (t.lastError ?? '')}`);

@@ -1,221 +1,170 @@
 /**
- * rlpx ping <enode>: the L7 health check as a command. Dial, handshake, Hello, (eth Status),
- * N Pings at an interval, Disconnect 0x08. Exit 0 healthy, 1 unhealthy, 2 no session.
+ * rlpx ping <enode>: the L7 health check as a command, on the probe the exporter runs (see
+ * src/probe/probe.ts). Exit 0 healthy; 1 reached but unhealthy (a full node without
+ * --full-ok included); 2 no session (bad arguments, bad enode, refused, handshake failure).
  */
 import { parseArgs } from 'node:util';
-import { HandshakeError, NetworkError, RlpxError, TimeoutError } from '../errors.js';
-import { DisconnectReason, reasonName } from '../reasons.js';
-import { bytesToHex } from '../crypto/bytes.js';
-import { StatusError } from '../eth/errors.js';
-import { ethStatusResponder, type EthHandshake } from '../eth/protocol.js';
-import { dial } from '../peer/dial.js';
-import { formatEnode, parseEnode, EnodeError, type Enode } from '../peer/enode.js';
-import type { CloseInfo, Peer } from '../peer/peer.js';
-import { CHAIN_OPTIONS, Exit, STATUS_DELAY, KEY_OPTIONS, UsageError, intOption, loadChain, loadKey, ms, round, summarize } from './common.js';
+import { reasonName } from '../reasons.js';
+import { parseEnode } from '../peer/enode.js';
+import { probe, type ProbeResult } from '../probe/probe.js';
+import type { EthReport } from '../probe/report.js';
+import { Exit, UsageError, intOption, loadChain, loadKey, ms, round, summarize } from './common.js';
+import { argsOf, CHAIN_DOCS, helpText, HELP_OPTION, KEY_DOCS, type OptionDocs } from './help.js';
 
-export const PING_USAGE = `usage: rlpx ping <enode> [--count N] [--interval MS] [--timeout MS] [--key HEX | --key-file FILE] [--json] [--eth [--chain NAME | --genesis FILE [--network-id N]]]`;
+export const PING_USAGE = `usage: rlpx ping <enode> [--count N] [--interval MS] [--timeout MS] [--deadline MS] [--full-ok] [--key HEX | --key-file FILE] [--json] [--eth [--chain NAME | --genesis FILE [--network-id N]]]`;
 
-interface PingResult {
+/** The default --deadline: with Node's start-up, a run fits a Kubernetes probe's `timeoutSeconds: 5`. */
+export const PING_DEADLINE = 4_500;
+
+export const PING_OPTIONS: OptionDocs = {
+  count: { type: 'string', arg: 'N', default: '3', help: 'Pings to send' },
+  interval: { type: 'string', arg: 'MS', default: '1000', help: 'ms between Pings' },
+  timeout: { type: 'string', arg: 'MS', default: '5000', help: 'deadline of each phase (connect, handshake, Hello, Status) and of each Pong' },
+  deadline: { type: 'string', arg: 'MS', default: String(PING_DEADLINE), help: 'limit of the whole run; fits timeoutSeconds: 5 of a Kubernetes exec probe' },
+  'full-ok': { type: 'boolean', help: 'a node that answers "too many peers" (0x04) after the handshake is healthy: exit 0, not 1' },
+  json: { type: 'boolean', help: 'print one JSON object, the result, as the last stdout line; for every outcome' },
+  eth: { type: 'boolean', help: 'require the eth Status (and so eth); without it a Status is only reported' },
+  ...CHAIN_DOCS,
+  ...KEY_DOCS,
+  ...HELP_OPTION,
+};
+
+export const PING_HELP = helpText(PING_USAGE, 'Dial, handshake, Hello, (eth Status), N Pings, Disconnect 0x08. Exit 0 healthy, 1 unhealthy or full, 2 no session.', PING_OPTIONS);
+
+/** What --json prints. */
+export interface PingJson {
   ok: boolean;
-  enode: string;
-  remote: { id: string; clientId: string; version: number; caps: string[] } | null;
-  /** The remote's eth Status; null when it runs no eth or sent none. */
+  /** Reached and answering at L7: a session, or a full node's 0x04. */
+  alive: boolean;
+  full: boolean;
+  enode: string | null;
+  remote: ProbeResult['remote'];
   eth: EthReport | null;
   sent: number;
   received: number;
   lost: number;
   rtt_ms: { min: number | null; median: number | null; max: number | null; mean: number | null; jitter: number | null };
-  disconnect: { reason: number; name: string; by: 'local' | 'remote' } | null;
+  phases_ms: Record<string, number | null>;
+  duration_ms: number | null;
+  disconnect: ProbeResult['disconnect'];
   error: string | null;
+  /** The phase an error stopped the run in (connect, handshake, hello, status, ping), or 'usage'. */
+  failed_phase: string | null;
 }
 
-interface EthReport {
-  version: number;
-  networkId: number;
-  genesis: string;
-  forkId: { hash: string; next: number };
-  earliestBlock: number;
-  latestBlock: number;
-  latestBlockHash: string;
-  fork: EthHandshake['fork'];
-}
-
-const hex = (b: Uint8Array): string => `0x${bytesToHex(b)}`;
-
-function ethReport({ status: s, fork }: EthHandshake): EthReport {
+function toJson(r: ProbeResult, count: number): PingJson {
+  const s = summarize(r.sent, r.rtts);
+  const sent = r.remote ? count : r.sent; // Pings never sent because the peer left count as lost
   return {
-    version: s.version,
-    networkId: Number(s.networkId),
-    genesis: hex(s.genesisHash),
-    forkId: { hash: hex(s.forkId.hash), next: Number(s.forkId.next) },
-    earliestBlock: Number(s.earliestBlock),
-    latestBlock: Number(s.latestBlock),
-    latestBlockHash: hex(s.latestBlockHash),
-    fork,
+    ok: r.success,
+    alive: r.alive,
+    full: r.full,
+    enode: r.enode,
+    remote: r.remote,
+    eth: r.eth,
+    sent,
+    received: r.received,
+    lost: sent - r.received,
+    rtt_ms: { min: round(s.min), median: round(s.median), max: round(s.max), mean: round(s.mean), jitter: round(s.jitter) },
+    phases_ms: Object.fromEntries(Object.entries(r.phases).map(([k, v]) => [k, round(v)])),
+    duration_ms: round(r.durationMs),
+    disconnect: r.disconnect,
+    error: r.error,
+    failed_phase: r.failedPhase,
   };
 }
 
-function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const t = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
-
-/** What to fix, for errors that end a ping before a session exists. */
-function hint(err: unknown): string {
-  if (err instanceof HandshakeError) return ' (is the node id in the enode right? the node could not read our auth)';
-  if (err instanceof TimeoutError) return ' (the node did not answer in time; is it overloaded or behind a firewall?)';
-  if (err instanceof NetworkError) return ' (is the node running and listening on that host and port?)';
-  if (err instanceof RlpxError && err.reason === DisconnectReason.UselessPeer) return ' (the node does not run eth; drop --eth)';
-  if (err instanceof StatusError && ['network', 'genesis', 'forkid'].includes(err.check)) return ' (the node is alive but on another chain or fork than --chain/--genesis)';
-  return '';
+function usageJson(error: string): PingJson {
+  const none = { min: null, median: null, max: null, mean: null, jitter: null };
+  return { ok: false, alive: false, full: false, enode: null, remote: null, eth: null, sent: 0, received: 0, lost: 0, rtt_ms: none, phases_ms: {}, duration_ms: null, disconnect: null, error, failed_phase: 'usage' };
 }
 
 export async function pingCommand(argv: string[], out: (line: string) => void, signal?: AbortSignal): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      count: { type: 'string' },
-      interval: { type: 'string' },
-      timeout: { type: 'string' },
-      ...KEY_OPTIONS,
-      json: { type: 'boolean', default: false },
-      eth: { type: 'boolean', default: false },
-      ...CHAIN_OPTIONS,
-    },
-  });
-  if (positionals.length !== 1) throw new UsageError(`expected one enode URL\n${PING_USAGE}`);
-  const count = intOption(values.count, 'count', 3, 1);
-  const interval = intOption(values.interval, 'interval', 1000);
-  const timeout = intOption(values.timeout, 'timeout', 5000, 1);
-  const privateKey = loadKey(values);
-  const chain = loadChain(values);
-  // A chain is only of use with the eth handshake: asking for one asks for that.
-  const wantEth = values.eth || chain !== undefined;
-  let node: Enode;
+  // With --json even a usage error is a JSON result: the flag is looked for before parsing.
+  const json = argv.includes('--json');
   try {
-    node = parseEnode(positionals[0]!);
+    return await run(argv, out, signal);
   } catch (err) {
-    throw new UsageError(err instanceof EnodeError ? err.message : String(err));
-  }
-  const result: PingResult = {
-    ok: false,
-    enode: formatEnode(node),
-    remote: null,
-    eth: null,
-    sent: 0,
-    received: 0,
-    lost: 0,
-    rtt_ms: { min: null, median: null, max: null, mean: null, jitter: null },
-    disconnect: null,
-    error: null,
-  };
-  const human = (line: string): void => {
-    if (!values.json) out(line);
-  };
-  const finish = (code: number): number => {
-    if (values.json) out(JSON.stringify(result));
-    return code;
-  };
-
-  // eth is always offered, so a node that runs eth keeps us while we ping; --eth requires it.
-  // Without --eth a node that runs eth but sends no Status (another rlpx tool) is still pinged.
-  // With a chain we speak first and check the remote against it; without one we mirror it.
-  const eth = ethStatusResponder({ ...(chain ? { chain, statusDelay: STATUS_DELAY } : {}), timeout: wantEth ? timeout : Math.min(timeout, 1_000), disconnectOnTimeout: wantEth });
-  let peer: Peer;
-  try {
-    peer = await dial(node, {
-      privateKey,
-      protocols: eth.protocols,
-      requireSharedProtocol: wantEth,
-      pingInterval: 0,
-      healthMode: 'geth',
-      handshakeTimeout: timeout,
-      helloTimeout: timeout,
-      connectTimeout: timeout,
-      ...(signal ? { signal } : {}),
-    });
-  } catch (err) {
-    result.error = `${(err as Error).message}${hint(err)}`;
-    if (values.json) out(JSON.stringify(result));
-    else process.stderr.write(`rlpx ping: ${result.error}\n`);
+    if (!json || !(err instanceof UsageError || (err as Error)?.name === 'TypeError')) throw err;
+    out(JSON.stringify(usageJson((err as Error).message.split('\n')[0]!)));
     return Exit.Error;
   }
+}
 
-  const hello = peer.remoteHello!;
-  result.remote = {
-    id: bytesToHex(peer.remotePublicKey),
-    clientId: hello.clientId,
-    version: hello.version,
-    caps: hello.capabilities.map((c) => `${c.name}/${c.version}`),
+async function run(argv: string[], out: (line: string) => void, signal?: AbortSignal): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: argsOf(PING_OPTIONS) });
+  const v = values as Record<string, string | boolean | undefined>;
+  const str = (k: string): string | undefined => v[k] as string | undefined;
+  if (v['help']) {
+    out(PING_HELP);
+    return Exit.Ok;
+  }
+  if (positionals.length !== 1) throw new UsageError(`expected one enode URL\n${PING_USAGE}`);
+  const count = intOption(str('count'), 'count', 3, 1);
+  const interval = intOption(str('interval'), 'interval', 1000);
+  const timeout = intOption(str('timeout'), 'timeout', 5000, 1);
+  const deadline = intOption(str('deadline'), 'deadline', PING_DEADLINE, 1);
+  const privateKey = loadKey({ key: str('key'), 'key-file': str('key-file') });
+  const chain = loadChain({ chain: str('chain'), genesis: str('genesis'), 'network-id': str('network-id') });
+  const json = v['json'] === true;
+  try {
+    parseEnode(positionals[0]!);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const human = (line: string): void => {
+    if (!json) out(line);
   };
-  human(`connected to ${result.enode}`);
-  human(`  client    ${hello.clientId}`);
-  human(`  p2p       v${hello.version}`);
-  human(`  caps      ${result.remote.caps.join(', ') || '(none)'}`);
-  human(`  node id   ${result.remote.id}`);
-
-  let closedBy: CloseInfo | undefined;
-  void peer.closed.then((c) => (closedBy = c));
-  if (peer.protocol('eth')) {
-    try {
-      result.eth = ethReport(await eth.status(peer));
-    } catch (err) {
-      // A Status on another chain is still reported: it says where the node is.
-      if (err instanceof StatusError && err.status) result.eth = ethReport({ status: err.status, fork: err.fork?.verdict ?? 'unchecked' });
-      if (wantEth) result.error = `${(err as Error).message}${hint(err)}`;
-      else human(`  eth       no Status from the node; pinging without it`);
-    }
-    const e = result.eth;
-    if (e) {
-      human(`  eth       v${e.version}, network ${e.networkId}, genesis ${e.genesis.slice(0, 18)}…, fork id ${e.forkId.hash}/${e.forkId.next}: ${e.fork}`);
-      human(`  blocks    ${e.earliestBlock}..${e.latestBlock}, latest ${e.latestBlockHash}`);
-    }
-    if (result.error) human(`  error     ${result.error}`);
+  const r = await probe(positionals[0]!, {
+    privateKey,
+    count,
+    interval,
+    timeout,
+    deadline,
+    health: 'l7',
+    // A chain is only of use with the eth handshake: asking for one asks for that.
+    requireEth: v['eth'] === true || chain !== undefined,
+    chain,
+    fullOk: v['full-ok'] === true,
+    stopPings: signal,
+    onSession: (res) => printSession(res, human),
+    onPing: (i, rtt, why) => human(rtt === undefined ? `ping ${i + 1}/${count}: lost (${why})` : `pong ${i + 1}/${count}: rtt=${ms(rtt)}`),
+  });
+  const j = toJson(r, count);
+  const code = r.success ? Exit.Ok : r.alive ? Exit.Unhealthy : Exit.Error;
+  if (json) {
+    out(JSON.stringify(j));
+    return code;
   }
-
-  const rtts: number[] = [];
-  // Ctrl-C stops the pinging; we still leave with 0x08 and print what we have.
-  let interrupted = false;
-  const onStop = (): void => void (interrupted = true);
-  signal?.addEventListener('abort', onStop, { once: true });
-  for (let i = 0; i < count && !peer.isClosing && !interrupted; i++) {
-    if (i > 0) await abortableSleep(interval, signal);
-    if (peer.isClosing || interrupted) break;
-    result.sent++;
-    try {
-      const rtt = await peer.ping({ signal: AbortSignal.timeout(timeout) });
-      rtts.push(rtt);
-      human(`pong ${i + 1}/${count}: rtt=${ms(rtt)}`);
-    } catch (err) {
-      const why = (err as Error).name === 'TimeoutError' ? `no pong within ${timeout} ms` : (err as Error).message;
-      human(`ping ${i + 1}/${count}: lost (${why})`);
-    }
+  if (!r.remote && !r.full) {
+    process.stderr.write(`rlpx ping: ${r.error}\n`);
+    return code;
   }
-  signal?.removeEventListener('abort', onStop);
-  if (!peer.isClosing) await peer.disconnect(DisconnectReason.ClientQuitting);
-  const info = closedBy ?? (await peer.closed);
+  printHuman(j, human);
+  return code;
+}
 
-  const s = summarize(result.sent, rtts);
-  result.sent = count; // pings never sent because the peer left count as lost
-  result.received = s.received;
-  result.lost = count - s.received;
-  result.rtt_ms = { min: round(s.min), median: round(s.median), max: round(s.max), mean: round(s.mean), jitter: round(s.jitter) };
-  result.disconnect = { reason: info.reason, name: reasonName(info.reason), by: info.initiator };
-  const remoteLeft = info.initiator === 'remote';
-  if (remoteLeft) result.error ??= `disconnected by the remote: ${reasonName(info.reason)}`;
-  result.ok = result.lost === 0 && !remoteLeft;
+/** The remote's Hello, printed as soon as the session is up. */
+function printSession(r: ProbeResult, human: (line: string) => void): void {
+  if (!r.remote) return;
+  human(`connected to ${r.enode}`);
+  human(`  client    ${r.remote.clientId}`);
+  human(`  p2p       v${r.remote.version}`);
+  human(`  caps      ${r.remote.caps.join(', ') || '(none)'}`);
+  human(`  node id   ${r.remote.id}`);
+}
 
-  human(`--- ${result.enode.slice(0, 30)}… ping statistics ---`);
-  human(`${result.sent} sent, ${result.received} received, ${result.lost} lost`);
-  if (s.received > 0) human(`rtt min/median/max/mean/jitter = ${[s.min, s.median, s.max, s.mean, s.jitter].map((v) => v!.toFixed(3)).join('/')} ms`);
-  human(`disconnect: ${result.disconnect.name} (0x${info.reason.toString(16).padStart(2, '0')}) by ${info.initiator}`);
-  return finish(result.ok ? Exit.Ok : Exit.Unhealthy);
+function printHuman(j: PingJson, human: (line: string) => void): void {
+  const e = j.eth;
+  if (e) {
+    human(`  eth       v${e.version}, network ${e.networkId}, genesis ${e.genesis.slice(0, 18)}…, fork id ${e.forkId.hash}/${e.forkId.next}: ${e.fork}`);
+    human(`  blocks    ${e.earliestBlock}..${e.latestBlock}, latest ${e.latestBlockHash}`);
+  }
+  if (j.full) human(`the node is full (too many peers): alive, ${j.ok ? 'healthy with --full-ok' : 'unhealthy without --full-ok'}`);
+  if (j.error && !j.ok) human(`  error     ${j.error}`);
+  human(`--- ${(j.enode ?? '').slice(0, 30)}… ping statistics ---`);
+  human(`${j.sent} sent, ${j.received} received, ${j.lost} lost`);
+  const t = j.rtt_ms;
+  if (j.received > 0) human(`rtt min/median/max/mean/jitter = ${[t.min, t.median, t.max, t.mean, t.jitter].map((x) => x!.toFixed(3)).join('/')} ms`);
+  if (j.disconnect) human(`disconnect: ${reasonName(j.disconnect.reason)} (0x${j.disconnect.reason.toString(16).padStart(2, '0')}) by ${j.disconnect.by}`);
 }

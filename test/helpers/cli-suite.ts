@@ -14,7 +14,9 @@ export const SERVER_CLIENT_ID = 'cli-test-server/1.0';
 /** The last stdout line of `rlpx ping --json`. */
 export interface PingJson {
   ok: boolean;
-  enode: string;
+  alive: boolean;
+  full: boolean;
+  enode: string | null;
   remote: { id: string; clientId: string; version: number; caps: string[] } | null;
   sent: number;
   received: number;
@@ -22,6 +24,10 @@ export interface PingJson {
   rtt_ms: Record<'min' | 'median' | 'max' | 'mean' | 'jitter', number | null>;
   disconnect: { reason: number; name: string; by: 'local' | 'remote' } | null;
   error: string | null;
+  failed_phase: string | null;
+  phases_ms: Record<string, number | null>;
+  duration_ms: number | null;
+  eth: { networkId: number; latestBlock: number; fork: string } | null;
 }
 
 /** An exit, with the child's output in the assertion message when it is not the expected code. */

@@ -101,6 +101,8 @@ export interface GethNode {
   id: string;
   port: number;
   logFile: string;
+  /** Send the geth process a signal (SIGSTOP freezes it with its sockets open; SIGCONT thaws it). */
+  signal(sig: NodeJS.Signals): void;
   rpc<T = unknown>(method: string, params?: unknown[]): Promise<T>;
   logs(): string;
   stop(): Promise<void>;
@@ -165,6 +167,7 @@ export async function startGeth(bin: GethBinaries, options: GethOptions = {}): P
 
   const stop = async (): Promise<void> => {
     if (!exited) {
+      child.kill('SIGCONT'); // a frozen geth cannot act on SIGTERM
       child.kill('SIGTERM');
       const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
       await exitedPromise;
@@ -186,6 +189,7 @@ export async function startGeth(bin: GethBinaries, options: GethOptions = {}): P
           id: m[1]!,
           port,
           logFile,
+          signal: (sig) => void (exited || child.kill(sig)),
           rpc,
           logs: () => readFileSync(logFile, 'utf8'),
           stop,

@@ -1,0 +1,42 @@
+/** How a probe tells what it saw: the eth Status as plain JSON, and what to fix after a failure. */
+import { bytesToHex } from '../crypto/bytes.js';
+import { StatusError } from '../eth/errors.js';
+import type { EthHandshake } from '../eth/protocol.js';
+import { HandshakeError, NetworkError, RlpxError, TimeoutError } from '../errors.js';
+import { DisconnectReason } from '../reasons.js';
+
+export interface EthReport {
+  version: number;
+  networkId: number;
+  genesis: string;
+  forkId: { hash: string; next: number };
+  earliestBlock: number;
+  latestBlock: number;
+  latestBlockHash: string;
+  fork: EthHandshake['fork'];
+}
+
+const hex = (b: Uint8Array): string => `0x${bytesToHex(b)}`;
+
+export function ethReport({ status: s, fork }: EthHandshake): EthReport {
+  return {
+    version: s.version,
+    networkId: Number(s.networkId),
+    genesis: hex(s.genesisHash),
+    forkId: { hash: hex(s.forkId.hash), next: Number(s.forkId.next) },
+    earliestBlock: Number(s.earliestBlock),
+    latestBlock: Number(s.latestBlock),
+    latestBlockHash: hex(s.latestBlockHash),
+    fork,
+  };
+}
+
+/** What to fix, for errors that end a probe. */
+export function hint(err: unknown): string {
+  if (err instanceof HandshakeError) return ' (is the node id in the enode right? the node could not read our auth)';
+  if (err instanceof TimeoutError) return ' (the node did not answer in time; is it overloaded, stopped, or behind a firewall?)';
+  if (err instanceof NetworkError) return ' (is the node running and listening on that host and port?)';
+  if (err instanceof RlpxError && err.reason === DisconnectReason.UselessPeer) return ' (the node does not run eth; drop --eth, or eth.require in the module)';
+  if (err instanceof StatusError && ['network', 'genesis', 'forkid'].includes(err.check)) return " (the node is alive but on another chain or fork than --chain/--genesis, or the module's eth chain)";
+  return '';
+}
