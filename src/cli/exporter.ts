@@ -10,7 +10,7 @@ import { stringify as toYaml } from 'yaml';
 import { generatePrivateKey } from '../crypto/secp256k1.js';
 import { probe } from '../probe/probe.js';
 import { probeRegistry } from '../probe/metrics.js';
-import { loadModules, type ProbeModule } from '../probe/modules.js';
+import { loadModules, type ProbeModule } from './exporter-modules.js';
 import { Exit, UsageError, intOption, loadKey } from './common.js';
 import { argsOf, helpText, HELP_OPTION, KEY_DOCS, type OptionDocs } from './help.js';
 import { Limiter } from './limiter.js';

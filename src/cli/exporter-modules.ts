@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import type { Chain } from '../eth/chain.js';
-import { UsageError, loadChain, loadKey } from '../cli/common.js';
+import { UsageError, loadChain, loadKey } from './common.js';
 import type { HealthMode } from '../peer/health.js';
 
 /** A module as written in the file, every field optional (snake_case, as blackbox's). */

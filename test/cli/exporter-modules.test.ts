@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { bytesToHex } from '../../src/crypto/bytes.js';
 import { generatePrivateKey } from '../../src/crypto/secp256k1.js';
 import { CHAINS } from '../../src/eth/chain.js';
-import { ConfigError, loadModules, MODULE_DEFAULTS, parseModules, verifyModule } from '../../src/probe/modules.js';
+import { ConfigError, loadModules, MODULE_DEFAULTS, parseModules, verifyModule } from '../../src/cli/exporter-modules.js';
 
 describe('probe modules', () => {
   it('an empty module is the defaults; the built-in modules are default and eth', () => {
