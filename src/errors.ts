@@ -54,10 +54,19 @@ export class ProtocolError extends RlpxError {
   override name = 'ProtocolError';
 }
 
-/** A handshake, Hello, read or pong deadline passed (0x0b), or writes stalled (0x01). */
+/** Which deadline a TimeoutError is about. */
+export type Deadline = 'connect' | 'handshake' | 'hello' | 'read' | 'write' | 'pong' | 'status' | 'probe';
+
+/** A deadline passed: handshake, Hello, read or pong (0x0b), or writes stalled (0x01). */
 export class TimeoutError extends RlpxError {
   override name = 'TimeoutError';
   static override readonly defaultReason: DisconnectReason = DisconnectReason.ReadTimeout;
+  /** Which one, so that a monitor can tell an L7 pong deadline from a silent connection. */
+  readonly deadline: Deadline | undefined;
+  constructor(message: string, options: RlpxErrorOptions & { deadline?: Deadline } = {}) {
+    super(message, options);
+    this.deadline = options.deadline;
+  }
 }
 
 /** The socket failed, was refused or closed under us. */

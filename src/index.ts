@@ -22,6 +22,7 @@ export {
   type RlpxErrorOptions,
   type Verdict,
   type Initiator,
+  type Deadline,
 } from './errors.js';
 export { bytesToHex, hexToBytes } from './crypto/bytes.js';
 export { generatePrivateKey, privateKeyFrom, publicKeyOf, nodeIdOf } from './crypto/secp256k1.js';

@@ -71,3 +71,11 @@ describe('discReasonForError', () => {
     expect(new ClosedError('closed')).not.toBeInstanceOf(NetworkError);
   });
 });
+
+describe('TimeoutError.deadline', () => {
+  it('names the deadline, so a monitor can tell a pong deadline from a silent connection', () => {
+    expect(new TimeoutError('no Pong', { deadline: 'pong' }).deadline).toBe('pong');
+    expect(new TimeoutError('no frame', { deadline: 'read' }).deadline).toBe('read');
+    expect(new TimeoutError('x').deadline).toBeUndefined();
+  });
+});

@@ -18,12 +18,6 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-/** --key and --key-file, as every command that dials or listens takes them (see loadKey). */
-export const KEY_OPTIONS = {
-  key: { type: 'string' },
-  'key-file': { type: 'string' },
-} as const;
-
 export function loadKey(values: { key?: string | undefined; 'key-file'?: string | undefined }): Uint8Array {
   if (values.key && values['key-file']) throw new UsageError('give --key or --key-file, not both');
   try {
@@ -80,13 +74,6 @@ export function summarize(sent: number, rtts: number[]): Summary {
  * node on another chain is reported with its Status (see EthResponderOptions.statusDelay).
  */
 export const STATUS_DELAY = 250;
-
-/** --chain, --genesis and --network-id, as ping and monitor take them (see loadChain). */
-export const CHAIN_OPTIONS = {
-  chain: { type: 'string' },
-  genesis: { type: 'string' },
-  'network-id': { type: 'string' },
-} as const;
 
 /** The chain to check remotes against, or undefined to mirror whatever they send. */
 export function loadChain(values: { chain?: string | undefined; genesis?: string | undefined; 'network-id'?: string | undefined }): Chain | undefined {

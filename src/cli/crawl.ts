@@ -10,9 +10,10 @@ import { csvHeader, csvRow, idsInOutput, type NodeResult } from '../crawl/result
 import { collectSeeds } from '../crawl/seeds.js';
 import { CrawlSummary } from '../crawl/summary.js';
 import { DnsTreeError } from '../discovery/errors.js';
-import { CHAIN_OPTIONS, Exit, KEY_OPTIONS, UsageError, intOption, loadChain, loadKey } from './common.js';
+import { Exit, UsageError, intOption, loadChain, loadKey } from './common.js';
+import { argsOf, helpText, HELP_OPTION, KEY_DOCS, type OptionDocs } from './help.js';
 
-export const CRAWL_USAGE = `usage: rlpx crawl [ENODE...] [--nodes FILE|-]... [--dns enrtree://...]... [--dns-server HOST:PORT] [--concurrency N] [--timeout MS] [--rate N] [--chain NAME | --genesis FILE] [--network ID] [--limit N] [--resume FILE] [--csv] [--key HEX | --key-file FILE]`;
+export const CRAWL_USAGE = `usage: rlpx crawl [ENODE...] [--nodes FILE|-]... [--dns URL]... [options]`;
 
 function readList(file: string): { text: string; source: string } {
   try {
@@ -21,6 +22,26 @@ function readList(file: string): { text: string; source: string } {
     throw new UsageError(`--nodes ${file}: ${(err as Error).message}`);
   }
 }
+
+export const CRAWL_OPTIONS: OptionDocs = {
+  nodes: { type: 'string', arg: 'FILE', multiple: true, help: 'enode URLs (or enr: records), one per line; - for stdin; repeatable' },
+  dns: { type: 'string', arg: 'URL', multiple: true, help: 'an EIP-1459 tree, enrtree://KEY@DOMAIN; repeatable' },
+  'dns-server': { type: 'string', arg: 'HOST:PORT', multiple: true, default: "the system's", help: 'resolver for --dns; repeatable' },
+  concurrency: { type: 'string', arg: 'N', default: String(CRAWL_DEFAULTS.concurrency), help: 'nodes in progress at once' },
+  timeout: { type: 'string', arg: 'MS', default: String(CRAWL_DEFAULTS.timeout), help: 'deadline per node' },
+  rate: { type: 'string', arg: 'N', default: String(CRAWL_DEFAULTS.rate), help: 'dials per second; 0 for no limit' },
+  network: { type: 'string', arg: 'ID', help: 'write only nodes whose Status has this network id' },
+  limit: { type: 'string', arg: 'N', help: 'stop once N nodes are written' },
+  resume: { type: 'string', arg: 'FILE', help: 'skip the nodes in an earlier output (JSON lines or CSV)' },
+  csv: { type: 'boolean', help: 'CSV with a header instead of JSON lines' },
+  ...KEY_DOCS,
+  chain: { type: 'string', arg: 'NAME', help: 'check each Status against a known chain and write only compatible nodes' },
+  genesis: { type: 'string', arg: 'FILE', help: 'the same, for the chain of a genesis.json' },
+  'network-id': { type: 'string', arg: 'N', help: 'with --chain or --genesis: the network id, if not the chain id' },
+  ...HELP_OPTION,
+};
+
+export const CRAWL_HELP = helpText(CRAWL_USAGE, 'Dial every seed once and print one line per node: its Hello, eth Status, one RTT and how it ended; a summary on stderr.', CRAWL_OPTIONS);
 
 /** A progress line for terminals: done/total, rate, ETA; rewritten in place. */
 function progressLine(done: number, total: number, startedMs: number): string {
@@ -31,24 +52,30 @@ function progressLine(done: number, total: number, startedMs: number): string {
 }
 
 export async function crawlCommand(argv: string[], out: (line: string) => void, signal?: AbortSignal, err: (line: string) => void = (l) => void process.stderr.write(l + '\n')): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      nodes: { type: 'string', multiple: true },
-      dns: { type: 'string', multiple: true },
-      'dns-server': { type: 'string', multiple: true },
-      concurrency: { type: 'string' },
-      timeout: { type: 'string' },
-      rate: { type: 'string' },
-      network: { type: 'string' },
-      limit: { type: 'string' },
-      resume: { type: 'string' },
-      csv: { type: 'boolean', default: false },
-      ...KEY_OPTIONS,
-      ...CHAIN_OPTIONS,
-    },
-  });
+  const parsed = parseArgs({ args: argv, allowPositionals: true, options: argsOf(CRAWL_OPTIONS) });
+  const positionals = parsed.positionals;
+  const values = parsed.values as {
+    nodes?: string[];
+    dns?: string[];
+    'dns-server'?: string[];
+    concurrency?: string;
+    timeout?: string;
+    rate?: string;
+    network?: string;
+    limit?: string;
+    resume?: string;
+    csv?: boolean;
+    key?: string;
+    'key-file'?: string;
+    chain?: string;
+    genesis?: string;
+    'network-id'?: string;
+    help?: boolean;
+  };
+  if (values.help) {
+    out(CRAWL_HELP);
+    return Exit.Ok;
+  }
   const lists = (values.nodes ?? []).map(readList);
   if (positionals.length > 0) lists.push({ text: positionals.join('\n'), source: 'args' });
   const trees = values.dns ?? [];

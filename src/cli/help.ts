@@ -10,6 +10,8 @@ export interface OptionDoc {
   arg?: string;
   /** The default as help prints it; none for flags that are off unless given. */
   default?: string;
+  /** May be given more than once. */
+  multiple?: boolean;
   help: string;
 }
 
@@ -31,7 +33,9 @@ export const CHAIN_DOCS: OptionDocs = {
 /** The parseArgs options of a command's docs (no parseArgs defaults: commands apply their own). */
 export function argsOf(docs: OptionDocs): NonNullable<ParseArgsConfig['options']> {
   const out: NonNullable<ParseArgsConfig['options']> = {};
-  for (const [name, d] of Object.entries(docs)) out[name] = name === 'help' ? { type: 'boolean', short: 'h' } : { type: d.type };
+  for (const [name, d] of Object.entries(docs)) {
+    out[name] = name === 'help' ? { type: 'boolean', short: 'h' } : d.multiple ? { type: d.type, multiple: true } : { type: d.type };
+  }
   return out;
 }
 

@@ -8,6 +8,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { reasonName, DisconnectReason } from '../reasons.js';
 import { bytesToHex } from '../crypto/bytes.js';
 import { StatusError } from '../eth/errors.js';
+import { TimeoutError } from '../errors.js';
 import type { ForkVerdict } from '../eth/forkid.js';
 import { ethStatusResponder, type EthHandshake } from '../eth/protocol.js';
 import { dial } from '../peer/dial.js';
@@ -49,9 +50,9 @@ export const reasonLabel = (reason: number): string => reasonName(reason).toLowe
 /** Which deadline a 0x0b of ours was: the L7 pong deadline, or no frame at all for a while. */
 export function timeoutCause(info: CloseInfo): 'pong_timeout' | 'read_timeout' | 'other_timeout' | 'none' {
   if (info.reason !== DisconnectReason.ReadTimeout || info.initiator !== 'local') return 'none';
-  const msg = info.error?.message ?? '';
-  if (msg.startsWith('no Pong within')) return 'pong_timeout';
-  if (msg.startsWith('no message for')) return 'read_timeout';
+  const deadline = info.error instanceof TimeoutError ? info.error.deadline : undefined;
+  if (deadline === 'pong') return 'pong_timeout';
+  if (deadline === 'read') return 'read_timeout';
   return 'other_timeout';
 }
 

@@ -86,7 +86,7 @@ export async function crawlNode(target: DialTarget, ctx: NodeContext): Promise<N
   };
   const ac = new AbortController();
   const signal = ac.signal;
-  const deadline = setTimeout(() => ac.abort(new TimeoutError(`node deadline of ${ctx.timeout} ms passed`)), ctx.timeout);
+  const deadline = setTimeout(() => ac.abort(new TimeoutError(`node deadline of ${ctx.timeout} ms passed`, { deadline: 'probe' })), ctx.timeout);
   const stop = (): void => ac.abort(ctx.signal.reason);
   if (ctx.signal.aborted) stop();
   else ctx.signal.addEventListener('abort', stop, { once: true });

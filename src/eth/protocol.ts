@@ -181,7 +181,7 @@ export class EthResponder extends EventEmitter<EthResponderEvents> {
     const timer = setTimeout(() => {
       if (done) return;
       if (disconnectOnTimeout) void peer.disconnect(DisconnectReason.ReadTimeout);
-      else exchange.reject(new TimeoutError(`no eth Status within ${timeout} ms`));
+      else exchange.reject(new TimeoutError(`no eth Status within ${timeout} ms`, { deadline: 'status' }));
     }, timeout);
     timer.unref();
     void peer.closed.then(() => (clearTimeout(timer), clearTimeout(delay)));

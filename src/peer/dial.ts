@@ -41,7 +41,7 @@ export function connectSocket(host: string, port: number, config: DialConfig, si
     const timer = setTimeout(() => {
       cleanup();
       socket.destroy();
-      reject(new TimeoutError(`connect to ${host}:${port} timed out after ${timeout} ms`, { reason: DisconnectReason.NetworkError }));
+      reject(new TimeoutError(`connect to ${host}:${port} timed out after ${timeout} ms`, { reason: DisconnectReason.NetworkError, deadline: 'connect' }));
     }, timeout);
     if (signal?.aborted) return onAbort();
     signal?.addEventListener('abort', onAbort, { once: true });

@@ -164,7 +164,7 @@ export class PingTracker {
     if (this.#outstanding.length > MAX_OUTSTANDING_PINGS) {
       const dropped = this.#outstanding.shift()!;
       if (!dropped.overdue) this.stats.missed++;
-      dropped.reject?.(new TimeoutError('Ping dropped: too many outstanding'));
+      dropped.reject?.(new TimeoutError('Ping dropped: too many outstanding', { deadline: 'pong' }));
     }
     this.#host.writePing().then(
       () => {
@@ -225,7 +225,7 @@ export class PingTracker {
     this.#timer = undefined;
     const oldest = this.#outstanding.find((p) => !p.overdue);
     if (!oldest) return;
-    const err = new TimeoutError(`no Pong within ${this.#timeout} ms`);
+    const err = new TimeoutError(`no Pong within ${this.#timeout} ms`, { deadline: 'pong' });
     this.stats.missed++;
     if (this.#mode === 'l7') {
       this.#setState('unresponsive');

@@ -68,7 +68,7 @@ function checkHello(conn: RlpxConnection, config: HelloConfig, hello: Hello): Ma
 export function exchangeHello(conn: RlpxConnection, config: HelloConfig, maxMessageSize: number, signal?: AbortSignal): Promise<Session> {
   return new Promise<Session>((resolve, reject) => {
     let failure: RlpxError | undefined;
-    const timer = setTimeout(() => fail(new TimeoutError(`no Hello within ${config.helloTimeout} ms`)), config.helloTimeout);
+    const timer = setTimeout(() => fail(new TimeoutError(`no Hello within ${config.helloTimeout} ms`, { deadline: 'hello' })), config.helloTimeout);
     const onAbort = (): void => fail(new NetworkError('aborted during Hello', { cause: signal?.reason }));
     const finish = (): void => {
       clearTimeout(timer);

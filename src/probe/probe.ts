@@ -112,7 +112,7 @@ export async function probe(target: string | Enode, s: ProbeSettings): Promise<P
   };
   const log = (line: string): void => void r.log.push(`${since()}  ${line}`);
   const stop = new AbortController();
-  const deadlineTimer = setTimeout(() => stop.abort(new TimeoutError(`probe deadline of ${s.deadline} ms passed`)), s.deadline);
+  const deadlineTimer = setTimeout(() => stop.abort(new TimeoutError(`probe deadline of ${s.deadline} ms passed`, { deadline: 'probe' })), s.deadline);
   const onCaller = (): void => stop.abort(s.signal!.reason);
   if (s.signal?.aborted) onCaller();
   s.signal?.addEventListener('abort', onCaller, { once: true });

@@ -43,7 +43,7 @@ export class ReadFlow {
     if (this.#timeout === 0 || this.#holds > 0 || this.#timer) return;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      this.#onTimeout(new TimeoutError(`no message for ${this.#timeout} ms`));
+      this.#onTimeout(new TimeoutError(`no message for ${this.#timeout} ms`, { deadline: 'read' }));
     }, this.#timeout);
     this.#timer.unref();
   }

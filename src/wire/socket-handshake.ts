@@ -55,7 +55,7 @@ export async function runHandshake<T>(
   };
   bindSocket(socket, sink);
   socket.resume(); // a socket paused before (held in a server's backlog, say) must flow now
-  const timer = setTimeout(() => fail(new TimeoutError(`handshake did not complete within ${timeout} ms`)), timeout);
+  const timer = setTimeout(() => fail(new TimeoutError(`handshake did not complete within ${timeout} ms`, { deadline: 'handshake' })), timeout);
   const onAbort = (): void => fail(new NetworkError('handshake aborted', { cause: signal?.reason }));
   if (signal?.aborted) onAbort();
   signal?.addEventListener('abort', onAbort, { once: true });
