@@ -101,7 +101,8 @@ export class ProtocolChannel extends EventEmitter<ChannelEvents> {
   }
 
   /**
-   * Send one message. Resolves once it is handed to the kernel; waits while the peer's write
+   * Send one message. Resolves once it is queued for the socket (frames of one tick share a
+   * write; a failed write fails the peer); waits while the peer's write
    * buffer is full; rejects on close, on abort, or when writes stall past the write deadline.
    */
   send(code: number, payload: Uint8Array, options: { signal?: AbortSignal } = {}): Promise<void> {

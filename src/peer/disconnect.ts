@@ -44,7 +44,7 @@ export function closeConnection(conn: RlpxConnection, reason: DisconnectReason, 
   const flush = setTimeout(() => conn.destroy(), DISCONNECT_FLUSH_MS);
   flush.unref();
   conn
-    .send(P2PCode.Disconnect, encodeDisconnect(reason))
+    .send(P2PCode.Disconnect, encodeDisconnect(reason), { written: true })
     .catch(() => {})
     .finally(() => {
       clearTimeout(flush);

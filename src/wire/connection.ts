@@ -189,27 +189,28 @@ export class RlpxConnection implements SocketSink {
   }
 
   /**
-   * Send one message. Resolves when the frame is handed to the kernel. While the write buffer
-   * is over maxWriteBuffer it waits, in order (see frame-writer.ts); it rejects on close, on
-   * abort, or when writes stall past writeTimeout.
+   * Send one message. Resolves when the frame is queued for this tick's socket write (with
+   * `written`: when that write is handed to the kernel). While the write buffer is over
+   * maxWriteBuffer it waits, in order (see frame-writer.ts); it rejects on close, on abort, or
+   * when writes stall past writeTimeout.
    */
-  send(code: number, payload: Uint8Array, options: { compress?: boolean; signal?: AbortSignal } = {}): Promise<void> {
+  send(code: number, payload: Uint8Array, options: { compress?: boolean; signal?: AbortSignal; written?: boolean } = {}): Promise<void> {
     let body: Uint8Array;
     try {
       body = encodeMessage(code, payload, options.compress ?? this.#snappy);
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.sendBody(body, options.signal);
+    return this.sendBody(body, options.signal, options.written);
   }
 
   /**
    * Send a message already encoded as a frame body (see encodeMessage), compressed as the
    * connection currently requires: for constant messages sent often, such as Ping and Pong.
    */
-  sendBody(body: Uint8Array, signal?: AbortSignal): Promise<void> {
+  sendBody(body: Uint8Array, signal?: AbortSignal, written?: boolean): Promise<void> {
     if (this.closed) return Promise.reject(new ClosedError('connection is closed'));
-    return this.#writer.write(body, signal);
+    return this.#writer.write(body, signal, written);
   }
 
   /** Resolves when a send would be written at once: nothing waits and the buffer has room. */

@@ -6,6 +6,12 @@
  * A send over the cap waits (as geth's WriteMsg blocks) instead of failing: its body is
  * queued unsealed, because sealing advances the egress keystream and MAC, so a frame must be
  * sealed only when it is certain to be written, and in the order it was sent.
+ *
+ * Frames sealed in the same tick share one socket write (one writev): a write is a syscall,
+ * the largest single cost of a small frame. A send under the cap therefore resolves once its
+ * frame is sealed and queued for that write, as a Go writer returns once its bytes are in the
+ * kernel's buffer; a failing write fails the connection. A send that must have left before
+ * the socket goes away (a Disconnect) asks for `written`.
  */
 import type { Socket } from 'node:net';
 import { ClosedError, NetworkError, TimeoutError, type RlpxError } from '../errors.js';
@@ -18,22 +24,36 @@ export interface WriterConfig {
   readonly writeTimeout: number;
 }
 
+/** A batch this large is written without waiting for the end of the tick. */
+const BATCH_BYTES = 64 * 1024;
+
+/** What every send that is queued at once returns: nothing to wait for. */
+const QUEUED = Promise.resolve();
+
 interface Waiting {
   body: Uint8Array;
+  written: boolean;
   resolve(): void;
   reject(err: unknown): void;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
 }
 
+/** process.nextTick's callback for a writer's batch: one shared function, no closure per tick. */
+let writeBatch: (writer: FrameWriter) => void;
+
 export class FrameWriter {
   readonly #socket: Socket;
   readonly #sealer: FrameSealer;
   readonly #config: WriterConfig;
   readonly #onStall: (err: TimeoutError) => void;
-  // Both allocated on first use: most connections never wait (10,000 idle peers, two arrays each).
-  #waiting: Waiting[] | undefined;
-  #roomWaiters: Array<() => void> | undefined;
+  readonly #waiting: Waiting[] = [];
+  #roomWaiters: Array<() => void> = [];
+  /** Frames sealed this tick, written together on the next (see #writeBatch). */
+  #batch: Buffer[] = [];
+  #batchBytes = 0;
+  /** Sends that resolve once the current batch is handed to the kernel. */
+  #batchWritten: Array<{ resolve(): void; reject(err: unknown): void }> = [];
   #stallTimer: NodeJS.Timeout | undefined;
   #closed: RlpxError | undefined;
 
@@ -46,32 +66,36 @@ export class FrameWriter {
 
   /** Sends waiting for room in the socket's buffer. */
   get queued(): number {
-    return this.#waiting?.length ?? 0;
+    return this.#waiting.length;
   }
 
   /**
-   * Seal and write one frame body, in order with every other; resolves once it is handed to
-   * the kernel. Waits while the buffer is over its cap; rejects on close, abort, or the write
-   * deadline (which fails the whole connection).
+   * Seal and write one frame body, in order with every other; resolves once it is queued for
+   * this tick's write (with `written`: once that write is handed to the kernel). Waits while
+   * the buffer is over its cap; rejects on close, abort, or the write deadline (which fails the
+   * whole connection).
    */
-  write(body: Uint8Array, signal?: AbortSignal): Promise<void> {
+  write(body: Uint8Array, signal?: AbortSignal, written = false): Promise<void> {
     if (this.#closed) return Promise.reject(this.#closed);
     if (body.length > MAX_FRAME_SIZE) {
       return Promise.reject(new RangeError(`message of ${body.length} bytes (encoded) exceeds the ${MAX_FRAME_SIZE}-byte frame limit`));
     }
     if (signal?.aborted) return Promise.reject(signal.reason);
-    if (!this.#waiting?.length && this.#hasRoom(body.length)) return this.#put(body);
+    if (this.#waiting.length === 0 && this.#hasRoom(body.length)) {
+      this.#put(body);
+      return written ? this.#whenWritten() : QUEUED;
+    }
     return new Promise<void>((resolve, reject) => {
-      const entry: Waiting = { body, resolve, reject, signal, onAbort: undefined };
+      const entry: Waiting = { body, written, resolve, reject, signal, onAbort: undefined };
       if (signal) {
         entry.onAbort = () => {
-          const i = this.#waiting?.indexOf(entry) ?? -1;
-          if (i >= 0) this.#waiting!.splice(i, 1);
+          const i = this.#waiting.indexOf(entry);
+          if (i >= 0) this.#waiting.splice(i, 1);
           reject(signal.reason);
         };
         signal.addEventListener('abort', entry.onAbort, { once: true });
       }
-      (this.#waiting ??= []).push(entry);
+      this.#waiting.push(entry);
       this.#armStall();
     });
   }
@@ -79,8 +103,8 @@ export class FrameWriter {
   /** Resolves when a send would be written at once (nothing queued, the buffer under its cap). */
   writable(): Promise<void> {
     if (this.#closed) return Promise.reject(this.#closed);
-    if (!this.#waiting?.length && !this.#socket.writableNeedDrain) return Promise.resolve();
-    return new Promise((resolve) => (this.#roomWaiters ??= []).push(resolve));
+    if (this.#waiting.length === 0 && !this.#socket.writableNeedDrain) return QUEUED;
+    return new Promise((resolve) => this.#roomWaiters.push(resolve));
   }
 
   /** The socket's buffer drained: write what waits, while there is room. */
@@ -91,15 +115,15 @@ export class FrameWriter {
 
   #flush(): void {
     if (this.#closed) return;
-    const waiting = this.#waiting;
-    while (waiting?.length && this.#hasRoom(waiting[0]!.body.length)) {
-      const entry = waiting.shift()!;
+    while (this.#waiting.length > 0 && this.#hasRoom(this.#waiting[0]!.body.length)) {
+      const entry = this.#waiting.shift()!;
       if (entry.onAbort) entry.signal!.removeEventListener('abort', entry.onAbort);
-      this.#put(entry.body).then(entry.resolve, entry.reject);
+      this.#put(entry.body);
+      if (entry.written) this.#batchWritten.push(entry);
+      else entry.resolve();
     }
-    if (waiting?.length) return this.#armStall();
-    this.#waiting = undefined;
-    if (!this.#socket.writableNeedDrain) this.#wakeRoomWaiters();
+    if (this.#waiting.length > 0) this.#armStall();
+    else if (!this.#socket.writableNeedDrain) this.#wakeRoomWaiters();
   }
 
   /**
@@ -108,9 +132,7 @@ export class FrameWriter {
    */
   abandon(err: RlpxError): void {
     this.#disarmStall();
-    const waiting = this.#waiting ?? [];
-    this.#waiting = undefined;
-    for (const entry of waiting) {
+    for (const entry of this.#waiting.splice(0)) {
       if (entry.onAbort) entry.signal!.removeEventListener('abort', entry.onAbort);
       entry.reject(err);
     }
@@ -128,27 +150,71 @@ export class FrameWriter {
    * than the cap must still be able to go out on its own.
    */
   #hasRoom(bodySize: number): boolean {
-    const pending = this.#socket.writableLength;
+    const pending = this.#socket.writableLength + this.#batchBytes;
     return pending === 0 || pending + frameWireSize(bodySize) <= this.#config.maxWriteBuffer;
   }
 
-  #put(body: Uint8Array): Promise<void> {
-    const frame = this.#sealer.seal(body);
-    return new Promise((resolve, reject) => {
-      this.#socket.write(asBuffer(frame), (err) => {
-        if (err) return reject(new NetworkError(`write failed: ${err.message}`, { cause: err }));
-        resolve();
-        // A cap below the socket's own high-water mark gets no 'drain': look again here.
-        if (this.#waiting?.length) this.#flush();
-      });
-      if (this.#socket.writableNeedDrain) this.#armStall();
-    });
+  /**
+   * Seal one body into this tick's batch; the first frame of a batch schedules its write. A
+   * batch that reaches BATCH_BYTES goes out at once, so a sender that queues many frames in
+   * one tick keeps the remote busy instead of handing it everything at the end.
+   */
+  #put(body: Uint8Array): void {
+    const frame = asBuffer(this.#sealer.seal(body));
+    if (this.#batch.length === 0) process.nextTick(writeBatch, this);
+    this.#batch.push(frame);
+    this.#batchBytes += frame.length;
+    if (this.#batchBytes >= BATCH_BYTES) this.#writeBatch();
+  }
+
+  #whenWritten(): Promise<void> {
+    return new Promise((resolve, reject) => this.#batchWritten.push({ resolve, reject }));
+  }
+
+  /**
+   * Hand the batch to the socket: one write, or for several frames one writev (cork, write
+   * each, uncork), so no frame is copied again. On a socket already going away the batch is
+   * dropped, as a destroyed socket drops what its own buffer holds.
+   */
+  #writeBatch(): void {
+    const frames = this.#batch;
+    if (frames.length === 0) return; // written early, on reaching BATCH_BYTES
+    const written = this.#batchWritten;
+    this.#batch = [];
+    this.#batchBytes = 0;
+    this.#batchWritten = [];
+    const socket = this.#socket;
+    if (socket.destroyed || !socket.writable) {
+      const err = this.#closed ?? new ClosedError('connection is closed');
+      for (const w of written) w.reject(err);
+      return;
+    }
+    const done = (err?: Error | null): void => {
+      if (err) {
+        const failure = new NetworkError(`write failed: ${err.message}`, { cause: err });
+        for (const w of written) w.reject(failure);
+        return;
+      }
+      for (const w of written) w.resolve();
+      // A cap below the socket's own high-water mark gets no 'drain': look again here.
+      if (this.#waiting.length > 0) this.#flush();
+    };
+    const last = frames.length - 1;
+    if (last > 0) socket.cork();
+    for (let i = 0; i < last; i++) socket.write(frames[i]!);
+    socket.write(frames[last]!, done);
+    if (last > 0) socket.uncork();
+    if (socket.writableNeedDrain) this.#armStall();
+  }
+
+  static {
+    writeBatch = (w) => w.#writeBatch();
   }
 
   #wakeRoomWaiters(): void {
     const waiters = this.#roomWaiters;
-    if (!waiters) return;
-    this.#roomWaiters = undefined;
+    if (waiters.length === 0) return;
+    this.#roomWaiters = [];
     for (const w of waiters) w();
   }
 
@@ -157,7 +223,7 @@ export class FrameWriter {
     if (this.#stallTimer || ms === 0) return;
     this.#stallTimer = setTimeout(() => {
       this.#stallTimer = undefined;
-      this.#onStall(new TimeoutError(`writes stalled for ${ms} ms`, { reason: DisconnectReason.NetworkError, deadline: 'write' }));
+      this.#onStall(new TimeoutError(`writes stalled for ${ms} ms`, { reason: DisconnectReason.NetworkError }));
     }, ms);
     this.#stallTimer.unref();
   }

@@ -34,21 +34,23 @@ async function bulkPair(opts: { maxWriteBuffer: number; writeTimeout?: number })
 }
 
 /**
- * Send without awaiting until a send is queued by the writer instead of written: one that does
- * not grow the socket's buffer. (Polling writableLength alone is not enough: the kernel keeps
- * taking more while it grows its buffers.) After that every later send waits too, in order.
+ * Send without awaiting until a send waits: one that has not resolved a macrotask later. A
+ * send with room resolves once its frame is queued for the tick's write, so the first one
+ * still pending is the first held back by the cap. After that every later send waits too, in
+ * order.
  */
-async function fill(peer: Peer, ch: ProtocolChannel, payload: Uint8Array): Promise<Array<Promise<void>>> {
+async function fill(_peer: Peer, ch: ProtocolChannel, payload: Uint8Array): Promise<Array<Promise<void>>> {
   const sends: Array<Promise<void>> = [];
-  const socket = peer.connection.socket;
   for (let i = 0; i < 20_000; i++) {
-    const before = socket.writableLength;
+    let settled = false;
     const p = ch.send(0, payload);
-    p.catch(() => {});
+    p.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
     sends.push(p);
-    // A buffer that is not empty means the kernel is full: a written send would grow it.
-    if (before > 0 && socket.writableLength === before) return sends;
     await new Promise((r) => setImmediate(r));
+    if (!settled) return sends;
   }
   throw new Error('the buffer never filled');
 }
