@@ -8,10 +8,10 @@
  *
  * Frames carry opaque bodies: message codes and compression belong to message.ts.
  */
-import { createCipheriv, createDecipheriv, type Cipher, type Decipher } from 'node:crypto';
 import { FrameError } from '../errors.js';
 import { equalBytes } from '../crypto/bytes.js';
 import { ByteQueue } from './byte-queue.js';
+import { Keystream } from './keystream.js';
 import { HashMac, MAC_SIZE } from './mac.js';
 import type { Secrets } from './handshake.js';
 
@@ -22,7 +22,8 @@ export const HEADER_BLOCK_SIZE = HEADER_SIZE + MAC_SIZE;
 export const MAX_FRAME_SIZE = 0xffffff;
 /** rlp([capability-id = 0, context-id = 0]); geth ignores it on receipt, and so do we. */
 const HEADER_DATA = Uint8Array.of(0xc2, 0x80, 0x80);
-const ZERO_IV = Buffer.alloc(16);
+/** Zero padding of a body, as plaintext for the keystream. */
+const PAD = new Uint8Array(16);
 
 const padded = (n: number): number => (n + 15) & ~15;
 
@@ -44,12 +45,13 @@ export function frameWireSize(size: number): number {
 
 /** The egress half of a session. */
 export class FrameSealer {
-  readonly #cipher: Cipher;
+  readonly #stream: Keystream;
   readonly #mac: HashMac;
+  readonly #header = new Uint8Array(HEADER_SIZE);
 
   constructor(secrets: Secrets) {
     claim(secrets.egressMac, 'FrameSealer');
-    this.#cipher = createCipheriv('aes-256-ctr', secrets.aes, ZERO_IV);
+    this.#stream = new Keystream(secrets.aes);
     this.#mac = new HashMac(secrets.mac, secrets.egressMac);
   }
 
@@ -60,21 +62,18 @@ export class FrameSealer {
     const bodyPadded = padded(size);
     const out = new Uint8Array(HEADER_BLOCK_SIZE + bodyPadded + MAC_SIZE);
 
-    // Header and body share one keystream, so one cipher call encrypts both; the header MAC
-    // then goes between them.
-    const plain = new Uint8Array(HEADER_SIZE + bodyPadded);
-    plain[0] = size >>> 16;
-    plain[1] = (size >>> 8) & 0xff;
-    plain[2] = size & 0xff;
-    plain.set(HEADER_DATA, 3);
-    plain.set(body, HEADER_SIZE);
-    const ct = this.#cipher.update(plain);
-    const headerCt = ct.subarray(0, HEADER_SIZE);
-    const bodyCt = ct.subarray(HEADER_SIZE);
-    out.set(headerCt, 0);
-    out.set(this.#mac.header(headerCt), HEADER_SIZE);
-    out.set(bodyCt, HEADER_BLOCK_SIZE);
-    out.set(this.#mac.frame(bodyCt), HEADER_BLOCK_SIZE + bodyPadded);
+    // Header, body and padding are encrypted straight into their places in `out`; the header
+    // MAC goes between header and body, outside the keystream.
+    const header = this.#header;
+    header[0] = size >>> 16;
+    header[1] = (size >>> 8) & 0xff;
+    header[2] = size & 0xff;
+    header.set(HEADER_DATA, 3);
+    this.#stream.xorInto(header, out, 0);
+    this.#stream.xorInto(body, out, HEADER_BLOCK_SIZE);
+    this.#stream.xorInto(PAD.subarray(0, bodyPadded - size), out, HEADER_BLOCK_SIZE + size);
+    out.set(this.#mac.header(out.subarray(0, HEADER_SIZE)), HEADER_SIZE);
+    out.set(this.#mac.frame(out.subarray(HEADER_BLOCK_SIZE, HEADER_BLOCK_SIZE + bodyPadded)), HEADER_BLOCK_SIZE + bodyPadded);
     return out;
   }
 }
@@ -88,8 +87,9 @@ export class FrameSealer {
  * bytes it really sent. A frame that arrives in one chunk is decrypted straight from it.
  */
 export class FrameReader {
-  readonly #decipher: Decipher;
+  readonly #stream: Keystream;
   readonly #mac: HashMac;
+  readonly #header = new Uint8Array(HEADER_SIZE);
   #maxFrameSize: number;
   readonly #queue = new ByteQueue();
   /** Body size from a verified header whose body has not all arrived yet. */
@@ -102,7 +102,7 @@ export class FrameReader {
       throw new RangeError(`maxFrameSize must be an integer in [0, ${MAX_FRAME_SIZE}], got ${max}`);
     }
     claim(secrets.ingressMac, 'FrameReader');
-    this.#decipher = createDecipheriv('aes-256-ctr', secrets.aes, ZERO_IV);
+    this.#stream = new Keystream(secrets.aes);
     this.#mac = new HashMac(secrets.mac, secrets.ingressMac);
     this.#maxFrameSize = max;
   }
@@ -153,7 +153,8 @@ export class FrameReader {
       if (!equalBytes(this.#mac.header(headerCt), block.subarray(HEADER_SIZE))) {
         throw new FrameError('frame: bad header MAC');
       }
-      const header = this.#decipher.update(headerCt);
+      const header = this.#header;
+      this.#stream.xorInto(headerCt, header, 0);
       const size = (header[0]! << 16) | (header[1]! << 8) | header[2]!;
       if (size > this.#maxFrameSize) {
         throw new FrameError(`frame: body of ${size} bytes exceeds the ${this.#maxFrameSize}-byte limit`);
@@ -169,8 +170,9 @@ export class FrameReader {
       throw new FrameError('frame: bad frame MAC');
     }
     this.#pendingSize = -1;
-    // The decipher's output is a fresh buffer: the caller owns the body.
-    const plain = this.#decipher.update(bodyCt);
-    return new Uint8Array(plain.buffer, plain.byteOffset, size);
+    // A fresh buffer: the caller owns the body.
+    const plain = new Uint8Array(bodyCt.length);
+    this.#stream.xorInto(bodyCt, plain, 0);
+    return plain.subarray(0, size);
   }
 }

@@ -1,0 +1,51 @@
+/**
+ * The buffered CTR keystream (keystream.ts) against one plain OpenSSL AES-256-CTR pass over
+ * the same bytes: pieces that end on, before and after its 4 KiB block edges, pieces just
+ * below, at and above the size that goes to the cipher directly, and a large piece while
+ * more than it is left of the current block.
+ */
+import { createCipheriv } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { Keystream } from '../../src/wire/keystream.js';
+import { mulberry32, seededBytes } from '../helpers/bytes.js';
+
+function check(sizes: number[], seed: number): void {
+  const key = seededBytes(32, seed);
+  const pieces = sizes.map((n, i) => seededBytes(n, seed * 1000 + i));
+  const ks = new Keystream(key);
+  const total = sizes.reduce((a, b) => a + b, 0);
+  // Written at an offset into a larger buffer, as frames are.
+  const got = new Uint8Array(total + 7);
+  let at = 7;
+  for (const p of pieces) {
+    ks.xorInto(p, got, at);
+    at += p.length;
+  }
+  const all = new Uint8Array(total);
+  let o = 0;
+  for (const p of pieces) {
+    all.set(p, o);
+    o += p.length;
+  }
+  const want = createCipheriv('aes-256-ctr', key, Buffer.alloc(16)).update(all);
+  expect(Buffer.compare(got.subarray(7), want), `sizes ${sizes.join(',')}`).toBe(0);
+}
+
+describe('Keystream', () => {
+  it('equals one CTR pass at the 4 KiB block edges and around the direct-cipher size', () => {
+    check([4096], 1);
+    check([4095, 1, 4096, 1, 4095], 2);
+    check([16, 4080, 16, 4096 * 3], 3);
+    check([511, 512, 513, 1, 4000, 600], 4); // 600 while fewer bytes are left of the block
+    check([10, 100, 511, 3000, 2000, 0, 1 << 20, 5], 5); // a large piece with ~4 KiB left
+    check([0, 0, 16, 0], 6);
+  });
+
+  it('equals one CTR pass for random piece sizes (frame-sized and a few large ones)', () => {
+    const next = mulberry32(7);
+    for (let round = 0; round < 20; round++) {
+      const sizes = Array.from({ length: 60 }, (_, i) => (i % 17 === 5 ? 5000 + (next() % 20_000) : next() % 700));
+      check(sizes, 100 + round);
+    }
+  });
+});
