@@ -95,7 +95,7 @@ export class RlpxConnection implements SocketSink {
   static accept(socket: Socket, privateKey: Uint8Array, config: ConnectionConfig, options: { signal?: AbortSignal } = {}): Promise<RlpxConnection> {
     return RlpxConnection.#handshake(socket, config, options.signal, () => HandshakeState.recipient({ privateKey }), async (state, io) => {
       state.readAuth(await io.readPacket());
-      io.write(state.makeAck());
+      io.writeLast(state.makeAck());
     });
   }
 

@@ -13,8 +13,15 @@ import { bindSocket, destroySocket, type SocketSink } from './socket-events.js';
 
 export interface HandshakeIo {
   write(packet: Uint8Array): void;
+  /**
+   * Write the handshake's last packet (the ack), held until the end of this turn of the event
+   * loop: the first frame, which the owner sends at once (the Hello), then shares its write.
+   */
+  writeLast(packet: Uint8Array): void;
   readPacket(): Promise<Uint8Array>;
 }
+
+const uncork = (socket: Socket): void => socket.uncork();
 
 export interface Handshaken {
   secrets: Secrets;
@@ -70,6 +77,11 @@ export async function runHandshake<T>(
   const io: HandshakeIo = {
     write(packet) {
       socket.write(asBuffer(packet));
+    },
+    writeLast(packet) {
+      socket.cork();
+      socket.write(asBuffer(packet));
+      setImmediate(uncork, socket);
     },
     async readPacket() {
       await waitFor(2);

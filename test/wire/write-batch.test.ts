@@ -11,6 +11,9 @@ import { generatePrivateKey, publicKeyOf } from '../../src/crypto/secp256k1.js';
 import { FrameReader, FrameSealer, frameWireSize } from '../../src/wire/frame.js';
 import { FrameWriter } from '../../src/wire/frame-writer.js';
 import { HandshakeState } from '../../src/wire/handshake.js';
+import { RlpxConnection } from '../../src/wire/connection.js';
+import { connectionConfig } from '../../src/options.js';
+import type { Message } from '../../src/wire/message.js';
 import { concatBytes } from '../../src/crypto/bytes.js';
 import { HOST, listenNet, sleep, waitUntil, within } from '../helpers/loopback.js';
 
@@ -59,9 +62,18 @@ async function socketPair(): Promise<{ local: Socket; remote: Socket; received: 
   local.on('error', () => {});
   await new Promise<void>((r) => local.once('connect', () => r()));
   await waitUntil(() => remote !== undefined, 2_000, 'accepted socket');
-  // Count what reaches libuv: one call per write or writev, whatever Node's stream does above.
+  cleanups.push(() => {
+    local.destroy();
+    remote?.destroy();
+    server.close();
+  });
+  return { local, remote: remote!, received, writes: countWrites(local) };
+}
+
+/** Count what reaches libuv from `socket`: one call per write or writev, whatever Node's stream does above. */
+function countWrites(socket: Socket): () => number {
   let writes = 0;
-  const handle = (local as unknown as { _handle: Record<string, (...a: unknown[]) => unknown> })._handle;
+  const handle = (socket as unknown as { _handle: Record<string, (...a: unknown[]) => unknown> })._handle;
   for (const m of ['writeBuffer', 'writev', 'writeUtf8String', 'writeLatin1String']) {
     const orig = handle[m]!;
     handle[m] = function (this: unknown, ...a: unknown[]) {
@@ -69,12 +81,7 @@ async function socketPair(): Promise<{ local: Socket; remote: Socket; received: 
       return orig.apply(this, a);
     };
   }
-  cleanups.push(() => {
-    local.destroy();
-    remote?.destroy();
-    server.close();
-  });
-  return { local, remote: remote!, received, writes: () => writes };
+  return () => writes;
 }
 
 const config = { maxWriteBuffer: 1 << 20, writeTimeout: 5_000 };
@@ -188,5 +195,38 @@ describe('frames sealed in one tick', () => {
     const got = readAll(freshReader(), received);
     expect(got.length).toBe(expected.length);
     got.forEach((x, i) => expect(Buffer.compare(x, expected[i]!)).toBe(0));
+  });
+});
+
+describe('the handshake\'s last packet', () => {
+  it('the ack and the frame the recipient sends at once (its Hello) share one write, and both arrive', async () => {
+    const key = generatePrivateKey();
+    const config = connectionConfig({ readTimeout: 0, handshakeTimeout: 3_000 });
+    let serverWrites: (() => number) | undefined;
+    const accepted: RlpxConnection[] = [];
+    const server = createServer((s) => {
+      s.on('error', () => {});
+      serverWrites = countWrites(s);
+      void RlpxConnection.accept(s, key, config).then((conn) => {
+        accepted.push(conn);
+        void conn.send(0x10, Uint8Array.of(1, 2, 3), { compress: false });
+      });
+    });
+    const port = await listenNet(server);
+    const socket = createConnection({ host: HOST, port });
+    socket.on('error', () => {});
+    cleanups.push(() => {
+      socket.destroy();
+      accepted.forEach((c) => c.destroy());
+      server.close();
+    });
+    await new Promise<void>((r) => socket.once('connect', () => r()));
+    const conn = await within(RlpxConnection.initiate(socket, generatePrivateKey(), publicKeyOf(key), config), 3_000, 'handshake');
+    const got: Message[] = [];
+    conn.start({ message: (m) => got.push(m), error: () => {}, end: () => {} });
+    await waitUntil(() => got.length === 1, 2_000, 'the first frame');
+    expect([...got[0]!.payload]).toEqual([1, 2, 3]);
+    expect(serverWrites!()).toBe(1);
+    conn.destroy();
   });
 });
