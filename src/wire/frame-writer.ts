@@ -10,8 +10,10 @@
  * Frames sealed in the same tick share one socket write (one writev): a write is a syscall,
  * the largest single cost of a small frame. A send under the cap therefore resolves once its
  * frame is sealed and queued for that write, as a Go writer returns once its bytes are in the
- * kernel's buffer; a failing write fails the connection. A send that must have left before
- * the socket goes away (a Disconnect) asks for `written`.
+ * kernel's buffer; a failing write fails the connection. Past BATCH_BYTES not yet taken by
+ * the kernel, a send resolves only after its write and one turn of the event loop, so a
+ * sender that awaits each send neither starves the loop nor outruns the kernel. A send that
+ * must have left before the socket goes away (a Disconnect) asks for `written`.
  */
 import type { Socket } from 'node:net';
 import { ClosedError, NetworkError, TimeoutError, type RlpxError } from '../errors.js';
@@ -29,6 +31,11 @@ const BATCH_BYTES = 64 * 1024;
 
 /** What every send that is queued at once returns: nothing to wait for. */
 const QUEUED = Promise.resolve();
+
+interface Settle {
+  resolve(): void;
+  reject(err: unknown): void;
+}
 
 interface Waiting {
   body: Uint8Array;
@@ -53,7 +60,7 @@ export class FrameWriter {
   #batch: Buffer[] = [];
   #batchBytes = 0;
   /** Sends that resolve once the current batch is handed to the kernel. */
-  #batchWritten: Array<{ resolve(): void; reject(err: unknown): void }> = [];
+  #batchWritten: Settle[] = [];
   #stallTimer: NodeJS.Timeout | undefined;
   #closed: RlpxError | undefined;
 
@@ -82,8 +89,15 @@ export class FrameWriter {
     }
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.#waiting.length === 0 && this.#hasRoom(body.length)) {
-      this.#put(body);
-      return written ? this.#whenWritten() : QUEUED;
+      const pace = !written && this.#socket.writableLength + this.#batchBytes + frameWireSize(body.length) > BATCH_BYTES;
+      if (!written && !pace) {
+        this.#put(body, undefined);
+        return QUEUED;
+      }
+      // Past BATCH_BYTES unwritten, a send resolves once its batch is written and a turn of
+      // the event loop later: a sender that awaits each send still lets the loop read (the
+      // remote's replies, say) between batches, and waits for the kernel once it is full.
+      return new Promise((resolve, reject) => this.#put(body, { resolve: pace ? () => setImmediate(resolve) : resolve, reject }));
     }
     return new Promise<void>((resolve, reject) => {
       const entry: Waiting = { body, written, resolve, reject, signal, onAbort: undefined };
@@ -118,9 +132,8 @@ export class FrameWriter {
     while (this.#waiting.length > 0 && this.#hasRoom(this.#waiting[0]!.body.length)) {
       const entry = this.#waiting.shift()!;
       if (entry.onAbort) entry.signal!.removeEventListener('abort', entry.onAbort);
-      this.#put(entry.body);
-      if (entry.written) this.#batchWritten.push(entry);
-      else entry.resolve();
+      this.#put(entry.body, entry.written ? entry : undefined);
+      if (!entry.written) entry.resolve();
     }
     if (this.#waiting.length > 0) this.#armStall();
     else if (!this.#socket.writableNeedDrain) this.#wakeRoomWaiters();
@@ -159,16 +172,14 @@ export class FrameWriter {
    * batch that reaches BATCH_BYTES goes out at once, so a sender that queues many frames in
    * one tick keeps the remote busy instead of handing it everything at the end.
    */
-  #put(body: Uint8Array): void {
+  #put(body: Uint8Array, waiter: Settle | undefined): void {
     const frame = asBuffer(this.#sealer.seal(body));
     if (this.#batch.length === 0) process.nextTick(writeBatch, this);
     this.#batch.push(frame);
+    // Before a write the frame may trigger: the waiter belongs to the batch that carries it.
+    if (waiter) this.#batchWritten.push(waiter);
     this.#batchBytes += frame.length;
     if (this.#batchBytes >= BATCH_BYTES) this.#writeBatch();
-  }
-
-  #whenWritten(): Promise<void> {
-    return new Promise((resolve, reject) => this.#batchWritten.push({ resolve, reject }));
   }
 
   /**

@@ -137,6 +137,29 @@ describe('frames sealed in one tick', () => {
     expect(readAll(freshReader(), received).map((b) => b.length)).toEqual(bodies.map((b) => b.length));
   });
 
+  it('past 64 KiB unwritten a send resolves after its write and a turn of the loop; one that waits for its write resolves when its frame triggered the batch', async () => {
+    const { sealer, freshReader } = replayableDirection();
+    const { local, received } = await socketPair();
+    const writer = new FrameWriter(local, sealer, config, () => {});
+    let immediate = false;
+    setImmediate(() => (immediate = true));
+    // 7 x 9 KiB stay under 64 KiB: queued at once. The 8th passes it and writes the batch itself.
+    const early = Array.from({ length: 7 }, (_, i) => writer.write(bodyOf(9 * 1024, i)));
+    let order: string[] = [];
+    void Promise.all(early).then(() => order.push('early'));
+    const paced = writer.write(bodyOf(9 * 1024, 7)).then(() => order.push(`paced after immediate: ${immediate}`));
+    const written = writer.write(bodyOf(10, 8), undefined, true).then(() => order.push('written'));
+    await within(Promise.all([paced, written]), 2_000, 'the paced and the written send');
+    expect(order[0]).toBe('early');
+    expect(order).toContain('paced after immediate: true');
+    const total = 8 * frameWireSize(9 * 1024) + frameWireSize(10);
+    await waitUntil(() => received.reduce((n, c) => n + c.length, 0) === total, 2_000, 'every frame');
+    expect(readAll(freshReader(), received).map((b) => b.length)).toEqual([...Array(8).fill(9 * 1024), 10]);
+    // Again, with the crossing send waiting for its write: its waiter belongs to the batch its frame wrote.
+    const again = Array.from({ length: 7 }, (_, i) => writer.write(bodyOf(9 * 1024, 20 + i)));
+    await within(Promise.all([...again, writer.write(bodyOf(9 * 1024, 27), undefined, true)]), 2_000, 'a crossing written send');
+  });
+
   it('a close before the batch is written: queued sends stay settled, a send that waits for its write rejects, nothing throws', async () => {
     const { sealer } = replayableDirection();
     const { local, received, writes } = await socketPair();
