@@ -1,6 +1,6 @@
 /**
  * The buffered CTR keystream (keystream.ts) against one plain OpenSSL AES-256-CTR pass over
- * the same bytes: pieces that end on, before and after its 4 KiB block edges, pieces just
+ * the same bytes: pieces that end on, before and after its 512-byte block edges, pieces just
  * below, at and above the size that goes to the cipher directly, and a large piece while
  * more than it is left of the current block.
  */
