@@ -8,11 +8,10 @@ import { TimeoutError } from '../errors.js';
 import { StatusError } from '../eth/errors.js';
 import type { EthHandshake, EthResponder } from '../eth/protocol.js';
 import type { DialConfig } from '../options.js';
-import { connectSocket, startPeer } from '../peer/dial.js';
+import { connectRlpx, startPeer } from '../peer/dial.js';
 import type { Hello } from '../peer/hello.js';
 import type { CloseInfo, Peer } from '../peer/peer.js';
 import { DisconnectReason, reasonName } from '../reasons.js';
-import { RlpxConnection } from '../wire/connection.js';
 import { parseClientId } from './client-id.js';
 import type { Enr } from '../discovery/enr.js';
 import { CRAWL_SCHEMA_VERSION, isTooManyPeers, nodeError, type CrawlStage, type EnrReport, type EthReport, type HelloReport, type NodeResult } from './result.js';
@@ -94,9 +93,7 @@ export async function crawlNode(target: DialTarget, ctx: NodeContext): Promise<N
   let stage: CrawlStage = 'tcp';
   let peer: Peer | undefined;
   try {
-    const socket = await connectSocket(target.host, target.port, ctx.config, signal);
-    stage = 'rlpx';
-    const conn = await RlpxConnection.initiate(socket, ctx.config.privateKey, target.publicKey, ctx.config.connection, { signal });
+    const conn = await connectRlpx({ id: target.publicKey, host: target.host, port: target.port }, ctx.config, signal, () => (stage = 'rlpx'));
     stage = 'hello';
     peer = await startPeer(conn, ctx.config, signal);
   } catch (err) {

@@ -1,6 +1,7 @@
 /**
  * Dialing: TCP connect, RLPx handshake as initiator, Hello. Resolves with a running Peer.
- * Each phase is exported on its own so that a crawler can say which one failed.
+ * The RLPx and Hello phases are exported on their own, so that a server can check its table
+ * between them and a probe or crawler can say which phase failed.
  */
 import { connect, type Socket } from 'node:net';
 import { NetworkError, RlpxError, TimeoutError } from '../errors.js';
@@ -14,7 +15,7 @@ import { EnodeError, parseEnode, type Enode } from './enode.js';
 import { Peer } from './peer.js';
 import { exchangeHello } from './protocol-handshake.js';
 
-export function connectSocket(host: string, port: number, config: DialConfig, signal?: AbortSignal): Promise<Socket> {
+function connectSocket(host: string, port: number, config: DialConfig, signal?: AbortSignal): Promise<Socket> {
   const timeout = config.connectTimeout;
   return new Promise((resolve, reject) => {
     const socket = connect({ host, port, ...(config.localAddress ? { localAddress: config.localAddress } : {}) });
@@ -57,10 +58,15 @@ export function dialTarget(target: string | Enode): Enode {
   return node;
 }
 
-/** The two phases of a dial, so a Server can check its table between them (as geth does). */
-export async function connectRlpx(node: Enode, config: DialConfig, signal?: AbortSignal): Promise<RlpxConnection> {
+/**
+ * TCP connect and the RLPx handshake: the first of a dial's two phases, so a Server can check
+ * its table before Hello (as geth does). `connected` runs between the TCP connect and the
+ * handshake, for callers that time or name the phases.
+ */
+export async function connectRlpx(node: Enode, config: DialConfig, signal?: AbortSignal, connected?: () => void): Promise<RlpxConnection> {
   signal?.throwIfAborted();
   const socket = await connectSocket(node.host, node.port, config, signal);
+  connected?.();
   return rethrow(RlpxConnection.initiate(socket, config.privateKey, node.id, config.connection, { signal }), signal);
 }
 

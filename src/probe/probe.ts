@@ -9,15 +9,14 @@
 import { bytesToHex } from '../crypto/bytes.js';
 import { StatusError } from '../eth/errors.js';
 import { ethStatusResponder, type EthHandshake } from '../eth/protocol.js';
-import { DisconnectedError, NetworkError, RlpxError, TimeoutError } from '../errors.js';
+import { DisconnectedError, TimeoutError } from '../errors.js';
 import { dialConfig } from '../options.js';
-import { connectSocket, dialTarget, startPeer } from '../peer/dial.js';
+import { connectRlpx, dialTarget, startPeer } from '../peer/dial.js';
 import { formatEnode, type Enode } from '../peer/enode.js';
 import type { HealthMode } from '../peer/health.js';
 import type { Peer } from '../peer/peer.js';
 import { DisconnectReason, reasonName } from '../reasons.js';
 import type { Chain } from '../eth/chain.js';
-import { RlpxConnection } from '../wire/connection.js';
 import { ethReport, hint, type EthReport } from './report.js';
 
 export const PHASES = ['connect', 'handshake', 'hello', 'status', 'ping'] as const;
@@ -158,17 +157,11 @@ export async function probe(target: string | Enode, s: ProbeSettings): Promise<P
 
     enter('connect');
     log(`connect to ${node.host}:${node.port}`);
-    const socket = await connectSocket(node.host, node.port, config, signal);
-    leave();
-    enter('handshake');
-    log('connected; RLPx handshake (auth, ack)');
-    let conn: RlpxConnection;
-    try {
-      conn = await RlpxConnection.initiate(socket, config.privateKey, node.id, config.connection, { signal });
-    } catch (err) {
-      socket.destroy();
-      throw err instanceof RlpxError || signal.aborted ? err : new NetworkError(String(err), { cause: err });
-    }
+    const conn = await connectRlpx(node, config, signal, () => {
+      leave();
+      enter('handshake');
+      log('connected; RLPx handshake (auth, ack)');
+    });
     leave();
     enter('hello');
     log('handshake done; Hello');

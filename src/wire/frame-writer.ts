@@ -234,7 +234,7 @@ export class FrameWriter {
     if (this.#stallTimer || ms === 0) return;
     this.#stallTimer = setTimeout(() => {
       this.#stallTimer = undefined;
-      this.#onStall(new TimeoutError(`writes stalled for ${ms} ms`, { reason: DisconnectReason.NetworkError }));
+      this.#onStall(new TimeoutError(`writes stalled for ${ms} ms`, { reason: DisconnectReason.NetworkError, deadline: 'write' }));
     }, ms);
     this.#stallTimer.unref();
   }
