@@ -37,9 +37,8 @@ export class Server extends EventEmitter<ServerEvents> {
   /** What server.dial() passes on: the listen options, with our port as listenPort. */
   readonly #options: ListenOptions;
   readonly #throttle: InboundThrottle;
-  /** Inbound handshakes (and Hellos) in progress, and their sockets. */
-  readonly #pending = new Set<Promise<void>>();
-  readonly #handshaking = new Set<Socket>();
+  /** Inbound handshakes (and Hellos) in progress: each socket and its accept. */
+  readonly #handshaking = new Map<Socket, Promise<void>>();
   /** Connections beyond maxPendingHandshakes, waiting unread for a slot. */
   readonly #backlog: Socket[] = [];
   #address: AddressInfo | undefined;
@@ -78,7 +77,7 @@ export class Server extends EventEmitter<ServerEvents> {
 
   /** Handshakes and Hellos in progress. */
   get pendingHandshakes(): number {
-    return this.#pending.size;
+    return this.#handshaking.size;
   }
 
   /** Connections waiting unread for a handshake slot. */
@@ -112,7 +111,7 @@ export class Server extends EventEmitter<ServerEvents> {
     const remote = remoteOf(socket);
     const refused = this.#closing ? 'server is closing' : this.#throttle.check(socket.remoteAddress);
     if (refused !== undefined) return this.#reject(socket, remote, new RefusedError(refused));
-    if (this.#pending.size < this.#config.server.maxPendingHandshakes) return this.#start(socket);
+    if (this.#handshaking.size < this.#config.server.maxPendingHandshakes) return this.#start(socket);
     // Node cannot stop accept(2) on a listening socket, so the nearest to geth's "stop
     // accepting" is to leave the connection unread, as in a kernel backlog, until a slot frees.
     if (this.#backlog.length >= this.#config.server.maxPendingHandshakes) {
@@ -133,14 +132,12 @@ export class Server extends EventEmitter<ServerEvents> {
 
   /** Run one inbound handshake in a pending slot; the next waiting connection takes the slot after. */
   #start(socket: Socket): void {
-    this.#handshaking.add(socket);
     const accepting = this.#accept(socket).finally(() => {
-      this.#pending.delete(accepting);
       this.#handshaking.delete(socket);
       const next = this.#backlog.shift();
       if (next && !this.#closing) this.#start(next);
     });
-    this.#pending.add(accepting);
+    this.#handshaking.set(socket, accepting);
   }
 
   async #accept(socket: Socket): Promise<void> {
@@ -205,15 +202,15 @@ export class Server extends EventEmitter<ServerEvents> {
     this.#closing ??= (async () => {
       const stopped = new Promise<void>((r) => this.#net.close(() => r()));
       for (const s of this.#backlog.splice(0)) s.destroy();
-      for (const s of this.#handshaking) s.destroy();
+      for (const s of this.#handshaking.keys()) s.destroy();
       const peers = [...this.peers.values()];
-      await Promise.all([...peers.map((p) => p.disconnect(reason)), ...this.#pending]);
+      await Promise.all([...peers.map((p) => p.disconnect(reason)), ...this.#handshaking.values()]);
       await stopped;
       this.emit('close');
     })();
     return abortable(this.#closing, options.signal, () => {
       for (const p of this.peers.values()) p.destroy();
-      for (const s of this.#handshaking) s.destroy();
+      for (const s of this.#handshaking.keys()) s.destroy();
     });
   }
 

@@ -220,7 +220,7 @@ export class RlpxConnection implements SocketSink {
 
   /** Tear the socket down now. */
   destroy(): void {
-    this.#stopTimers();
+    this.#flow.disarm();
     this.#writer.close();
     this.socket.destroy();
   }
@@ -244,7 +244,7 @@ export class RlpxConnection implements SocketSink {
   close(): void {
     if (this.#state === 'ended') return;
     this.#state = 'ended';
-    this.#stopTimers();
+    this.#flow.disarm();
     this.#writer.close();
     this.#handlers?.end();
   }
@@ -285,14 +285,10 @@ export class RlpxConnection implements SocketSink {
     if (this.#state === 'failed' || this.#state === 'ended') return;
     this.#state = 'failed';
     this.socket.pause();
-    this.#stopTimers();
+    this.#flow.disarm();
     // Sends still waiting will not go out; the owner's Disconnect, if any, may still.
     this.#writer.abandon(err);
     if (this.#handlers) this.#handlers.error(err);
     else this.#pendingError = err;
-  }
-
-  #stopTimers(): void {
-    this.#flow.disarm();
   }
 }
