@@ -12,6 +12,7 @@ import { connectRlpx, startPeer } from '../peer/dial.js';
 import type { Hello } from '../peer/hello.js';
 import type { CloseInfo, Peer } from '../peer/peer.js';
 import { DisconnectReason, reasonName } from '../reasons.js';
+import { ethReport as probeEthReport } from '../probe/report.js';
 import { parseClientId } from './client-id.js';
 import type { Enr } from '../discovery/enr.js';
 import { CRAWL_SCHEMA_VERSION, isTooManyPeers, nodeError, type CrawlStage, type EnrReport, type EthReport, type HelloReport, type NodeResult } from './result.js';
@@ -41,18 +42,10 @@ function helloReport(h: Hello): HelloReport {
   };
 }
 
-function ethReport({ status: s, fork, forkDetail }: EthHandshake): EthReport {
-  return {
-    version: s.version,
-    networkId: Number(s.networkId),
-    genesis: hex(s.genesisHash),
-    forkId: { hash: hex(s.forkId.hash), next: Number(s.forkId.next) },
-    fork,
-    forkDetail: forkDetail ?? null,
-    earliestBlock: Number(s.earliestBlock),
-    latestBlock: Number(s.latestBlock),
-    latestBlockHash: hex(s.latestBlockHash),
-  };
+/** The probe's eth report with the verdict's detail, in the schema's field order. */
+function ethReport(h: EthHandshake): EthReport {
+  const { earliestBlock, latestBlock, latestBlockHash, ...head } = probeEthReport(h);
+  return { ...head, forkDetail: h.forkDetail ?? null, earliestBlock, latestBlock, latestBlockHash };
 }
 
 function enrReport(enr: Enr): EnrReport {

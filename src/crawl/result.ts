@@ -2,6 +2,7 @@
  * One crawled node as the crawl reports it: the stable per-node schema (one JSON line each,
  * documented field by field in the README), its CSV form, and how an error is classed.
  */
+import type { EthReport as ProbeEthReport } from '../probe/report.js';
 import { DisconnectedError, EciesError, FrameError, HandshakeError, KeyError, NetworkError, ProtocolError, SnappyError, TimeoutError } from '../errors.js';
 import { StatusError } from '../eth/errors.js';
 import { DisconnectReason } from '../reasons.js';
@@ -56,18 +57,10 @@ export interface HelloReport {
   listenPort: number;
 }
 
-export interface EthReport {
-  version: number;
-  networkId: number;
-  genesis: string;
-  forkId: { hash: string; next: number };
-  /** Against --chain; "unchecked" without one. */
-  fork: 'compatible' | 'remote-stale' | 'incompatible' | 'unchecked';
+/** The eth object of `rlpx ping --json` (its `fork` is against --chain, "unchecked" without one), plus: */
+export interface EthReport extends ProbeEthReport {
   /** Which rule gave the verdict, or why the Status was refused. */
   forkDetail: string | null;
-  earliestBlock: number;
-  latestBlock: number;
-  latestBlockHash: string;
 }
 
 export interface EnrReport {
