@@ -2,6 +2,7 @@
  * The devp2p base protocol ("p2p"): its message codes, version and limits.
  * Codes 0x00-0x0f are reserved for it; subprotocols are offset from 0x10.
  */
+import { encodeMessage } from '../wire/message.js';
 
 /** p2p version we speak; version 5 switches on snappy after Hello. */
 export const P2P_VERSION = 5;
@@ -24,3 +25,14 @@ export const DISCONNECT_FLUSH_MS = 1_000;
 
 /** Ping and Pong carry an empty list. */
 export const EMPTY_LIST = Uint8Array.of(0xc0);
+
+/** Ping and Pong frame bodies, encoded once each way: every peer sends them all the time. */
+const PING_PONG = {
+  [P2PCode.Ping]: { plain: encodeMessage(P2PCode.Ping, EMPTY_LIST, false), snappy: encodeMessage(P2PCode.Ping, EMPTY_LIST, true) },
+  [P2PCode.Pong]: { plain: encodeMessage(P2PCode.Pong, EMPTY_LIST, false), snappy: encodeMessage(P2PCode.Pong, EMPTY_LIST, true) },
+};
+
+/** The frame body of a Ping or Pong, compressed or not as the connection is. */
+export function pingPongBody(code: typeof P2PCode.Ping | typeof P2PCode.Pong, snappy: boolean): Uint8Array {
+  return snappy ? PING_PONG[code].snappy : PING_PONG[code].plain;
+}

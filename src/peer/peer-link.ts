@@ -5,10 +5,10 @@
  */
 import { asRlpxError, ClosedError, type RlpxError, type SnappyError, type TimeoutError } from '../errors.js';
 import type { ConnectionHandlers, RlpxConnection } from '../wire/connection.js';
-import { encodeMessage, type Message } from '../wire/message.js';
+import type { Message } from '../wire/message.js';
 import { flushChannel, type ChannelHost, type ProtocolChannel } from './channel.js';
 import type { HealthEvent, PingHost } from './health.js';
-import { EMPTY_LIST, P2PCode } from './p2p.js';
+import { P2PCode, pingPongBody } from './p2p.js';
 
 /** What the link needs to see of a Peer; structural, so this file need not import peer.ts. */
 export interface LinkedPeer {
@@ -37,7 +37,6 @@ export function linkPeerInternals<P extends LinkedPeer>(internals: PeerInternals
   inner = internals as unknown as PeerInternals<LinkedPeer>;
 }
 
-const PING_BODY = { plain: encodeMessage(P2PCode.Ping, EMPTY_LIST, false), snappy: encodeMessage(P2PCode.Ping, EMPTY_LIST, true) };
 
 /** A peer-level 'message' listener consumes every channel's messages: hand over what waits. */
 export function flushOnMessageListener(this: LinkedPeer, event: string | symbol): void {
@@ -74,7 +73,7 @@ export class PeerLink implements ConnectionHandlers, PingHost, ChannelHost {
   // PingHost.
   writePing(): Promise<void> {
     const conn = this.#peer.connection;
-    return conn.sendBody(conn.snappy ? PING_BODY.snappy : PING_BODY.plain);
+    return conn.sendBody(pingPongBody(P2PCode.Ping, conn.snappy));
   }
   pong(rtt: number): void {
     inner.pong(this.#peer, rtt);

@@ -9,7 +9,7 @@ import { DisconnectReason, isKnownReason, reasonName } from '../reasons.js';
 import { abortable } from '../abort.js';
 import { bytesToHex } from '../crypto/bytes.js';
 import type { RlpxConnection } from '../wire/connection.js';
-import { encodeMessage, type Message } from '../wire/message.js';
+import type { Message } from '../wire/message.js';
 import type { ProtocolSpec } from './capabilities.js';
 import { deliverTo, ProtocolChannel } from './channel.js';
 import { flushOnMessageListener, linkPeerInternals, PeerLink } from './peer-link.js';
@@ -18,7 +18,7 @@ import type { Hello } from './hello.js';
 import { PingTracker, type HealthEvent, type HealthMode, type HealthState, type RttSnapshot } from './health.js';
 import { PingLimit } from './ping-limit.js';
 import type { Session } from './protocol-handshake.js';
-import { BASE_PROTOCOL_LENGTH, EMPTY_LIST, P2PCode } from './p2p.js';
+import { BASE_PROTOCOL_LENGTH, P2PCode, pingPongBody } from './p2p.js';
 
 /** A subprotocol to run: its capability, its code range and what to do when it starts. */
 export interface Protocol extends ProtocolSpec {
@@ -40,8 +40,6 @@ export interface PeerConfig {
   readonly answerPings: boolean;
 }
 
-/** Pong bodies, encoded once: every peer sends them all the time. */
-const PONG_BODY = { plain: encodeMessage(P2PCode.Pong, EMPTY_LIST, false), snappy: encodeMessage(P2PCode.Pong, EMPTY_LIST, true) };
 
 export interface CloseInfo {
   /** Unknown (0xff) when the remote's Disconnect had no reason we could read or know. */
@@ -249,7 +247,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.#pingLimit.take();
     // Every Ping is answered, in order: the remote pairs Pongs with Pings. The rate limit above
     // bounds how many can queue; a full write buffer is the write deadline's business.
-    if (this.#answerPings) this.connection.sendBody(this.connection.snappy ? PONG_BODY.snappy : PONG_BODY.plain).catch(() => {});
+    if (this.#answerPings) this.connection.sendBody(pingPongBody(P2PCode.Pong, this.connection.snappy)).catch(() => {});
   }
 
   #startPingLoop(): void {
