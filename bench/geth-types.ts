@@ -62,6 +62,11 @@ export interface HandshakeRow {
   n: number;
   /** Handshakes per second of each repetition, with the Go dialer against each server. */
   perSec: Partial<Record<Impl, number[]>>;
+  /**
+   * CPU over the whole load (warm-up included) of each server and of the Go dialer against it,
+   * and the handshakes it covers. The server's is read from /proc, so Linux only.
+   */
+  cpu: Partial<Record<Impl, { serverUs: number | undefined; dialerUs: number; handshakes: number }>>;
 }
 
 /** The top self-time entries of one CPU profile of our side. */

@@ -10,11 +10,12 @@
  * streamed and handshake-load cases and records the top self-time entries.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { compiled, ROOT } from './compile.js';
 import { sizeLabel } from './frames.js';
-import { PAIRS, type GethCell, type GethConfig, type GethResults, type Impl } from './geth-types.js';
+import { PAIRS, type GethCell, type GethConfig, type GethResults, type HandshakeRow, type Impl } from './geth-types.js';
 import { profileTop } from './profile-top.js';
 
 interface Session {
@@ -71,6 +72,21 @@ class Listener {
       });
     }
     return this.#sessions.shift()!;
+  }
+
+  /**
+   * This process's CPU so far in µs, from /proc/PID/stat (utime + stime, in clock ticks of
+   * 10 ms on Linux); undefined where there is no /proc. Read between loads, when it is idle.
+   */
+  cpuUs(): number | undefined {
+    try {
+      // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
+      const stat = readFileSync(`/proc/${this.#proc.pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return (Number(f[11]) + Number(f[12])) * 10_000;
+    } catch {
+      return undefined;
+    }
   }
 
   /** SIGTERM (so a --cpu-prof profile gets written), SIGKILL after 5 s; its own pid only. */
@@ -154,13 +170,17 @@ export async function benchGeth(cfg: GethConfig, progress: (m: string) => void):
       }
     }
     for (const { concurrency, n } of cfg.handshakes) {
-      const row = { concurrency, n, perSec: {} as Record<Impl, number[]> };
+      const row: HandshakeRow = { concurrency, n, perSec: {}, cpu: {} };
       results.handshakes.push(row);
       for (const server of ['geth', 'ours'] as const) {
         const what = `handshakes, ${concurrency} in flight, against ${server}`;
         progress(`geth: ${what}…`);
         try {
-          row.perSec[server] = (await runDriver<{ perSec: number[] }>('geth', bin, loadArgs(enodes[server], n, concurrency, cfg.reps))).perSec;
+          const cpu0 = listeners[server].cpuUs();
+          const d = await runDriver<{ perSec: number[]; cpuUs: number; handshakes: number }>('geth', bin, loadArgs(enodes[server], n, concurrency, cfg.reps));
+          const cpu1 = listeners[server].cpuUs();
+          row.perSec[server] = d.perSec;
+          row.cpu[server] = { serverUs: cpu0 === undefined || cpu1 === undefined ? undefined : cpu1 - cpu0, dialerUs: d.cpuUs, handshakes: d.handshakes };
         } catch (err) {
           record(what, err);
         }

@@ -2,10 +2,11 @@
 import os from 'node:os';
 import path from 'node:path';
 import { sizeLabel } from './frames.js';
-import { PAIRS, type GethCell, type GethResults, type PairKey } from './geth-types.js';
+import { PAIRS, type GethCell, type GethResults, type HandshakeRow, type Impl, type PairKey } from './geth-types.js';
 
 export const GETH_HEAD = ['same work (best of 3)', 'geth⇄geth', 'geth drives ours', 'ours drives geth', 'ours⇄ours', 'ours/geth'];
 export const GETH_HS_HEAD = ['served handshakes + Hello (geth dialer)', 'geth', 'ours', 'ours/geth'];
+export const GETH_HS_CPU_HEAD = ['CPU per served handshake + Hello (most in flight)', 'geth', 'ours', 'ours/geth'];
 export const GETH_CPU_HEAD = ['CPU per ping round trip (64 B ping-pong)', 'geth', 'ours', 'ours/geth'];
 
 const ms = (x: number): string => (x >= 100 ? `${x.toFixed(0)} ms` : `${x.toFixed(1)} ms`);
@@ -35,6 +36,27 @@ export function gethHandshakeCells(g: GethResults): string[][] {
   });
 }
 
+/**
+ * ms of CPU per served handshake at the highest concurrency: the server, the Go dialer against
+ * it, and both. On two cores both processes share the machine, so "both" bounds the rate.
+ */
+export function gethHandshakeCpuCells(g: GethResults): string[][] {
+  const row = g.handshakes.reduce<HandshakeRow | undefined>((a, h) => (!a || h.concurrency > a.concurrency ? h : a), undefined);
+  if (!row) return [];
+  const per = (impl: Impl, side: 'serverUs' | 'dialerUs'): number => {
+    const c = row.cpu[impl];
+    const us = c?.[side];
+    return c && us !== undefined ? us / c.handshakes / 1000 : NaN;
+  };
+  const ms = (x: number): string => (Number.isFinite(x) ? `${x.toFixed(2)} ms` : 'n/a');
+  const lines: [string, number, number][] = [
+    [`server (${row.concurrency} in flight)`, per('geth', 'serverUs'), per('ours', 'serverUs')],
+    ['Go dialer against it', per('geth', 'dialerUs'), per('ours', 'dialerUs')],
+    ['both', per('geth', 'serverUs') + per('geth', 'dialerUs'), per('ours', 'serverUs') + per('ours', 'dialerUs')],
+  ];
+  return lines.map(([label, geth, ours]) => [label, ms(geth), ms(ours), Number.isFinite(ours / geth) ? ratio(ours / geth) : '—']);
+}
+
 /** µs of CPU per round trip on each side, from the 64 B ping-pong row's same-implementation pairs. */
 export function gethCpuCells(g: GethResults): string[][] {
   const row = g.rows.find((r) => r.mode === 'pingpong' && r.size === 64);
@@ -56,6 +78,7 @@ export function gethNotes(g: GethResults): string[] {
     `geth: bench/geth-peer (go-ethereum v1.17.5's p2p.Server and p2p/rlpx as a library; ${g.build.binary.replace(os.homedir(), '~') || 'not built'}; scripts/build-geth-peer.sh took ${g.build.seconds.toFixed(1)} s in this run, cached by a hash of its Go sources). Ours: bench/echo-peer.ts through listen()/dial() and a { name: 'bench', version: 1, length: 2, run(channel) } protocol, compiled, plain node. One listener process per implementation; one driver process per cell.`,
     'geth: each cell is the wall time of the same work (N requests of the size, code 0, each echoed as code 1 and checked byte for byte; random payloads, so snappy compresses nothing), best of 3 repetitions on one session after an untimed warm-up of N/10; in parentheses, and in the last column for ours⇄ours, the time over geth⇄geth time (above 1×: slower than geth). Ping-pong: one request outstanding. Streamed: sender and receiver concurrent. Our echo awaits each send() before the next, as a user would write it.',
     'geth: handshakes: the Go dialer (p2p/rlpx: TCP, RLPx handshake, its Hello out, the server\'s Hello in, close; a fresh key each) against each server; best of 3; ours/geth is the ratio of the rates (below 1×: ours serves fewer).',
+    'geth: CPU per served handshake: the server\'s CPU (from /proc/PID/stat, 10 ms ticks, read before and after the load; n/a without /proc) and the Go dialer\'s (getrusage, key generation left out), over every handshake of the load, warm-up included. Both processes share the machine\'s cores, so the rate cannot exceed cores ÷ "both".',
     'geth: CPU per round trip: each process\'s own CPU time (process.cpuUsage, Go getrusage) over its session (warm-up included: first request to last echo on the driver, first request to session end on the echo side), divided by the requests of the session.',
   ];
   for (const p of g.profiles) {

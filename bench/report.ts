@@ -1,7 +1,7 @@
 /** The one renderer of a run's results: console tables and bench/REPORT.md, every section. */
 import { sizeLabel } from './frames.js';
 import type { Measurement } from './measure.js';
-import { GETH_CPU_HEAD, GETH_HEAD, GETH_HS_HEAD, gethCells, gethCpuCells, gethHandshakeCells, gethNotes } from './report-geth.js';
+import { GETH_CPU_HEAD, GETH_HEAD, GETH_HS_CPU_HEAD, GETH_HS_HEAD, gethCells, gethCpuCells, gethHandshakeCells, gethHandshakeCpuCells, gethNotes } from './report-geth.js';
 import { SCALE_HEAD, scaleCells, scaleNotes } from './report-scale.js';
 import { SECTIONS, type Meta, type Results, type Row } from './results.js';
 
@@ -70,6 +70,7 @@ function tables(results: Results): Table[] {
   if (g) {
     t.push({ title: 'Against geth v1.17.5 (go-ethereum p2p as a library)', head: GETH_HEAD, body: gethCells(g) });
     t.push({ head: GETH_HS_HEAD, body: gethHandshakeCells(g) });
+    t.push({ head: GETH_HS_CPU_HEAD, body: gethHandshakeCpuCells(g) });
     t.push({ head: GETH_CPU_HEAD, body: gethCpuCells(g) });
   }
   return t.filter((x) => x.body.length > 0);

@@ -60,7 +60,8 @@ func handshake(addr string, remote *ecdsa.PublicKey, key *ecdsa.PrivateKey) erro
 }
 
 // hsload runs n handshakes (each with a fresh key, so the node never sees a duplicate) with c
-// in flight, per repetition, after `warmup` untimed ones; prints {"perSec":[...]}.
+// in flight, per repetition, after `warmup` untimed ones; prints {"perSec":[...],"cpuUs":c,"handshakes":h}:
+// this process's CPU over all h handshakes (warm-up included, key generation left out).
 func hsload(url string, n, c, reps, warmup int) {
 	node, err := enode.ParseV4(url)
 	if err != nil {
@@ -73,6 +74,7 @@ func hsload(url string, n, c, reps, warmup int) {
 			fail("key: %v", err)
 		}
 	}
+	cpu0 := cpuMicros()
 	var firstErr atomic.Value
 	var failed atomic.Int64
 	batch := func(from, count int) time.Duration {
@@ -103,5 +105,5 @@ func hsload(url string, n, c, reps, warmup int) {
 	if failed.Load() > 0 {
 		fail("%d of %d handshakes failed, first: %v", failed.Load(), len(keys), firstErr.Load())
 	}
-	emit(map[string]any{"perSec": perSec})
+	emit(map[string]any{"perSec": perSec, "cpuUs": cpuMicros() - cpu0, "handshakes": len(keys)})
 }
