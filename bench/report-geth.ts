@@ -48,13 +48,13 @@ export function gethHandshakeCpuCells(g: GethResults): string[][] {
     const us = c?.[side];
     return c && us !== undefined ? us / c.handshakes / 1000 : NaN;
   };
-  const ms = (x: number): string => (Number.isFinite(x) ? `${x.toFixed(2)} ms` : 'n/a');
+  const cpuMs = (x: number): string => (Number.isFinite(x) ? `${x.toFixed(2)} ms` : 'n/a');
   const lines: [string, number, number][] = [
     [`server (${row.concurrency} in flight)`, per('geth', 'serverUs'), per('ours', 'serverUs')],
     ['Go dialer against it', per('geth', 'dialerUs'), per('ours', 'dialerUs')],
     ['both', per('geth', 'serverUs') + per('geth', 'dialerUs'), per('ours', 'serverUs') + per('ours', 'dialerUs')],
   ];
-  return lines.map(([label, geth, ours]) => [label, ms(geth), ms(ours), Number.isFinite(ours / geth) ? ratio(ours / geth) : '—']);
+  return lines.map(([label, geth, ours]) => [label, cpuMs(geth), cpuMs(ours), ratio(ours / geth)]);
 }
 
 /** µs of CPU per round trip on each side, from the 64 B ping-pong row's same-implementation pairs. */
