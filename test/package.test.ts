@@ -79,7 +79,7 @@ describe('package', () => {
     for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/codec.js', 'dist/codec.d.ts', 'dist/eth/index.js', 'dist/eth/index.d.ts', 'dist/crawl/index.js', 'dist/crawl/index.d.ts', 'dist/cli/main.js']) {
       expect(files.has(f), f).toBe(true);
     }
-    expect([...files.keys()].filter((f) => !/^dist\/.+\.(js|d\.ts)$/.test(f)).sort()).toEqual(['LICENSE', 'README.md', 'package.json']);
+    expect([...files.keys()].filter((f) => !/^dist\/.+\.(js|d\.ts)$/.test(f)).sort()).toEqual(['CHANGELOG.md', 'LICENSE', 'README.md', 'package.json']);
     expect(files.get('dist/cli/main.js')! & 0o111).toBe(0o111);
     expect(report!.filename).toBe(`rlpx-${pkg.version}.tgz`);
 
