@@ -271,10 +271,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.#closeInfo = full;
     clearInterval(this.#pingTimer);
     this.#pingTimer = undefined;
-    const closeError =
-      info.error ??
-      (info.initiator === 'remote' ? new DisconnectedError(`remote disconnected: ${full.name}`, info.reason) : new ClosedError(`disconnected: ${full.name}`));
-    this.#health.stop(closeError);
+    this.#health.stop(closeErrorOf(full));
     closeConnection(this.connection, info.reason as DisconnectReason, notify);
     // Already gone before we got here: no 'close' event from the socket will come.
     if (this.connection.ended) this.#onEnd();
@@ -295,6 +292,17 @@ export class Peer extends EventEmitter<PeerEvents> {
       this.#resolveClosed(info);
     });
   }
+}
+
+/**
+ * The error a close stands for: its own, or the remote's Disconnect (a DisconnectedError with
+ * the remote's reason), or our close (ClosedError). Whatever awaited the peer fails with it,
+ * so a remote refusal reads the same on every path (dial, server.dial, a listener's 'rejected').
+ */
+export function closeErrorOf(info: CloseInfo): Error {
+  if (info.error) return info.error;
+  if (info.initiator === 'remote') return new DisconnectedError(`remote disconnected: ${info.name}`, info.reason);
+  return new ClosedError(`disconnected: ${info.name}`, { reason: info.reason });
 }
 
 export type { HealthEvent, HealthMode } from './health.js';

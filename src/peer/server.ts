@@ -4,7 +4,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { createServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
-import { ClosedError, ListenError, RefusedError } from '../errors.js';
+import { ListenError, RefusedError } from '../errors.js';
 import { DisconnectReason, reasonName } from '../reasons.js';
 import { abortable } from '../abort.js';
 import { dialConfig, listenConfig, type DialOptions, type ListenConfig, type ListenOptions } from '../options.js';
@@ -13,7 +13,7 @@ import { RlpxConnection } from '../wire/connection.js';
 import { connectRlpx, dialTarget, startPeer } from './dial.js';
 import { formatEnode, type Enode } from './enode.js';
 import { InboundThrottle } from './inbound-throttle.js';
-import { Peer } from './peer.js';
+import { closeErrorOf, Peer } from './peer.js';
 import { closeConnection } from './disconnect.js';
 import { exchangeHello, type HelloConfig } from './protocol-handshake.js';
 
@@ -102,7 +102,8 @@ export class Server extends EventEmitter<ServerEvents> {
       throw new RefusedError(`refused: ${reasonName(refuse)}`, { reason: refuse });
     }
     const peer = await startPeer(conn, config, options.signal);
-    if (!this.#admit(peer)) throw new RefusedError(`peer refused: ${peer.closeInfo?.name ?? 'closed'}`, { reason: peer.closeInfo?.reason ?? DisconnectReason.Requested });
+    const refused = this.#admit(peer);
+    if (refused) throw refused;
     return peer;
   }
 
@@ -172,24 +173,31 @@ export class Server extends EventEmitter<ServerEvents> {
     return undefined;
   }
 
-  /** Apply the table's rules again once Hello is done (the table may have changed meanwhile). */
-  #admit(peer: Peer): boolean {
+  /**
+   * Apply the table's rules again once Hello is done (the table may have changed meanwhile).
+   * Returns the error of a peer that is not admitted, after its 'rejected' event.
+   */
+  #admit(peer: Peer): Error | undefined {
+    const remote = remoteOf(peer.connection.socket);
+    // Closed already (the remote's Disconnect came with its Hello, say): its own error, so a
+    // remote refusal is the remote's DisconnectedError here as on dial().
+    if (peer.closeInfo) return this.#rejectPeer(remote, closeErrorOf(peer.closeInfo));
     const refuse = this.#refusal(peer.id);
     if (refuse !== undefined) {
       void peer.disconnect(refuse);
-      this.emit('rejected', { remote: remoteOf(peer.connection.socket), error: new RefusedError(`refused: ${reasonName(refuse)}`, { reason: refuse }) });
-      return false;
-    }
-    if (peer.isClosing) {
-      this.emit('rejected', { remote: remoteOf(peer.connection.socket), error: peer.closeInfo?.error ?? new ClosedError(`closed: ${peer.closeInfo?.name}`) });
-      return false;
+      return this.#rejectPeer(remote, new RefusedError(`refused: ${reasonName(refuse)}`, { reason: refuse }));
     }
     this.peers.set(peer.id, peer);
     void peer.closed.then(() => {
       if (this.peers.get(peer.id) === peer) this.peers.delete(peer.id);
     });
     this.emit('peer', peer);
-    return true;
+    return undefined;
+  }
+
+  #rejectPeer(remote: string, error: Error): Error {
+    this.emit('rejected', { remote, error });
+    return error;
   }
 
   /**
