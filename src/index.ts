@@ -19,6 +19,8 @@ export {
   ListenError,
   ClosedError,
   discReasonForError,
+  isTimeout,
+  isAbort,
   type RlpxErrorOptions,
   type Verdict,
   type Initiator,
