@@ -106,6 +106,14 @@ describe('abort and timeout: the signal reason, as fetch does', () => {
     expect(isTimeout(err)).toBe(false);
   });
 
+  it.each(Object.keys(preAborted))('%s refuses a signal that is not an AbortSignal with a TypeError naming it', async (name) => {
+    const err = await Promise.resolve()
+      .then(() => preAborted[name]!('soon' as unknown as AbortSignal))
+      .then(() => 'resolved', (e: unknown) => e);
+    expect(err).toEqual(new TypeError('signal must be an AbortSignal, got string'));
+    expect(peer.isClosing).toBe(false);
+  });
+
   it('peer.disconnect() and server.close() reject with the reason too, and still close', async () => {
     const p = await dial(remote.enode, { privateKey: generatePrivateKey(), pingInterval: 0 });
     const reason = new Error('now');

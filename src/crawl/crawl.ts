@@ -16,6 +16,7 @@ import { crawlNode, type NodeContext } from './crawl-node.js';
 import type { NodeResult } from './result.js';
 import type { DialTarget } from './seeds.js';
 import { TokenBucket } from './token-bucket.js';
+import { checkSignal } from '../abort.js';
 
 export const CRAWL_DEFAULTS = Object.freeze({
   concurrency: 200,
@@ -92,6 +93,7 @@ export class Crawl implements AsyncIterable<NodeResult> {
   #inFlight = 0;
 
   constructor(seeds: Iterable<CrawlSeed>, options: CrawlOptions = {}) {
+    checkSignal(options.signal);
     const d = CRAWL_DEFAULTS;
     this.#concurrency = positive('concurrency', options.concurrency, d.concurrency);
     this.#timeout = positive('timeout', options.timeout, d.timeout);

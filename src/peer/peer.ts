@@ -5,8 +5,8 @@
  */
 import { EventEmitter } from 'node:events';
 import { asRlpxError, ClosedError, DisconnectedError, discReasonForError, NetworkError, ProtocolError, type Initiator } from '../errors.js';
-import { DisconnectReason, isKnownReason, reasonName } from '../reasons.js';
-import { abortable } from '../abort.js';
+import { checkReason, DisconnectReason, isKnownReason, reasonName } from '../reasons.js';
+import { abortable, checkSignal } from '../abort.js';
 import { bytesToHex } from '../crypto/bytes.js';
 import type { RlpxConnection } from '../wire/connection.js';
 import type { Message } from '../wire/message.js';
@@ -156,20 +156,21 @@ export class Peer extends EventEmitter<PeerEvents> {
 
   /** Send one Ping now and resolve with its round-trip time in ms. */
   ping(options: { signal?: AbortSignal } = {}): Promise<number> {
+    checkSignal(options.signal);
     if (this.isClosing) return Promise.reject(new ClosedError('peer is closed'));
     return this.#health.ping(options.signal);
   }
 
   /**
    * Close locally: send Disconnect with `reason` (default 0x00, "disconnect requested", as
-   * geth's Peer.Disconnect callers choose theirs; a Server closing sends 0x08), wait at most
+   * geth's Peer.Disconnect callers choose theirs; a Server closing sends 0x08; a reason outside
+   * DisconnectReason's table is a RangeError and the peer runs on), wait at most
    * 1 s for it to leave, close. Resolves after the 'close' event. Aborting `signal` stops the
    * wait: the socket is destroyed at once and the promise rejects with the signal's reason.
    */
   disconnect(reason: DisconnectReason = DisconnectReason.Requested, options: { signal?: AbortSignal } = {}): Promise<CloseInfo> {
-    if (!Number.isInteger(reason) || reason < 0 || reason > 0xff) {
-      throw new RangeError(`disconnect reason must be an integer in [0, 255], got ${reason}`);
-    }
+    checkReason(reason, 'disconnect');
+    checkSignal(options.signal);
     this.#close({ reason, initiator: 'local' }, true);
     return abortable(this.closed, options.signal, () => this.connection.destroy());
   }

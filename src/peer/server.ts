@@ -5,9 +5,9 @@
 import { EventEmitter } from 'node:events';
 import { createServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { ListenError, RefusedError } from '../errors.js';
-import { DisconnectReason, reasonName } from '../reasons.js';
-import { abortable } from '../abort.js';
-import { dialConfig, listenConfig, type DialOptions, type ListenConfig, type ListenOptions } from '../options.js';
+import { checkReason, DisconnectReason, reasonName } from '../reasons.js';
+import { abortable, checkSignal } from '../abort.js';
+import { DIAL_KEYS, dialConfig, listenConfig, type DialOptions, type ListenConfig, type ListenOptions } from '../options.js';
 import { bytesToHex } from '../crypto/bytes.js';
 import { RlpxConnection } from '../wire/connection.js';
 import { connectRlpx, dialTarget, startPeer } from './dial.js';
@@ -94,7 +94,9 @@ export class Server extends EventEmitter<ServerEvents> {
     const node = dialTarget(target);
     const id = bytesToHex(node.id);
     if (this.peers.has(id)) throw new RefusedError(`already connected to ${id.slice(0, 16)}…`, { reason: DisconnectReason.AlreadyConnected });
-    const config = dialConfig({ ...this.#options, listenPort: this.address.port, ...options });
+    // The listen options that a dial takes too (not host, port, maxPeers, ...), then the call's own.
+    const shared = Object.fromEntries(Object.entries(this.#options).filter(([k]) => DIAL_KEYS.has(k) && k !== 'signal'));
+    const config = dialConfig({ ...shared, listenPort: this.address.port, ...options } as DialOptions);
     const conn = await connectRlpx(node, config, options.signal);
     const refuse = this.#refusal(bytesToHex(conn.remotePublicKey));
     if (refuse !== undefined) {
@@ -207,6 +209,8 @@ export class Server extends EventEmitter<ServerEvents> {
    * once and the promise rejects with the signal's reason.
    */
   close(reason: DisconnectReason = DisconnectReason.ClientQuitting, options: { signal?: AbortSignal } = {}): Promise<void> {
+    checkReason(reason, 'server.close');
+    checkSignal(options.signal);
     this.#closing ??= (async () => {
       const stopped = new Promise<void>((r) => this.#net.close(() => r()));
       for (const s of this.#backlog.splice(0)) s.destroy();

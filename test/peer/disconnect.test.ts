@@ -119,10 +119,12 @@ describe('Disconnect from the remote', () => {
 });
 
 describe('disconnect reasons', () => {
-  it('disconnect() with a reason outside [0, 255] throws and leaves the peer running', async () => {
+  it('disconnect() with a reason outside the table throws and leaves the peer running', async () => {
     const { client: ours } = await pair(await server());
-    expect(() => ours.disconnect(-1 as DisconnectReason)).toThrow(RangeError);
-    expect(() => ours.disconnect(256 as DisconnectReason)).toThrow(RangeError);
+    expect(() => ours.disconnect(0x42 as DisconnectReason)).toThrow(new RangeError('disconnect: reason 0x42 is not a DisconnectReason (0x00-0x0b, 0x10)'));
+    for (const bad of [-1, 256, 0x0c, 0xff, 1.5, NaN]) expect(() => ours.disconnect(bad as DisconnectReason), String(bad)).toThrow(RangeError);
+    expect(() => ours.disconnect('8' as unknown as DisconnectReason)).toThrow(TypeError);
+    expect(() => ours.disconnect(0x08, { signal: 'soon' as unknown as AbortSignal })).toThrow(new TypeError('signal must be an AbortSignal, got string'));
     expect(ours.isClosing).toBe(false);
     expect(await ours.ping()).toBeGreaterThan(0);
   });
