@@ -40,9 +40,9 @@ export type { Hello } from './peer/hello.js';
 export type { Capability, ProtocolSpec, MatchedProtocol } from './peer/capabilities.js';
 export { P2P_VERSION } from './peer/p2p.js';
 
-/** @deprecated Use DEFAULTS.peer (kept for 0.1 callers). */
-export const PEER_DEFAULTS = DEFAULTS.peer;
-/** @deprecated Use DEFAULTS.connection. */
-export const CONNECTION_DEFAULTS = DEFAULTS.connection;
-/** @deprecated Use DEFAULTS.server. */
-export const SERVER_DEFAULTS = DEFAULTS.server;
+/** @deprecated Use `DEFAULTS.peer`. */
+export const PEER_DEFAULTS: typeof DEFAULTS.peer = DEFAULTS.peer;
+/** @deprecated Use `DEFAULTS.connection`. */
+export const CONNECTION_DEFAULTS: typeof DEFAULTS.connection = DEFAULTS.connection;
+/** @deprecated Use `DEFAULTS.server`. */
+export const SERVER_DEFAULTS: typeof DEFAULTS.server = DEFAULTS.server;

@@ -36,8 +36,12 @@ export const DEFAULTS = Object.freeze({
     maxFrameSize: MAX_FRAME_SIZE,
   }),
   peer: Object.freeze({
-    /** The usual Name/vX.Y.Z/os-arch/runtime shape, as geth's Geth/v1.17.5-stable/linux-amd64/go1.26.8. */
-    clientId: `rlpx/v${VERSION}/${process.platform}-${process.arch}/node${process.versions.node}`,
+    /**
+     * What our Hello says we are: `rlpx/v<version>/<platform>-<arch>/node<node version>`, e.g.
+     * `rlpx/v0.1.0/linux-x64/node20.20.2`, the usual shape of geth's
+     * `Geth/v1.17.5-stable/linux-amd64/go1.26.8`. Any string that fits a Hello may replace it.
+     */
+    clientId: `rlpx/v${VERSION}/${process.platform}-${process.arch}/node${process.versions.node}` as string,
     listenPort: 0,
     /** Deadline for the remote Hello (geth: 5 s). */
     helloTimeout: 5_000,

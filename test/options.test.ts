@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import { VERSION } from '../src/version.js';
 import { KeyError } from '../src/errors.js';
 import { generatePrivateKey, publicKeyOf } from '../src/crypto/secp256k1.js';
 import { bytesToHex } from '../src/crypto/bytes.js';
@@ -51,6 +52,13 @@ describe('options', () => {
     const { inboundThrottle, ...server } = DEFAULTS.server;
     expect(() => listenConfig({ ...all, ...server, inboundThrottle, netRestrict: ['127.0.0.0/8'] })).not.toThrow();
     expect(() => connectionConfig({ ...DEFAULTS.connection })).not.toThrow();
+  });
+
+  it('the default clientId has its documented shape and is declared a plain string', () => {
+    expect(DEFAULTS.peer.clientId).toMatch(/^rlpx\/v\d+\.\d+\.\d+[^/]*\/[a-z0-9]+-[a-z0-9]+\/node\d+\.\d+\.\d+$/);
+    expect(DEFAULTS.peer.clientId).toBe(`rlpx/v${VERSION}/${process.platform}-${process.arch}/node${process.versions.node}`);
+    // A string, not a union of every platform and architecture (which floods editor hovers).
+    expectTypeOf(DEFAULTS.peer.clientId).toEqualTypeOf<string>();
   });
 
   it('a bad key is a KeyError and a Hello no peer would accept is refused up front', () => {

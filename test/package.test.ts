@@ -89,6 +89,13 @@ describe('package', () => {
     const install = await runOk('npm', [...NPM_INSTALL, '--foreground-scripts', `../${report!.filename}`], app, {}, 90_000);
     expect(install.stdout + install.stderr).not.toMatch(/> (keccak|secp256k1)@\S+ install/);
     const installed = join(app, 'node_modules/rlpx');
+    // Deprecated names say so in one line and point at the replacement; declared types stay short.
+    const dts = readFileSync(join(installed, 'dist/index.d.ts'), 'utf8');
+    for (const [old, now] of [['PEER', 'peer'], ['CONNECTION', 'connection'], ['SERVER', 'server']]) {
+      expect(dts).toContain(`/** @deprecated Use \`DEFAULTS.${now}\`. */\nexport declare const ${old}_DEFAULTS: typeof DEFAULTS.${now};`);
+    }
+    expect(dts).not.toMatch(/0\.1 callers/);
+    expect(readFileSync(join(installed, 'dist/options.d.ts'), 'utf8')).toMatch(/^ {8}clientId: string;$/m);
     const bin = readFileSync(join(installed, 'dist/cli/main.js'), 'utf8');
     expect(bin.startsWith('#!/usr/bin/env node\n')).toBe(true);
     for (const [f] of files) {
