@@ -32,6 +32,7 @@ export { parseEnode, formatEnode, EnodeError, type Enode } from './peer/enode.js
 export { dial } from './peer/dial.js';
 export { listen, type Server, type ServerEvents } from './peer/server.js';
 export { Peer, type Protocol, type PeerEvents, type CloseInfo } from './peer/peer.js';
+export { helloJson, closeJson, type HelloJson, type CloseJson } from './peer/json.js';
 export { ProtocolChannel, type ChannelEvents } from './peer/channel.js';
 export { DEFAULTS, type PeerOptions, type DialOptions, type ListenOptions, type ConnectionOptions } from './options.js';
 import { DEFAULTS } from './options.js';

@@ -17,6 +17,7 @@ import { parseClientId } from './client-id.js';
 import type { Enr } from '../discovery/enr.js';
 import { CRAWL_SCHEMA_VERSION, isTooManyPeers, nodeError, type CrawlStage, type EnrReport, type EthReport, type HelloReport, type NodeResult } from './result.js';
 import type { DialTarget } from './seeds.js';
+import { closeJson } from '../peer/json.js';
 
 export interface NodeContext {
   config: DialConfig;
@@ -122,7 +123,7 @@ export async function crawlNode(target: DialTarget, ctx: NodeContext): Promise<N
     }
     if (!peer.isClosing) await peer.disconnect(DisconnectReason.ClientQuitting, { signal: ctx.signal }).catch(() => {});
     const info = await peer.closed;
-    r.disconnect = { reason: info.reason, name: reasonName(info.reason), by: info.initiator };
+    r.disconnect = closeJson(info);
     if (info.initiator === 'remote' && r.error && r.error.class !== 'timeout') {
       // What failed under a remote Disconnect failed because of it: say so, with its reason.
       r.error = { ...r.error, class: 'disconnected', message: `disconnected by the remote (${info.name}): ${r.error.message}`, remoteReason: info.reason };
