@@ -34,6 +34,7 @@ interface ConsumerReport {
   rlp: [string, number, string];
   rlpBytes: string;
   backends: [string, string];
+  disconnectCodec: string;
 }
 
 let tmp: string;
@@ -120,6 +121,7 @@ describe('package', () => {
     expect(out.rlp).toEqual(['0102', 0, 'abc']);
     expect(out.rlpBytes).toBe('c8820102c083616263');
     expect(out.backends).toEqual(['native', 'libsecp256k1']);
+    expect(out.disconnectCodec).toBe('too many peers'); // rlpx/codec alone names a Disconnect's reason
   }, 90_000);
 
   it('require() loads all four entry points (require(esm), no flag from Node 20.19)', async () => {
