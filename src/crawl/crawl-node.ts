@@ -57,7 +57,21 @@ function enrReport(enr: Enr): EnrReport {
 /** Checks that say where a node is rather than that it misbehaved: its Status is still its word. */
 const CHAIN_CHECKS = new Set(['network', 'genesis', 'forkid']);
 
+/**
+ * One node: its endpoint, then each of its alternates in turn while the one before could not
+ * be reached (failed at TCP connect or in the RLPx handshake), each within the node deadline.
+ * The result is the last endpoint's.
+ */
 export async function crawlNode(target: DialTarget, ctx: NodeContext): Promise<NodeResult> {
+  let r = await crawlEndpoint(target, ctx);
+  for (const ep of target.alternates ?? []) {
+    if (ctx.signal.aborted || r.outcome !== 'failed' || (r.error?.stage !== 'tcp' && r.error?.stage !== 'rlpx')) break;
+    r = await crawlEndpoint({ ...target, enode: ep.enode, host: ep.host, port: ep.port }, ctx);
+  }
+  return r;
+}
+
+async function crawlEndpoint(target: DialTarget, ctx: NodeContext): Promise<NodeResult> {
   const started = performance.now();
   const r: NodeResult = {
     schema: CRAWL_SCHEMA_VERSION,
