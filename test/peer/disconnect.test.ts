@@ -3,7 +3,7 @@
  * remote's Disconnect, and the reasons a local disconnect() accepts.
  */
 import { describe, expect, it } from 'vitest';
-import { DisconnectedError } from '../../src/errors.js';
+import { discReasonForError, DisconnectedError } from '../../src/errors.js';
 import { DisconnectReason } from '../../src/reasons.js';
 import { bytesToHex, hexToBytes } from '../../src/crypto/bytes.js';
 import { decodeDisconnect, encodeDisconnect } from '../../src/peer/disconnect.js';
@@ -115,6 +115,18 @@ describe('Disconnect from the remote', () => {
     const err = (r as { error: unknown }).error as DisconnectedError;
     expect(err).toBeInstanceOf(DisconnectedError);
     expect(err.remoteReason).toBe(DisconnectReason.TooManyPeers);
+  });
+});
+
+describe('a refusal that comes with the Hello', () => {
+  it('rejects dial() with the remote DisconnectedError, as a listener reports it', async () => {
+    const raw = await rawServer(res, { afterHello: { code: 0x01, payload: encodeDisconnect(DisconnectReason.UselessPeer) } });
+    const r = await settle(dialPeer(raw.enode));
+    expect(r.ok).toBe(false);
+    const err = (r as { error: unknown }).error as DisconnectedError;
+    expect(err).toBeInstanceOf(DisconnectedError);
+    expect(err.remoteReason).toBe(DisconnectReason.UselessPeer);
+    expect(discReasonForError(err)).toEqual({ reason: DisconnectReason.UselessPeer, initiator: 'remote', notify: false });
   });
 });
 
