@@ -171,12 +171,11 @@ const LISTEN_KEYS: ReadonlySet<string> = new Set([
 ]);
 
 /** TypeError for the first own key of `o` that `keys` does not hold. */
-export function checkKeys(what: string, o: object, keys: ReadonlySet<string>): void {
+function checkKeys(what: string, o: object, keys: ReadonlySet<string>): void {
   for (const key of Object.keys(o)) {
     if (!keys.has(key)) throw new TypeError(`${what}: unknown option ${JSON.stringify(key)}`);
   }
 }
-
 
 /** TypeError unless `value` is a number; RangeError unless it is an integer in [min, max]. */
 export function checkInteger(name: string, value: unknown, min = 0, max = Number.MAX_SAFE_INTEGER): number {
