@@ -31,4 +31,6 @@ export { connectionConfig } from './options.js';
 export { P2PCode, BASE_PROTOCOL_LENGTH, BASE_PROTOCOL_MAX_MESSAGE_SIZE } from './peer/p2p.js';
 export { encodeHello, decodeHello } from './peer/hello.js';
 export { encodeDisconnect, decodeDisconnect } from './peer/disconnect.js';
+// What a Disconnect's number means, so a codec test needs this entry point only.
+export { DisconnectReason, reasonName, isKnownReason } from './reasons.js';
 export { matchProtocols } from './peer/capabilities.js';

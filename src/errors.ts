@@ -156,3 +156,27 @@ export function asRlpxError(err: unknown, where: string): RlpxError {
     reason: DisconnectReason.SubprotocolError,
   });
 }
+
+/**
+ * Cancellation: every API that takes `{ signal }` rejects with `signal.reason` when the signal
+ * aborts first, as `fetch` does, untouched: a DOMException named 'TimeoutError' for
+ * `AbortSignal.timeout()`, one named 'AbortError' for `controller.abort()`, or whatever reason
+ * you passed to `abort(reason)`. These two helpers tell them apart without `instanceof`.
+ */
+
+/**
+ * Whether `err` is a deadline that passed: our TimeoutError (a handshake, Hello, read, write,
+ * pong or Status deadline) or the 'TimeoutError' of an `AbortSignal.timeout()`.
+ */
+export function isTimeout(err: unknown): boolean {
+  return err instanceof TimeoutError || errorName(err) === 'TimeoutError';
+}
+
+/** Whether `err` is the 'AbortError' of an aborted signal (`controller.abort()` with no reason). */
+export function isAbort(err: unknown): boolean {
+  return errorName(err) === 'AbortError';
+}
+
+function errorName(err: unknown): unknown {
+  return typeof err === 'object' && err !== null ? (err as { name?: unknown }).name : undefined;
+}

@@ -19,6 +19,8 @@ export {
   ListenError,
   ClosedError,
   discReasonForError,
+  isTimeout,
+  isAbort,
   type RlpxErrorOptions,
   type Verdict,
   type Initiator,
@@ -30,6 +32,7 @@ export { parseEnode, formatEnode, EnodeError, type Enode } from './peer/enode.js
 export { dial } from './peer/dial.js';
 export { listen, type Server, type ServerEvents } from './peer/server.js';
 export { Peer, type Protocol, type PeerEvents, type CloseInfo } from './peer/peer.js';
+export { helloJson, closeJson, type HelloJson, type CloseJson } from './peer/json.js';
 export { ProtocolChannel, type ChannelEvents } from './peer/channel.js';
 export { DEFAULTS, type PeerOptions, type DialOptions, type ListenOptions, type ConnectionOptions } from './options.js';
 import { DEFAULTS } from './options.js';
@@ -38,9 +41,9 @@ export type { Hello } from './peer/hello.js';
 export type { Capability, ProtocolSpec, MatchedProtocol } from './peer/capabilities.js';
 export { P2P_VERSION } from './peer/p2p.js';
 
-/** @deprecated Use DEFAULTS.peer (kept for 0.1 callers). */
-export const PEER_DEFAULTS = DEFAULTS.peer;
-/** @deprecated Use DEFAULTS.connection. */
-export const CONNECTION_DEFAULTS = DEFAULTS.connection;
-/** @deprecated Use DEFAULTS.server. */
-export const SERVER_DEFAULTS = DEFAULTS.server;
+/** @deprecated Use `DEFAULTS.peer`. */
+export const PEER_DEFAULTS: typeof DEFAULTS.peer = DEFAULTS.peer;
+/** @deprecated Use `DEFAULTS.connection`. */
+export const CONNECTION_DEFAULTS: typeof DEFAULTS.connection = DEFAULTS.connection;
+/** @deprecated Use `DEFAULTS.server`. */
+export const SERVER_DEFAULTS: typeof DEFAULTS.server = DEFAULTS.server;

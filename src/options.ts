@@ -7,6 +7,7 @@
  * means the default. A wrong type is a TypeError, a wrong value a RangeError, as noble's
  * `a*` helpers do.
  */
+import { checkSignal } from './abort.js';
 import { publicKeyOf } from './crypto/secp256k1.js';
 import { VERSION } from './version.js';
 import { frameWireSize, MAX_FRAME_SIZE } from './wire/frame.js';
@@ -35,8 +36,12 @@ export const DEFAULTS = Object.freeze({
     maxFrameSize: MAX_FRAME_SIZE,
   }),
   peer: Object.freeze({
-    /** The usual Name/vX.Y.Z/os-arch/runtime shape, as geth's Geth/v1.17.5-stable/linux-amd64/go1.26.8. */
-    clientId: `rlpx/v${VERSION}/${process.platform}-${process.arch}/node${process.versions.node}`,
+    /**
+     * What our Hello says we are: `rlpx/v<version>/<platform>-<arch>/node<node version>`, e.g.
+     * `rlpx/v0.1.0/linux-x64/node20.20.2`, the usual shape of geth's
+     * `Geth/v1.17.5-stable/linux-amd64/go1.26.8`. Any string that fits a Hello may replace it.
+     */
+    clientId: `rlpx/v${VERSION}/${process.platform}-${process.arch}/node${process.versions.node}` as string,
     listenPort: 0,
     /** Deadline for the remote Hello (geth: 5 s). */
     helloTimeout: 5_000,
@@ -150,6 +155,28 @@ export interface ListenConfig extends Omit<DialConfig, 'connectTimeout' | 'local
 
 const pick = <T>(value: T | undefined, fallback: T): T => (value === undefined ? fallback : value);
 
+/**
+ * The keys each entry point takes. A key outside its list (a misspelling such as
+ * `pingIntervall`, or a listen-only option given to dial) is a TypeError naming it: JavaScript
+ * callers get no help from the types, and a silently ignored option is a default they did not
+ * choose.
+ */
+const CONNECTION_KEYS = Object.keys(DEFAULTS.connection);
+const PEER_KEYS = ['privateKey', 'protocols', 'requireSharedProtocol', ...Object.keys(DEFAULTS.peer)];
+export const DIAL_KEYS: ReadonlySet<string> = new Set([...PEER_KEYS, ...CONNECTION_KEYS, 'connectTimeout', 'localAddress', 'signal']);
+const LISTEN_KEYS: ReadonlySet<string> = new Set([
+  ...PEER_KEYS,
+  ...CONNECTION_KEYS,
+  ...['host', 'port', 'maxPeers', 'maxPendingHandshakes', 'inboundThrottle', 'throttleLoopback', 'throttleLan', 'netRestrict', 'signal'],
+]);
+
+/** TypeError for the first own key of `o` that `keys` does not hold. */
+function checkKeys(what: string, o: object, keys: ReadonlySet<string>): void {
+  for (const key of Object.keys(o)) {
+    if (!keys.has(key)) throw new TypeError(`${what}: unknown option ${JSON.stringify(key)}`);
+  }
+}
+
 /** TypeError unless `value` is a number; RangeError unless it is an integer in [min, max]. */
 export function checkInteger(name: string, value: unknown, min = 0, max = Number.MAX_SAFE_INTEGER): number {
   if (typeof value !== 'number') throw new TypeError(`${name} must be a number, got ${typeof value}`);
@@ -199,8 +226,15 @@ function intern<T extends object>(config: T): T {
   return config;
 }
 
+/** The connection options of RlpxConnection.initiate/accept, checked (its keys only). */
 export function connectionConfig(o: ConnectionOptions = {}): ConnectionConfig {
   checkObject('options', o);
+  checkKeys('connectionConfig', o, new Set(CONNECTION_KEYS));
+  return connectionPart(o);
+}
+
+/** The connection half of dial or listen options (whose other keys are checked there). */
+function connectionPart(o: ConnectionOptions): ConnectionConfig {
   const d = DEFAULTS.connection;
   return intern({
     handshakeTimeout: checkTimer('handshakeTimeout', pick(o.handshakeTimeout, d.handshakeTimeout)),
@@ -253,10 +287,13 @@ function peerConfig(o: PeerOptions): PeerConfig {
 function sessionConfig(o: PeerOptions & ConnectionOptions): Omit<DialConfig, 'connectTimeout' | 'localAddress'> {
   checkObject('options', o);
   const hello = helloConfig(o);
-  return { privateKey: o.privateKey, protocols: hello.protocols, connection: connectionConfig(o), hello, peer: peerConfig(o) };
+  return { privateKey: o.privateKey, protocols: hello.protocols, connection: connectionPart(o), hello, peer: peerConfig(o) };
 }
 
 export function dialConfig(o: DialOptions): DialConfig {
+  checkObject('options', o);
+  checkKeys('dial', o, DIAL_KEYS);
+  checkSignal(o.signal);
   const session = sessionConfig(o);
   return Object.freeze({
     ...session,
@@ -266,6 +303,9 @@ export function dialConfig(o: DialOptions): DialConfig {
 }
 
 export function listenConfig(o: ListenOptions): ListenConfig {
+  checkObject('options', o);
+  checkKeys('listen', o, LISTEN_KEYS);
+  checkSignal(o.signal);
   const session = sessionConfig(o);
   const d = DEFAULTS.server;
   return Object.freeze({

@@ -51,3 +51,16 @@ export function reasonName(code: number): string {
 export function isKnownReason(code: number): code is DisconnectReason {
   return code !== DisconnectReason.Unknown && Object.prototype.hasOwnProperty.call(NAMES, code);
 }
+
+/**
+ * A reason we may send: one of the spec's table (0x00-0x0b, 0x10). Anything else, Unknown
+ * included, is a RangeError: a remote would read it only as "unknown", so it says nothing.
+ */
+export function checkReason(reason: unknown, what: string): DisconnectReason {
+  if (typeof reason !== 'number') throw new TypeError(`${what}: reason must be a DisconnectReason number, got ${typeof reason}`);
+  if (!isKnownReason(reason)) {
+    const shown = Number.isInteger(reason) && reason >= 0 ? `0x${reason.toString(16).padStart(2, '0')}` : String(reason);
+    throw new RangeError(`${what}: reason ${shown} is not a DisconnectReason (0x00-0x0b, 0x10)`);
+  }
+  return reason;
+}

@@ -34,6 +34,7 @@ interface ConsumerReport {
   rlp: [string, number, string];
   rlpBytes: string;
   backends: [string, string];
+  disconnectCodec: string;
 }
 
 let tmp: string;
@@ -79,7 +80,7 @@ describe('package', () => {
     for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/codec.js', 'dist/codec.d.ts', 'dist/eth/index.js', 'dist/eth/index.d.ts', 'dist/crawl/index.js', 'dist/crawl/index.d.ts', 'dist/cli/main.js']) {
       expect(files.has(f), f).toBe(true);
     }
-    expect([...files.keys()].filter((f) => !/^dist\/.+\.(js|d\.ts)$/.test(f)).sort()).toEqual(['LICENSE', 'README.md', 'package.json']);
+    expect([...files.keys()].filter((f) => !/^dist\/.+\.(js|d\.ts)$/.test(f)).sort()).toEqual(['CHANGELOG.md', 'LICENSE', 'README.md', 'package.json']);
     expect(files.get('dist/cli/main.js')! & 0o111).toBe(0o111);
     expect(report!.filename).toBe(`rlpx-${pkg.version}.tgz`);
 
@@ -89,6 +90,13 @@ describe('package', () => {
     const install = await runOk('npm', [...NPM_INSTALL, '--foreground-scripts', `../${report!.filename}`], app, {}, 90_000);
     expect(install.stdout + install.stderr).not.toMatch(/> (keccak|secp256k1)@\S+ install/);
     const installed = join(app, 'node_modules/rlpx');
+    // Deprecated names say so in one line and point at the replacement; declared types stay short.
+    const dts = readFileSync(join(installed, 'dist/index.d.ts'), 'utf8');
+    for (const [old, now] of [['PEER', 'peer'], ['CONNECTION', 'connection'], ['SERVER', 'server']]) {
+      expect(dts).toContain(`/** @deprecated Use \`DEFAULTS.${now}\`. */\nexport declare const ${old}_DEFAULTS: typeof DEFAULTS.${now};`);
+    }
+    expect(dts).not.toMatch(/0\.1 callers/);
+    expect(readFileSync(join(installed, 'dist/options.d.ts'), 'utf8')).toMatch(/^ {8}clientId: string;$/m);
     const bin = readFileSync(join(installed, 'dist/cli/main.js'), 'utf8');
     expect(bin.startsWith('#!/usr/bin/env node\n')).toBe(true);
     for (const [f] of files) {
@@ -113,6 +121,7 @@ describe('package', () => {
     expect(out.rlp).toEqual(['0102', 0, 'abc']);
     expect(out.rlpBytes).toBe('c8820102c083616263');
     expect(out.backends).toEqual(['native', 'libsecp256k1']);
+    expect(out.disconnectCodec).toBe('too many peers'); // rlpx/codec alone names a Disconnect's reason
   }, 90_000);
 
   it('require() loads all four entry points (require(esm), no flag from Node 20.19)', async () => {

@@ -1,5 +1,5 @@
 /**
- * The README's Library example, run as written: its code block is taken from README.md, its
+ * The README's quick start, run as written: its code block is taken from README.md, its
  * placeholder enode replaced by a local listener's, its imports pointed at src/, then it is
  * type-checked under strict NodeNext and run as a child process.
  */
@@ -32,8 +32,8 @@ afterAll(async () => {
 });
 
 describe('README', () => {
-  it('the Library example type-checks and runs against a local node', async () => {
-    const example = codeBlockAfter(readFileSync(join(ROOT, 'README.md'), 'utf8'), '## Library');
+  it('the quick start type-checks and runs against a local node', async () => {
+    const example = codeBlockAfter(readFileSync(join(ROOT, 'README.md'), 'utf8'), '## Quick start');
     expect(example).toContain(PLACEHOLDER);
     // A node that sends its Status first (a chain configured), as geth does.
     const eth = new EthResponder({ chain: chainByName('mainnet')! });

@@ -17,6 +17,7 @@ import { parseClientId } from './client-id.js';
 import type { Enr } from '../discovery/enr.js';
 import { CRAWL_SCHEMA_VERSION, isTooManyPeers, nodeError, type CrawlStage, type EnrReport, type EthReport, type HelloReport, type NodeResult } from './result.js';
 import type { DialTarget } from './seeds.js';
+import { closeJson } from '../peer/json.js';
 
 export interface NodeContext {
   config: DialConfig;
@@ -56,7 +57,21 @@ function enrReport(enr: Enr): EnrReport {
 /** Checks that say where a node is rather than that it misbehaved: its Status is still its word. */
 const CHAIN_CHECKS = new Set(['network', 'genesis', 'forkid']);
 
+/**
+ * One node: its endpoint, then each of its alternates in turn while the one before could not
+ * be reached (failed at TCP connect or in the RLPx handshake), each within the node deadline.
+ * The result is the last endpoint's.
+ */
 export async function crawlNode(target: DialTarget, ctx: NodeContext): Promise<NodeResult> {
+  let r = await crawlEndpoint(target, ctx);
+  for (const ep of target.alternates ?? []) {
+    if (ctx.signal.aborted || r.outcome !== 'failed' || (r.error?.stage !== 'tcp' && r.error?.stage !== 'rlpx')) break;
+    r = await crawlEndpoint({ ...target, enode: ep.enode, host: ep.host, port: ep.port }, ctx);
+  }
+  return r;
+}
+
+async function crawlEndpoint(target: DialTarget, ctx: NodeContext): Promise<NodeResult> {
   const started = performance.now();
   const r: NodeResult = {
     schema: CRAWL_SCHEMA_VERSION,
@@ -122,7 +137,7 @@ export async function crawlNode(target: DialTarget, ctx: NodeContext): Promise<N
     }
     if (!peer.isClosing) await peer.disconnect(DisconnectReason.ClientQuitting, { signal: ctx.signal }).catch(() => {});
     const info = await peer.closed;
-    r.disconnect = { reason: info.reason, name: reasonName(info.reason), by: info.initiator };
+    r.disconnect = closeJson(info);
     if (info.initiator === 'remote' && r.error && r.error.class !== 'timeout') {
       // What failed under a remote Disconnect failed because of it: say so, with its reason.
       r.error = { ...r.error, class: 'disconnected', message: `disconnected by the remote (${info.name}): ${r.error.message}`, remoteReason: info.reason };

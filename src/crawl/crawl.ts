@@ -14,8 +14,9 @@ import { formatEnode, parseEnode, type Enode } from '../peer/enode.js';
 import type { Protocol } from '../peer/peer.js';
 import { crawlNode, type NodeContext } from './crawl-node.js';
 import type { NodeResult } from './result.js';
-import type { DialTarget } from './seeds.js';
+import { addAlternate, type DialTarget } from './seeds.js';
 import { TokenBucket } from './token-bucket.js';
+import { checkSignal } from '../abort.js';
 
 export const CRAWL_DEFAULTS = Object.freeze({
   concurrency: 200,
@@ -92,6 +93,7 @@ export class Crawl implements AsyncIterable<NodeResult> {
   #inFlight = 0;
 
   constructor(seeds: Iterable<CrawlSeed>, options: CrawlOptions = {}) {
+    checkSignal(options.signal);
     const d = CRAWL_DEFAULTS;
     this.#concurrency = positive('concurrency', options.concurrency, d.concurrency);
     this.#timeout = positive('timeout', options.timeout, d.timeout);
@@ -130,11 +132,12 @@ export class Crawl implements AsyncIterable<NodeResult> {
       if (known) {
         duplicates++;
         if (known.sources !== t.sources) known.sources.push(...t.sources);
+        for (const ep of [t, ...(t.alternates ?? [])]) addAlternate(known, ep);
       } else if (skip.has(t.id)) {
         skipped++;
       } else {
         // Our own copy: the sources list grows as duplicates are merged.
-        byId.set(t.id, { ...t, sources: [...t.sources] });
+        byId.set(t.id, { ...t, sources: [...t.sources], ...(t.alternates ? { alternates: [...t.alternates] } : {}) });
       }
     }
     this.targets = [...byId.values()];

@@ -61,8 +61,27 @@ export interface DialTarget {
   port: number;
   /** The newest record seen for this node, when one came from an ENR. */
   enr?: Enr;
+  /**
+   * Other endpoints that seeds gave for the same node key, first seen first: the crawl tries
+   * each in turn when the one before fails before the RLPx handshake completes.
+   */
+  alternates?: Endpoint[];
   /** Every seed that named this node ("file:line", an enrtree:// URL), first first. */
   sources: string[];
+}
+
+/** Where a node may be dialed. */
+export interface Endpoint {
+  enode: string;
+  host: string;
+  port: number;
+}
+
+/** Keep `ep` as an alternate of `target` unless the target already has that host and port. */
+export function addAlternate(target: DialTarget, ep: Endpoint): void {
+  const same = (e: Endpoint): boolean => e.host === ep.host && e.port === ep.port;
+  if (same(target) || target.alternates?.some(same)) return;
+  (target.alternates ??= []).push({ enode: ep.enode, host: ep.host, port: ep.port });
 }
 
 /** A node known only from records with no IP and TCP port. */
@@ -75,7 +94,9 @@ export interface UndialableSeed {
 /**
  * Merges seeds by node id. A node's endpoint comes from its newest record (highest seq), since
  * a record is the node's own signed word and an enode line is not; with no record, from the
- * first enode line. Records without an endpoint leave a node undialable until one turns up.
+ * first enode line. Other endpoints for the same key are kept as `alternates`, tried in turn
+ * when the first cannot be reached. Records without an endpoint leave a node undialable until
+ * one turns up.
  */
 export class SeedSet {
   readonly #targets = new Map<string, DialTarget>();
@@ -94,6 +115,8 @@ export class SeedSet {
     if (known) {
       this.duplicates++;
       known.sources.push(source);
+      // Same key, another endpoint (a moved or multi-homed node): dialed if the first fails.
+      addAlternate(known, { enode: formatEnode(enode), host: enode.host, port: enode.port });
       return;
     }
     const earlier = this.#undialable.get(id);
@@ -118,8 +141,14 @@ export class SeedSet {
       target.sources.push(source);
       if (target.enr && enr.seq <= target.enr.seq) return;
       target.enr = enr;
-      // A newer record without an endpoint still leaves the one we have to dial.
-      if (ep) Object.assign(target, { enode: enr.toEnode(), host: ep.host, port: ep.port });
+      // A newer record without an endpoint still leaves the one we have to dial; one with an
+      // endpoint goes first, and the one it replaces stays as an alternate.
+      if (ep && (ep.host !== target.host || ep.port !== target.port)) {
+        const previous: Endpoint = { enode: target.enode, host: target.host, port: target.port };
+        Object.assign(target, { enode: enr.toEnode(), host: ep.host, port: ep.port });
+        if (target.alternates) target.alternates = target.alternates.filter((e) => e.host !== ep.host || e.port !== ep.port);
+        addAlternate(target, previous);
+      }
       return;
     }
     const waiting = this.#undialable.get(id);

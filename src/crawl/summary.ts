@@ -92,9 +92,9 @@ export class CrawlSummary {
   /** The table, one line per row: section, key, count. */
   format(): string[] {
     const d = this.toJSON();
-    const out: string[] = [];
+    const rows: [string, string, string][] = [];
     const pct = (n: number): string => (d.nodes ? `${((100 * n) / d.nodes).toFixed(1)}%` : '-');
-    const row = (a: string, b: string, c: string | number): void => void out.push(`${a.padEnd(12)} ${b.padEnd(34)} ${String(c).padStart(8)}`);
+    const row = (a: string, b: string, c: string | number): void => void rows.push([a, b, String(c)]);
     const section = (name: string, m: Record<string, number>): void => {
       const entries = Object.entries(m).sort((x, y) => y[1] - x[1] || x[0].localeCompare(y[0]));
       if (entries.length === 0) row(name, '(none)', '');
@@ -116,6 +116,10 @@ export class CrawlSummary {
     if (d.rttMs) row('rtt ms', `min ${d.rttMs.min} median ${d.rttMs.median} max ${d.rttMs.max}`, this.#rtts.length);
     section('seed errors', d.seedErrors);
     if (d.undialable) row('seeds', 'records without IP and TCP port', d.undialable);
-    return out;
+    // Each column as wide as its widest cell (a long network id or client version included),
+    // so the counts stay in one column.
+    const wa = Math.max(12, ...rows.map((r) => r[0].length));
+    const wb = Math.max(34, ...rows.map((r) => r[1].length));
+    return rows.map(([a, b, c]) => `${a.padEnd(wa)} ${b.padEnd(wb)} ${c.padStart(8)}`);
   }
 }

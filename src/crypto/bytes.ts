@@ -35,8 +35,14 @@ export function hexToBytes(hex: string): Uint8Array {
   return new Uint8Array(Buffer.from(s, 'hex'));
 }
 
-export function bytesToHex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('hex');
+/**
+ * Lower-case hex. Bare by default, as node ids and keys are written in enode URLs and by
+ * devp2p tools; `{ prefixed: true }` adds the `0x` that JSON-RPC and our JSON output put on
+ * hashes. hexToBytes reads both.
+ */
+export function bytesToHex(bytes: Uint8Array, options?: { prefixed?: boolean }): string {
+  const hex = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('hex');
+  return options?.prefixed ? `0x${hex}` : hex;
 }
 
 /** A view of `bytes` as a Buffer without copying, for node:crypto and node:net calls. */

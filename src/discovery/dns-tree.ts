@@ -10,6 +10,7 @@ import { Resolver } from 'node:dns/promises';
 import { hashMatches, parseRoot, parseSubtreeEntry, parseTreeLink, ROOT_PREFIX, verifyRoot, type TreeLink } from './dns-entry.js';
 import type { Enr } from './enr.js';
 import { DnsTreeError } from './errors.js';
+import { checkSignal } from '../abort.js';
 
 /** What the walk needs of a resolver; node:dns/promises Resolver fits. */
 export interface TxtResolver {
@@ -92,6 +93,7 @@ export class DnsTreeWalk implements AsyncIterable<TreeNode> {
   #started = false;
 
   constructor(urls: Iterable<string>, options: DnsTreeOptions = {}) {
+    checkSignal(options.signal);
     this.#concurrency = positiveInt(options.concurrency, 8, 'concurrency');
     this.#maxLinkDepth = positiveInt(options.maxLinkDepth, 4, 'maxLinkDepth', 0);
     this.#maxEntries = positiveInt(options.maxEntries, 10_000, 'maxEntries');

@@ -28,3 +28,4 @@ export {
   type EthHandshake,
   type LocalHead,
 } from './protocol.js';
+export { ethStatusJson, type EthStatusJson } from './json.js';

@@ -4,6 +4,7 @@
  * streams get `sendFrame`), and never imports the Peer.
  */
 import { EventEmitter } from 'node:events';
+import { checkSignal } from '../abort.js';
 import type { MatchedProtocol } from './capabilities.js';
 
 /** What a channel may ask of the peer that runs it. */
@@ -109,6 +110,11 @@ export class ProtocolChannel extends EventEmitter<ChannelEvents> {
     if (!Number.isInteger(code) || code < 0 || code >= this.length) {
       return Promise.reject(new RangeError(`${this.name}: code ${code} outside [0, ${this.length})`));
     }
+    try {
+      checkSignal(options.signal);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return this.#host.send(this.offset + code, payload, options.signal);
   }
 
@@ -164,6 +170,7 @@ export class ProtocolChannel extends EventEmitter<ChannelEvents> {
    * half of that, so a slow consumer cannot make us buffer without bound.
    */
   messages(options: { signal?: AbortSignal; highWaterMark?: number } = {}): AsyncGenerator<Item> {
+    checkSignal(options.signal);
     const hwm = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
     if (!Number.isInteger(hwm) || hwm < 1) throw new RangeError(`highWaterMark must be a positive integer, got ${hwm}`);
     // Subscribed now, not at the first next(): nothing arriving in between is missed.

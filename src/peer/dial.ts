@@ -12,7 +12,7 @@ export type { DialOptions } from '../options.js';
 import { RlpxConnection } from '../wire/connection.js';
 import { isValidPublicKey } from '../crypto/secp256k1.js';
 import { EnodeError, parseEnode, type Enode } from './enode.js';
-import { Peer } from './peer.js';
+import { closeErrorOf, Peer } from './peer.js';
 import { exchangeHello } from './protocol-handshake.js';
 
 function connectSocket(host: string, port: number, config: DialConfig, signal?: AbortSignal): Promise<Socket> {
@@ -85,10 +85,17 @@ async function rethrow<T>(p: Promise<T>, signal: AbortSignal | undefined): Promi
   }
 }
 
-/** Dial a node and run a Peer with it; resolves once both Hellos are exchanged and checked. */
+/**
+ * Dial a node and run a Peer with it; resolves once both Hellos are exchanged and checked.
+ * A peer the remote closed at once (its Disconnect came with its Hello) rejects the dial with
+ * the remote's DisconnectedError, as a Server reports it in 'rejected'. A peer our own code
+ * closed at once (a protocol's run() threw) is still delivered, with its 'close' to come.
+ */
 export async function dial(target: string | Enode, options: DialOptions): Promise<Peer> {
   // Everything that can be refused is refused before a socket exists.
   const node = dialTarget(target);
   const config = dialConfig(options);
-  return startPeer(await connectRlpx(node, config, options.signal), config, options.signal);
+  const peer = await startPeer(await connectRlpx(node, config, options.signal), config, options.signal);
+  if (peer.closeInfo?.initiator === 'remote') throw closeErrorOf(peer.closeInfo);
+  return peer;
 }

@@ -29,9 +29,9 @@ export function parseEnode(url: string): Enode {
   const m = /^enode:\/\/([^@]*)@(.+)$/.exec(url.trim());
   if (!m) throw new EnodeError('enode: expected enode://<node id>@<host>:<port>');
   const [, idHex, rest] = m as unknown as [string, string, string];
-  if (!/^[0-9a-fA-F]{128}$/.test(idHex)) {
-    throw new EnodeError(`enode: node id must be 128 hex characters, got ${idHex.length}`);
-  }
+  const bad = /[^0-9a-fA-F]/.exec(idHex);
+  if (bad) throw new EnodeError(`enode: node id has a non-hex character ${JSON.stringify(bad[0])} at position ${bad.index + 1}`);
+  if (idHex.length !== 128) throw new EnodeError(`enode: node id must be 128 hex characters, got ${idHex.length}`);
   const id = hexToBytes(idHex);
   if (!isValidPublicKey(id)) throw new EnodeError('enode: node id is not a point on secp256k1');
 

@@ -5,8 +5,8 @@
  */
 import { EventEmitter } from 'node:events';
 import { asRlpxError, ClosedError, DisconnectedError, discReasonForError, NetworkError, ProtocolError, type Initiator } from '../errors.js';
-import { DisconnectReason, isKnownReason, reasonName } from '../reasons.js';
-import { abortable } from '../abort.js';
+import { checkReason, DisconnectReason, isKnownReason, reasonName } from '../reasons.js';
+import { abortable, checkSignal } from '../abort.js';
 import { bytesToHex } from '../crypto/bytes.js';
 import type { RlpxConnection } from '../wire/connection.js';
 import type { Message } from '../wire/message.js';
@@ -156,20 +156,21 @@ export class Peer extends EventEmitter<PeerEvents> {
 
   /** Send one Ping now and resolve with its round-trip time in ms. */
   ping(options: { signal?: AbortSignal } = {}): Promise<number> {
+    checkSignal(options.signal);
     if (this.isClosing) return Promise.reject(new ClosedError('peer is closed'));
     return this.#health.ping(options.signal);
   }
 
   /**
    * Close locally: send Disconnect with `reason` (default 0x00, "disconnect requested", as
-   * geth's Peer.Disconnect callers choose theirs; a Server closing sends 0x08), wait at most
+   * geth's Peer.Disconnect callers choose theirs; a Server closing sends 0x08; a reason outside
+   * DisconnectReason's table is a RangeError and the peer runs on), wait at most
    * 1 s for it to leave, close. Resolves after the 'close' event. Aborting `signal` stops the
    * wait: the socket is destroyed at once and the promise rejects with the signal's reason.
    */
   disconnect(reason: DisconnectReason = DisconnectReason.Requested, options: { signal?: AbortSignal } = {}): Promise<CloseInfo> {
-    if (!Number.isInteger(reason) || reason < 0 || reason > 0xff) {
-      throw new RangeError(`disconnect reason must be an integer in [0, 255], got ${reason}`);
-    }
+    checkReason(reason, 'disconnect');
+    checkSignal(options.signal);
     this.#close({ reason, initiator: 'local' }, true);
     return abortable(this.closed, options.signal, () => this.connection.destroy());
   }
@@ -271,10 +272,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.#closeInfo = full;
     clearInterval(this.#pingTimer);
     this.#pingTimer = undefined;
-    const closeError =
-      info.error ??
-      (info.initiator === 'remote' ? new DisconnectedError(`remote disconnected: ${full.name}`, info.reason) : new ClosedError(`disconnected: ${full.name}`));
-    this.#health.stop(closeError);
+    this.#health.stop(closeErrorOf(full));
     closeConnection(this.connection, info.reason as DisconnectReason, notify);
     // Already gone before we got here: no 'close' event from the socket will come.
     if (this.connection.ended) this.#onEnd();
@@ -295,6 +293,17 @@ export class Peer extends EventEmitter<PeerEvents> {
       this.#resolveClosed(info);
     });
   }
+}
+
+/**
+ * The error a close stands for: its own, or the remote's Disconnect (a DisconnectedError with
+ * the remote's reason), or our close (ClosedError). Whatever awaited the peer fails with it,
+ * so a remote refusal reads the same on every path (dial, server.dial, a listener's 'rejected').
+ */
+export function closeErrorOf(info: CloseInfo): Error {
+  if (info.error) return info.error;
+  if (info.initiator === 'remote') return new DisconnectedError(`remote disconnected: ${info.name}`, info.reason);
+  return new ClosedError(`disconnected: ${info.name}`, { reason: info.reason });
 }
 
 export type { HealthEvent, HealthMode } from './health.js';

@@ -4,16 +4,16 @@
  */
 import { EventEmitter } from 'node:events';
 import { createServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
-import { ClosedError, ListenError, RefusedError } from '../errors.js';
-import { DisconnectReason, reasonName } from '../reasons.js';
-import { abortable } from '../abort.js';
-import { dialConfig, listenConfig, type DialOptions, type ListenConfig, type ListenOptions } from '../options.js';
+import { ListenError, RefusedError } from '../errors.js';
+import { checkReason, DisconnectReason, reasonName } from '../reasons.js';
+import { abortable, checkSignal } from '../abort.js';
+import { DIAL_KEYS, dialConfig, listenConfig, type DialOptions, type ListenConfig, type ListenOptions } from '../options.js';
 import { bytesToHex } from '../crypto/bytes.js';
 import { RlpxConnection } from '../wire/connection.js';
 import { connectRlpx, dialTarget, startPeer } from './dial.js';
 import { formatEnode, type Enode } from './enode.js';
 import { InboundThrottle } from './inbound-throttle.js';
-import { Peer } from './peer.js';
+import { closeErrorOf, Peer } from './peer.js';
 import { closeConnection } from './disconnect.js';
 import { exchangeHello, type HelloConfig } from './protocol-handshake.js';
 
@@ -94,7 +94,9 @@ export class Server extends EventEmitter<ServerEvents> {
     const node = dialTarget(target);
     const id = bytesToHex(node.id);
     if (this.peers.has(id)) throw new RefusedError(`already connected to ${id.slice(0, 16)}…`, { reason: DisconnectReason.AlreadyConnected });
-    const config = dialConfig({ ...this.#options, listenPort: this.address.port, ...options });
+    // The listen options that a dial takes too (not host, port, maxPeers, ...), then the call's own.
+    const shared = Object.fromEntries(Object.entries(this.#options).filter(([k]) => DIAL_KEYS.has(k) && k !== 'signal'));
+    const config = dialConfig({ ...shared, listenPort: this.address.port, ...options } as DialOptions);
     const conn = await connectRlpx(node, config, options.signal);
     const refuse = this.#refusal(bytesToHex(conn.remotePublicKey));
     if (refuse !== undefined) {
@@ -102,7 +104,8 @@ export class Server extends EventEmitter<ServerEvents> {
       throw new RefusedError(`refused: ${reasonName(refuse)}`, { reason: refuse });
     }
     const peer = await startPeer(conn, config, options.signal);
-    if (!this.#admit(peer)) throw new RefusedError(`peer refused: ${peer.closeInfo?.name ?? 'closed'}`, { reason: peer.closeInfo?.reason ?? DisconnectReason.Requested });
+    const refused = this.#admit(peer);
+    if (refused) throw refused;
     return peer;
   }
 
@@ -172,24 +175,31 @@ export class Server extends EventEmitter<ServerEvents> {
     return undefined;
   }
 
-  /** Apply the table's rules again once Hello is done (the table may have changed meanwhile). */
-  #admit(peer: Peer): boolean {
+  /**
+   * Apply the table's rules again once Hello is done (the table may have changed meanwhile).
+   * Returns the error of a peer that is not admitted, after its 'rejected' event.
+   */
+  #admit(peer: Peer): Error | undefined {
+    const remote = remoteOf(peer.connection.socket);
+    // Closed already (the remote's Disconnect came with its Hello, say): its own error, so a
+    // remote refusal is the remote's DisconnectedError here as on dial().
+    if (peer.closeInfo) return this.#rejectPeer(remote, closeErrorOf(peer.closeInfo));
     const refuse = this.#refusal(peer.id);
     if (refuse !== undefined) {
       void peer.disconnect(refuse);
-      this.emit('rejected', { remote: remoteOf(peer.connection.socket), error: new RefusedError(`refused: ${reasonName(refuse)}`, { reason: refuse }) });
-      return false;
-    }
-    if (peer.isClosing) {
-      this.emit('rejected', { remote: remoteOf(peer.connection.socket), error: peer.closeInfo?.error ?? new ClosedError(`closed: ${peer.closeInfo?.name}`) });
-      return false;
+      return this.#rejectPeer(remote, new RefusedError(`refused: ${reasonName(refuse)}`, { reason: refuse }));
     }
     this.peers.set(peer.id, peer);
     void peer.closed.then(() => {
       if (this.peers.get(peer.id) === peer) this.peers.delete(peer.id);
     });
     this.emit('peer', peer);
-    return true;
+    return undefined;
+  }
+
+  #rejectPeer(remote: string, error: Error): Error {
+    this.emit('rejected', { remote, error });
+    return error;
   }
 
   /**
@@ -199,6 +209,8 @@ export class Server extends EventEmitter<ServerEvents> {
    * once and the promise rejects with the signal's reason.
    */
   close(reason: DisconnectReason = DisconnectReason.ClientQuitting, options: { signal?: AbortSignal } = {}): Promise<void> {
+    checkReason(reason, 'server.close');
+    checkSignal(options.signal);
     this.#closing ??= (async () => {
       const stopped = new Promise<void>((r) => this.#net.close(() => r()));
       for (const s of this.#backlog.splice(0)) s.destroy();

@@ -6,7 +6,6 @@
  * A node that completes the RLPx handshake and then sends Disconnect 0x04 (too many peers)
  * is alive and answering: `full` is set, and `success` follows the caller's `fullOk`.
  */
-import { bytesToHex } from '../crypto/bytes.js';
 import { StatusError } from '../eth/errors.js';
 import { ethStatusResponder, type EthHandshake } from '../eth/protocol.js';
 import { DisconnectedError, TimeoutError } from '../errors.js';
@@ -18,6 +17,7 @@ import type { Peer } from '../peer/peer.js';
 import { DisconnectReason, reasonName } from '../reasons.js';
 import type { Chain } from '../eth/chain.js';
 import { ethReport, hint, type EthReport } from './report.js';
+import { closeJson, helloJson, type CloseJson, type HelloJson } from '../peer/json.js';
 
 export const PHASES = ['connect', 'handshake', 'hello', 'status', 'ping'] as const;
 export type Phase = (typeof PHASES)[number];
@@ -61,12 +61,12 @@ export interface ProbeResult {
   deadlineMs: number;
   /** The deadline (or the caller's signal) ended the probe. */
   aborted: boolean;
-  remote: { id: string; clientId: string; version: number; caps: string[] } | null;
+  remote: HelloJson | null;
   eth: EthReport | null;
   sent: number;
   received: number;
   rtts: number[];
-  disconnect: { reason: number; name: string; by: 'local' | 'remote' } | null;
+  disconnect: CloseJson | null;
   error: string | null;
   /** Where the probe stopped on an error: 'enode' for a target that is no valid enode. */
   failedPhase: Phase | 'enode' | null;
@@ -180,7 +180,7 @@ export async function probe(target: string | Enode, s: ProbeSettings): Promise<P
     leave();
     r.alive = true;
     const hello = peer.remoteHello;
-    r.remote = { id: bytesToHex(peer.remotePublicKey), clientId: hello.clientId, version: hello.version, caps: hello.capabilities.map((c) => `${c.name}/${c.version}`) };
+    r.remote = helloJson(hello);
     log(`Hello: ${hello.clientId}, p2p v${hello.version}, caps ${r.remote.caps.join(' ') || '(none)'}`);
 
     const p = peer;
@@ -234,7 +234,7 @@ export async function probe(target: string | Enode, s: ProbeSettings): Promise<P
       await p.disconnect(DisconnectReason.ClientQuitting, { signal });
     }
     const info = await p.closed;
-    r.disconnect = { reason: info.reason, name: reasonName(info.reason), by: info.initiator };
+    r.disconnect = closeJson(info);
     if (info.initiator === 'remote') {
       if (info.reason === DisconnectReason.TooManyPeers) r.full = true;
       r.error ??= `disconnected by the remote: ${reasonName(info.reason)}`;
@@ -247,7 +247,7 @@ export async function probe(target: string | Enode, s: ProbeSettings): Promise<P
     fail(err);
     if (peer && !peer.isClosing) peer.destroy();
     const info = peer?.closeInfo;
-    if (info) r.disconnect ??= { reason: info.reason, name: reasonName(info.reason), by: info.initiator };
+    if (info) r.disconnect ??= closeJson(info);
   } finally {
     clearTimeout(deadlineTimer);
     s.signal?.removeEventListener('abort', onCaller);

@@ -1,35 +1,10 @@
 /** How a probe tells what it saw: the eth Status as plain JSON, and what to fix after a failure. */
-import { bytesToHex } from '../crypto/bytes.js';
 import { StatusError } from '../eth/errors.js';
-import type { EthHandshake } from '../eth/protocol.js';
 import { HandshakeError, NetworkError, RlpxError, TimeoutError } from '../errors.js';
 import { DisconnectReason } from '../reasons.js';
 
-export interface EthReport {
-  version: number;
-  networkId: number;
-  genesis: string;
-  forkId: { hash: string; next: number };
-  earliestBlock: number;
-  latestBlock: number;
-  latestBlockHash: string;
-  fork: EthHandshake['fork'];
-}
-
-const hex = (b: Uint8Array): string => `0x${bytesToHex(b)}`;
-
-export function ethReport({ status: s, fork }: EthHandshake): EthReport {
-  return {
-    version: s.version,
-    networkId: Number(s.networkId),
-    genesis: hex(s.genesisHash),
-    forkId: { hash: hex(s.forkId.hash), next: Number(s.forkId.next) },
-    earliestBlock: Number(s.earliestBlock),
-    latestBlock: Number(s.latestBlock),
-    latestBlockHash: hex(s.latestBlockHash),
-    fork,
-  };
-}
+/** The probe's eth section: the Status as the library's ethStatusJson gives it. */
+export { ethStatusJson as ethReport, type EthStatusJson as EthReport } from '../eth/json.js';
 
 /** What to fix, for errors that end a probe. */
 export function hint(err: unknown): string {

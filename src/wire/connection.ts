@@ -17,6 +17,7 @@ import { decodeCode, decodeMessage, encodeMessage, MAX_MESSAGE_SIZE, type Messag
 import { ReadFlow } from './read-flow.js';
 import { bindSocket, destroySocket, type SocketSink } from './socket-events.js';
 import { runHandshake, type Handshaken, type HandshakeIo } from './socket-handshake.js';
+import { checkSignal } from '../abort.js';
 
 /** A connection's settings, checked (see connectionConfig in rlpx's options). */
 export interface ConnectionConfig {
@@ -117,6 +118,7 @@ export class RlpxConnection implements SocketSink {
       await steps(state, io);
       return state.secrets();
     };
+    checkSignal(signal);
     return runHandshake(socket, config.handshakeTimeout, signal, run, (h) => new RlpxConnection(socket, h, config));
   }
 

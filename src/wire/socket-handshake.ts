@@ -63,7 +63,12 @@ export async function runHandshake<T>(
   bindSocket(socket, sink);
   socket.resume(); // a socket paused before (held in a server's backlog, say) must flow now
   const timer = setTimeout(() => fail(new TimeoutError(`handshake did not complete within ${timeout} ms`, { deadline: 'handshake' })), timeout);
-  const onAbort = (): void => fail(new NetworkError('handshake aborted', { cause: signal?.reason }));
+  // An abort rejects with the signal's reason, as every API that takes a signal does.
+  let aborted = false;
+  const onAbort = (): void => {
+    aborted ||= failure === undefined;
+    fail(new NetworkError('handshake aborted', { cause: signal?.reason }));
+  };
   if (signal?.aborted) onAbort();
   signal?.addEventListener('abort', onAbort, { once: true });
 
@@ -99,6 +104,7 @@ export async function runHandshake<T>(
     return done({ secrets, leftover: queue.drain() });
   } catch (err) {
     destroySocket(socket);
+    if (aborted) throw signal!.reason;
     if (err instanceof RlpxError) throw err;
     throw new HandshakeError(`handshake failed: ${(err as Error).message}`, { cause: err });
   } finally {

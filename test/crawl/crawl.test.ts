@@ -188,6 +188,30 @@ describe('crawl: politeness', () => {
     expect(accepted).toBe(1);
   });
 
+  it('two seeds with one key at different endpoints: the second is dialed when the first cannot be reached', async () => {
+    const key = generatePrivateKey();
+    const s = await testServer(res, { privateKey: key });
+    const dead = formatEnode({ id: publicKeyOf(key), host: HOST, port: await closedPort() });
+    const list = parseEnodeList(`${dead}\n${s.enode}\n`, 'nodes.txt');
+    const set = new SeedSet();
+    for (const seed of list.seeds) set.add(seed);
+    const [viaSet] = await run(set.targets);
+    expect(viaSet).toMatchObject({ outcome: 'reachable', enode: s.enode, port: s.address.port, sources: ['nodes.txt:1', 'nodes.txt:2'], error: null });
+    // Plain enode URLs given to crawl() are merged the same way.
+    const c = crawl([dead, s.enode], { timeout: 1_500 });
+    const results: NodeResult[] = [];
+    for await (const r of c) results.push(r);
+    expect(results).toHaveLength(1);
+    expect(results[0]).toMatchObject({ outcome: 'reachable', enode: s.enode, sources: ['seed:1', 'seed:2'] });
+    expect(c.duplicates).toBe(1);
+    // A first endpoint that answers is the one reported; the alternate is not dialed.
+    let accepted = 0;
+    s.on('peer', () => accepted++);
+    const [first] = await run([s.enode, dead]);
+    expect(first).toMatchObject({ outcome: 'reachable', enode: s.enode });
+    expect(accepted).toBe(1);
+  });
+
   it('skips the ids it is told to, and refuses a malformed seed with a typed error before dialing', async () => {
     const [a, b] = [await testServer(res), await testServer(res)];
     const first = await run([a.enode]);

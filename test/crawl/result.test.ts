@@ -127,4 +127,17 @@ describe('CrawlSummary', () => {
     expect(table).toMatch(/^latest +net 1: 100\.\.300 \(median 200\) +3$/m);
     expect(table).toMatch(/^errors +ping\/timeout +1$/m);
   });
+
+  it('keeps its columns with a long network id: every count ends in the same column', () => {
+    const s = new CrawlSummary();
+    const eth = { version: 72, networkId: 3503995874084926, genesis: '0x00', forkId: { hash: '0x00000000', next: 0 }, fork: 'compatible' as const, forkDetail: null, earliestBlock: 0, latestBlock: 600, latestBlockHash: '0x00' };
+    s.add(node({ eth }));
+    s.add(node({ outcome: 'failed', hello: null, rttMs: null, error: { stage: 'tcp', class: 'refused', name: 'NetworkError', message: 'x' } }));
+    const lines = s.format();
+    expect(lines.join('\n')).toMatch(/^latest +net 3503995874084926: 600\.\.600 \(median 600\) +1$/m);
+    // Rows whose last cell is a bare count: the count's last digit lines up on every one of them.
+    const ends = new Set(lines.filter((l) => /\s\d+$/.test(l) && !/%$/.test(l)).map((l) => l.length));
+    expect(ends.size).toBe(1);
+    expect(lines.find((l) => l.startsWith('latest'))!.length).toBe([...ends][0]);
+  });
 });

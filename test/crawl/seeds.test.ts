@@ -74,6 +74,20 @@ describe('SeedSet', () => {
     expect(t!.enr!.seq).toBe(4n);
   });
 
+  it('keeps every endpoint seeds give for one key: the first to dial, the others as alternates', () => {
+    const set = new SeedSet();
+    set.addEnode(parseEnode(enode(4, 30303)), 'list:1');
+    set.addEnode(parseEnode(enode(4, 30304)), 'list:2');
+    set.addEnode(parseEnode(enode(4, 30303)), 'list:3'); // the same endpoint again: nothing new
+    const [t] = set.targets;
+    expect(t).toMatchObject({ port: 30303, sources: ['list:1', 'list:2', 'list:3'] });
+    expect(t!.alternates).toEqual([{ enode: enode(4, 30304), host: '127.0.0.1', port: 30304 }]);
+    // A record's endpoint goes first; the one it replaces is kept, none twice.
+    set.addEnr(encodeEnr({ seq: 1, ip: '127.0.0.1', tcp: 30304 }, keys[4]!), 'tree');
+    expect(set.targets[0]!.port).toBe(30304);
+    expect(set.targets[0]!.alternates).toEqual([{ enode: enode(4, 30303), host: '127.0.0.1', port: 30303 }]);
+  });
+
   it('keeps the newest record: a higher seq replaces the endpoint, a lower or equal one does not', () => {
     const set = new SeedSet();
     set.addEnr(encodeEnr({ seq: 2, ip: '127.0.0.1', tcp: 1000 }, keys[1]!), 'a');

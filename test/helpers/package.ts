@@ -93,7 +93,7 @@ export function consumerTsconfig(): string {
  */
 export const CONSUMER_TS = `
 import { dial, listen, generatePrivateKey, DisconnectReason, type Peer, type Protocol } from 'rlpx';
-import { rlpEncode, rlpDecode, hexToBytes, bytesToHex, publicKeyOf, keccak256, keccakBackend, secp256k1Backend, type NestedUint8Array } from 'rlpx/codec';
+import { rlpEncode, rlpDecode, hexToBytes, bytesToHex, publicKeyOf, keccak256, keccakBackend, secp256k1Backend, encodeDisconnect, decodeDisconnect, DisconnectReason as CodecReason, reasonName, type NestedUint8Array } from 'rlpx/codec';
 import { ethStatusResponder, encodeStatus, decodeStatus, type EthStatus } from 'rlpx/eth';
 
 const serverKey = generatePrivateKey();
@@ -145,6 +145,7 @@ console.log(JSON.stringify({
   rlp: [bytesToHex(decoded[0] as Uint8Array), (decoded[1] as NestedUint8Array).length, new TextDecoder().decode(decoded[2] as Uint8Array)],
   rlpBytes: bytesToHex(rlpEncode([hexToBytes('0x0102'), [], 'abc'])),
   backends: [keccakBackend, secp256k1Backend],
+  disconnectCodec: reasonName(decodeDisconnect(encodeDisconnect(CodecReason.TooManyPeers))!),
 }));
 `;
 

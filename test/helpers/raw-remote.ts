@@ -37,6 +37,8 @@ export interface RawOptions {
   hello?: Partial<Hello> | false;
   /** A message sent (uncompressed) right after the RLPx handshake, before our Hello. */
   first?: { code: number; payload: Uint8Array };
+  /** A message sent compressed in the same write as our Hello, as a refusal right after it. */
+  afterHello?: { code: number; payload: Uint8Array };
   /** Answer Pings with Pongs. Default false: a peer that never answers. */
   answerPings?: boolean;
 }
@@ -99,6 +101,8 @@ export class RawRemote {
         ...opts.hello,
       };
       void conn.send(0x00, encodeHello(hello), { compress: false }).catch(() => {});
+      // Same tick: sealed into the same socket write as the Hello.
+      if (opts.afterHello) void conn.send(opts.afterHello.code, opts.afterHello.payload, { compress: true }).catch(() => {});
     }
   }
 

@@ -12,7 +12,7 @@ import { dial } from '../../src/peer/dial.js';
 import type { Peer } from '../../src/peer/peer.js';
 import { listen } from '../../src/peer/server.js';
 import { DisconnectReason } from '../../src/reasons.js';
-import { HandshakeError } from '../../src/errors.js';
+import { DisconnectedError, discReasonForError, HandshakeError } from '../../src/errors.js';
 import { GETH_NETWORK_ID, gethBinaries, startGeth, type GethNode } from '../helpers/geth.js';
 import { EscapeWatch } from '../helpers/process-guard.js';
 
@@ -85,6 +85,35 @@ describe.skipIf(!bin)(`interop with geth ${bin?.version ?? ''}`, () => {
       await server.close();
     }
   });
+
+  it('a remote Disconnect reads the same inbound and outbound: geth refuses a peer with no protocols with 0x03', async () => {
+    // geth sends its Hello, then Disconnect 0x03 (no shared capability). Whether we dialed or
+    // geth dialed our listener, the error is the remote's DisconnectedError, never our ClosedError.
+    const expectRemoteUseless = (error: unknown): void => {
+      expect(error).toBeInstanceOf(DisconnectedError);
+      expect((error as DisconnectedError).remoteReason).toBe(DisconnectReason.UselessPeer);
+      expect(discReasonForError(error)).toEqual({ reason: DisconnectReason.UselessPeer, initiator: 'remote', notify: false });
+    };
+    const server = await listen({ privateKey: generatePrivateKey(), port: 0 });
+    try {
+      const rejected = new Promise<Error>((resolve) => server.once('rejected', (r) => resolve(r.error)));
+      expect(await geth.rpc('admin_addPeer', [server.enode])).toBe(true);
+      expectRemoteUseless(await rejected);
+      expect(server.peers.size).toBe(0);
+      // The same refusal on our dial, alone and through the server's table. geth's Disconnect
+      // follows its Hello: when it comes in a later read the dial resolves and the peer closes
+      // with the remote's reason; when it comes with the Hello the dial rejects with it.
+      const outbound = async (dialing: Promise<Peer>): Promise<void> => {
+        const peer = await dialing.catch((e: unknown) => void expectRemoteUseless(e));
+        if (peer) expect(await peer.closed).toMatchObject({ reason: DisconnectReason.UselessPeer, initiator: 'remote' });
+      };
+      await outbound(dial(geth.enode, { privateKey: generatePrivateKey() }));
+      await outbound(server.dial(geth.enode));
+    } finally {
+      await geth.rpc('admin_removePeer', [server.enode]);
+      await server.close();
+    }
+  }, 60_000);
 
   it('dialing geth with a wrong node id fails fast with a HandshakeError', async () => {
     const wrong = geth.enode.replace(/[0-9a-f]{128}/, bytesToHex(publicKeyOf(generatePrivateKey())));

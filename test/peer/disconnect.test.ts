@@ -3,7 +3,7 @@
  * remote's Disconnect, and the reasons a local disconnect() accepts.
  */
 import { describe, expect, it } from 'vitest';
-import { DisconnectedError } from '../../src/errors.js';
+import { discReasonForError, DisconnectedError } from '../../src/errors.js';
 import { DisconnectReason } from '../../src/reasons.js';
 import { bytesToHex, hexToBytes } from '../../src/crypto/bytes.js';
 import { decodeDisconnect, encodeDisconnect } from '../../src/peer/disconnect.js';
@@ -118,11 +118,25 @@ describe('Disconnect from the remote', () => {
   });
 });
 
+describe('a refusal that comes with the Hello', () => {
+  it('rejects dial() with the remote DisconnectedError, as a listener reports it', async () => {
+    const raw = await rawServer(res, { afterHello: { code: 0x01, payload: encodeDisconnect(DisconnectReason.UselessPeer) } });
+    const r = await settle(dialPeer(raw.enode));
+    expect(r.ok).toBe(false);
+    const err = (r as { error: unknown }).error as DisconnectedError;
+    expect(err).toBeInstanceOf(DisconnectedError);
+    expect(err.remoteReason).toBe(DisconnectReason.UselessPeer);
+    expect(discReasonForError(err)).toEqual({ reason: DisconnectReason.UselessPeer, initiator: 'remote', notify: false });
+  });
+});
+
 describe('disconnect reasons', () => {
-  it('disconnect() with a reason outside [0, 255] throws and leaves the peer running', async () => {
+  it('disconnect() with a reason outside the table throws and leaves the peer running', async () => {
     const { client: ours } = await pair(await server());
-    expect(() => ours.disconnect(-1 as DisconnectReason)).toThrow(RangeError);
-    expect(() => ours.disconnect(256 as DisconnectReason)).toThrow(RangeError);
+    expect(() => ours.disconnect(0x42 as DisconnectReason)).toThrow(new RangeError('disconnect: reason 0x42 is not a DisconnectReason (0x00-0x0b, 0x10)'));
+    for (const bad of [-1, 256, 0x0c, 0xff, 1.5, NaN]) expect(() => ours.disconnect(bad as DisconnectReason), String(bad)).toThrow(RangeError);
+    expect(() => ours.disconnect('8' as unknown as DisconnectReason)).toThrow(TypeError);
+    expect(() => ours.disconnect(0x08, { signal: 'soon' as unknown as AbortSignal })).toThrow(new TypeError('signal must be an AbortSignal, got string'));
     expect(ours.isClosing).toBe(false);
     expect(await ours.ping()).toBeGreaterThan(0);
   });

@@ -66,4 +66,12 @@ describe('enode URLs', () => {
   ])('parseEnode rejects: %s', (_name, url) => {
     expect(() => parseEnode(url)).toThrow(EnodeError);
   });
+
+  it('says what is wrong with a node id: a non-hex character where it is, or the length', () => {
+    const zz = `${idHex.slice(0, 56)}zz${idHex.slice(58)}`;
+    expect(zz).toHaveLength(128);
+    expect(() => parseEnode(`enode://${zz}@127.0.0.1:30303`)).toThrow(new EnodeError('enode: node id has a non-hex character "z" at position 57'));
+    expect(() => parseEnode(`enode://0x${idHex.slice(2)}@127.0.0.1:30303`)).toThrow(/non-hex character "x" at position 2/);
+    expect(() => parseEnode(`enode://${idHex.slice(1)}@127.0.0.1:30303`)).toThrow(new EnodeError('enode: node id must be 128 hex characters, got 127'));
+  });
 });
