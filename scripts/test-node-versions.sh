@@ -40,6 +40,8 @@ for name in "${runs[@]}"; do
   started=$(date +%s)
   echo
   echo "=== Node $version ($bin/node): $what"
+  # The native addons as this Node loads them from node_modules (the tests check they are native).
+  PATH="$bin:$PATH" "$bin/node" --import tsx src/cli/main.ts --version || status=1
   PATH="$bin:$PATH" RLPX_TEST_RESULTS=".test-results-node${version#v}.json" \
     "$bin/node" node_modules/vitest/vitest.mjs run "${tests[@]}"
   rc=$?
