@@ -13,7 +13,8 @@
 # Each run writes its vitest JSON report to .test-results-node<version>.json (.ci/run adds them
 # up). The addons (keccak, secp256k1, snappy) are N-API prebuilds, so the node_modules that
 # Node 20's npm installed load as they are; the package test checks that they do (native
-# backends) under each version. Exits non-zero if any run fails.
+# backends) under each version. Exits non-zero if any run fails. Files run one at a time on two
+# cores, as vitest does by default there; VITEST_MAX_WORKERS=2 runs two at once.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
