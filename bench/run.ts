@@ -241,8 +241,6 @@ async function underNodes(specs: string[], args: string[], alone: boolean): Prom
   if (runs.some((r) => (r.scale?.errors.length ?? 0) + (r.geth?.errors.length ?? 0) > 0)) process.exitCode = 1;
 }
 
-// Benchmarks that are programs of their own, each run alone by --only NAME: the crawl
-// (bench/crawl.ts) and the exporter (bench/exporter.ts), with their own flags and tables.
 let picked: { nodes: string[]; rest: string[] };
 try {
   picked = takeNodeArgs(process.argv.slice(2));
@@ -251,6 +249,8 @@ try {
   process.exit(2);
 }
 const argv = picked.rest;
+// Benchmarks that are programs of their own, each run alone by --only NAME: the crawl
+// (bench/crawl.ts) and the exporter (bench/exporter.ts), with their own flags and tables.
 const alone = (name: string): boolean => argv.includes(`--only=${name}`) || argv.some((a, i) => a === '--only' && argv[i + 1] === name);
 (picked.nodes.length > 0
   ? underNodes(picked.nodes, argv, alone('crawl') || alone('exporter'))
