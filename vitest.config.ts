@@ -4,8 +4,9 @@ const shared = { testTimeout: 20_000, hookTimeout: 60_000 };
 
 export default defineConfig({
   test: {
-    // CI also writes a JSON report, from which .ci/run prints one plain summary line.
-    reporters: process.env['CI'] ? ['default', ['json', { outputFile: '.test-results.json' }]] : ['default'],
+    // CI also writes a JSON report, from which .ci/run prints one plain summary line; each run
+    // under another Node (scripts/test-node-versions.sh) names its own file.
+    reporters: process.env['CI'] || process.env['RLPX_TEST_RESULTS'] ? ['default', ['json', { outputFile: process.env['RLPX_TEST_RESULTS'] || '.test-results.json' }]] : ['default'],
     projects: [
       { test: { ...shared, name: 'default', include: ['test/**/*.test.ts'] } },
       // The crypto and codec tests run a second time on the @noble fallback backends.

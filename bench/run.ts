@@ -11,6 +11,11 @@
  *   npm run bench -- --json       also print the results as one JSON object on the last line
  *   npm run bench -- --report     also write bench/REPORT.md
  *   npm run bench -- --scale-tsx  run the scale children under tsx instead of compiled (see compile.ts)
+ *   npm run bench -- --node 24    the same run under another Node: an executable, its directory or
+ *                                 a version pinned in scripts/node-versions.sh; repeat it to run
+ *                                 under several, one after the other (--node "$(command -v node)"
+ *                                 --node 24), with a part per Node in the tables and REPORT.md;
+ *                                 RLPX_BENCH_NODE=24,22 does the same (see other-node.ts)
  *
  * Progress goes to stderr; the tables (and JSON) to stdout. SCALE_PROFILE_DIR and GETH_PROFILE_DIR
  * write CPU profiles of the scale and geth sections (see scale.ts, geth.ts).
@@ -26,7 +31,8 @@ import { interopCheck, type Keys } from './interop.js';
 import type { MeasureOptions } from './measure.js';
 import { oursSubject } from './ours.js';
 import { referenceSubject, referenceVersion } from './reference.js';
-import { consoleTable, describeRun, footnotes, markdownReport } from './report.js';
+import { consoleAcrossNodes, consoleTable, describeRun, footnotes, markdownReport, markdownReportNodes } from './report.js';
+import { execUnder, resolveNode, runUnder, takeNodeArgs } from './other-node.js';
 import { makeRow, SECTIONS, type Results, type Row, type Section } from './results.js';
 import { benchGeth } from './geth.js';
 import { GETH_FULL, GETH_QUICK } from './geth-types.js';
@@ -34,7 +40,7 @@ import { benchScale } from './scale.js';
 import { SCALE_FULL, SCALE_QUICK } from './scale-types.js';
 import { TARGETS } from './targets.js';
 
-const USAGE = `usage: tsx bench/run.ts [--quick] [--json] [--report] [--only ${SECTIONS.join('|')}[,…]] [--scale-tsx]`;
+const USAGE = `usage: tsx bench/run.ts [--quick] [--json] [--report] [--only ${SECTIONS.join('|')}[,…]] [--scale-tsx] [--node NODE]…`;
 
 interface Flags {
   quick: boolean;
@@ -89,7 +95,7 @@ const progress = (msg: string): void => void process.stderr.write(`${msg}\n`);
 
 async function main(): Promise<void> {
   const started = process.hrtime.bigint();
-  const flags = parseArgs(process.argv.slice(2));
+  const flags = parseArgs(argv);
   const run = (s: Section): boolean => flags.sections.includes(s);
   const options: MeasureOptions = flags.quick
     ? { warmupMs: 100, budgetMs: 300, samples: 3 }
@@ -195,15 +201,64 @@ async function main(): Promise<void> {
   if ((results.scale?.errors.length ?? 0) + (results.geth?.errors.length ?? 0) > 0) process.exitCode = 1;
 }
 
+/**
+ * --node: the run under each Node given, one after the other, as children (other-node.ts); this
+ * process only prints the figures side by side and writes the report and JSON.
+ */
+async function underNodes(specs: string[], args: string[], alone: boolean): Promise<void> {
+  const started = process.hrtime.bigint();
+  let nodes: string[];
+  try {
+    nodes = specs.map(resolveNode);
+  } catch (err) {
+    console.error(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
+    process.exit(2);
+  }
+  if (alone) {
+    for (const node of nodes) {
+      progress(`=== under ${node}`);
+      const code = execUnder(node, args);
+      if (code !== 0) process.exitCode = code;
+    }
+    return;
+  }
+  const report = args.includes('--report');
+  const json = args.includes('--json');
+  const childArgs = args.filter((a) => a !== '--report' && a !== '--json');
+  const runs: Results[] = [];
+  for (const node of nodes) {
+    progress(`=== under ${node}`);
+    runs.push(await runUnder(node, childArgs));
+  }
+  const across = runs.length > 1 ? consoleAcrossNodes(runs) : '';
+  if (across) console.log(`\n${across}`);
+  if (report) {
+    const url = new URL('./REPORT.md', import.meta.url);
+    writeFileSync(url, markdownReportNodes(runs, specs, Number(process.hrtime.bigint() - started) / 1e9));
+    console.log(`wrote ${url.pathname}`);
+  }
+  if (json) console.log(JSON.stringify(runs));
+  if (runs.some((r) => (r.scale?.errors.length ?? 0) + (r.geth?.errors.length ?? 0) > 0)) process.exitCode = 1;
+}
+
+let picked: { nodes: string[]; rest: string[] };
+try {
+  picked = takeNodeArgs(process.argv.slice(2));
+} catch (err) {
+  console.error(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
+  process.exit(2);
+}
+const argv = picked.rest;
 // Benchmarks that are programs of their own, each run alone by --only NAME: the crawl
 // (bench/crawl.ts) and the exporter (bench/exporter.ts), with their own flags and tables.
-const argv = process.argv.slice(2);
 const alone = (name: string): boolean => argv.includes(`--only=${name}`) || argv.some((a, i) => a === '--only' && argv[i + 1] === name);
-(alone('crawl')
-  ? import('./crawl.js').then((m) => m.crawlBenchMain(argv))
-  : alone('exporter')
-    ? import('./exporter.js').then((m) => m.main(argv))
-    : main()
+(picked.nodes.length > 0
+  ? underNodes(picked.nodes, argv, alone('crawl') || alone('exporter'))
+  : alone('crawl')
+    ? import('./crawl.js').then((m) => m.crawlBenchMain(argv))
+    : alone('exporter')
+      ? import('./exporter.js').then((m) => m.main(argv))
+      : main()
 ).catch((err) => {
   console.error(err);
   process.exit(1);

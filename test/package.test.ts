@@ -4,7 +4,9 @@
  * ship the JS, the .d.ts files and an executable bin, and no source maps; the tarball, installed
  * offline into a fresh project, must type-check under strict NodeNext and run (import and
  * require), its bin must print the version and backends, and where the native addons cannot
- * load the @noble fallback must say so once on stderr.
+ * load the @noble fallback must say so once on stderr. The installed package runs under every
+ * Node version scripts/node-versions.sh pins (the floors of engines' ranges and the newest 22
+ * and 24) as well as this process's, so that engines says what is tested.
  *
  * The tests share one temp dir and run in order: each builds on what the one before installed.
  */
@@ -13,13 +15,17 @@ import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from './helpers/cli.js';
-import { CONSUMER_CJS, CONSUMER_TS, consumerTsconfig, copyCleanTree, run, runOk, writeTarballConsumer } from './helpers/package.js';
+import { CONSUMER_CJS, CONSUMER_TS, consumerTsconfig, copyCleanTree, run, runOk, testedNodes, writeTarballConsumer } from './helpers/package.js';
 
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string; engines: { node: string } };
 const TSC = join(ROOT, 'node_modules/typescript/bin/tsc');
-const NPM_INSTALL = ['install', '--offline', '--no-audit', '--no-fund'];
+// engine-strict: npm refuses a package whose engines (ours or a dependency's) exclude this Node.
+const NPM_INSTALL = ['install', '--offline', '--no-audit', '--no-fund', '--engine-strict'];
 // The bin is run as an executable (its shebang finds node on PATH), not as `node main.js`.
 const PATH_WITH_NODE = { PATH: `${dirname(process.execPath)}${delimiter}${process.env['PATH'] ?? ''}` };
+// Node 22.12 loads an ES module through require() with no flag but still warns about it.
+const REQUIRE_ESM_WARNING = /^\(node:\d+\) ExperimentalWarning: CommonJS module \S+consumer\.cjs is loading ES Module \S+ using require\(\)\./;
+const NODES = await testedNodes();
 const FALLBACK_LINE = /^rlpx: native crypto did not load, using the slower @noble fallback for keccak \(.+\); secp256k1 \(.+\)$/;
 
 /** What CONSUMER_TS prints. */
@@ -53,11 +59,19 @@ afterAll(() => {
 });
 
 describe('package', () => {
-  it('engines.node covers what the package uses (node:zlib crc32 needs 20.15)', () => {
-    const min = /^>=(\d+)\.(\d+)\.(\d+)$/.exec(pkg.engines.node);
-    expect(min, `engines.node "${pkg.engines.node}" is not a plain >=x.y.z`).not.toBeNull();
-    const [major, minor] = [Number(min![1]), Number(min![2])];
-    expect(major > 20 || (major === 20 && minor >= 15)).toBe(true);
+  it('engines.node is the floors of the tested Node ranges (require(esm) unflagged: 20.19, 22.12), and every tested Node is in it', () => {
+    const m = /^\^(\d+)\.(\d+)\.(\d+) \|\| >=(\d+)\.(\d+)\.(\d+)$/.exec(pkg.engines.node);
+    expect(m, `engines.node "${pkg.engines.node}" is not "^a.b.c || >=x.y.z"`).not.toBeNull();
+    const [low, high] = [m!.slice(1, 4).map(Number), m!.slice(4, 7).map(Number)] as [number[], number[]];
+    const cmp = (a: number[], b: number[]): number => a[0]! - b[0]! || a[1]! - b[1]! || a[2]! - b[2]!;
+    // No flag for require(esm) from 20.19.0 and 22.12.0 (and @noble/hashes 2 needs 20.19).
+    expect(cmp(low, [20, 19, 0])).toBeGreaterThanOrEqual(0);
+    expect(cmp(high, [22, 12, 0])).toBeGreaterThanOrEqual(0);
+    const versions = NODES.map((n) => n.version.split('.').map(Number));
+    for (const floor of [low, high]) expect(versions.map(String), `engines floor ${floor.join('.')} is not tested`).toContain(String(floor));
+    for (const v of versions) expect((v[0] === low[0] && cmp(v, low) >= 0) || cmp(v, high) >= 0, `tested Node ${v.join('.')} is outside engines`).toBe(true);
+    // What CI tests beside the machine's Node: the newest 22 and 24.
+    expect(NODES.map((n) => n.version.split('.')[0])).toEqual(expect.arrayContaining(['22', '24']));
   });
 
   it('a path dependency builds itself through prepare', async () => {
@@ -124,16 +138,30 @@ describe('package', () => {
     expect(out.disconnectCodec).toBe('too many peers'); // rlpx/codec alone names a Disconnect's reason
   }, 90_000);
 
-  it('require() loads all four entry points (require(esm), no flag from Node 20.19)', async () => {
-    writeFileSync(join(app, 'consumer.cjs'), CONSUMER_CJS);
-    // Node 20.17-20.18 had require(esm) behind this flag; from 20.19 it is on by default.
-    const flags = (process.features as { require_module?: boolean }).require_module ? [] : ['--experimental-require-module'];
-    const r = await runOk(process.execPath, [...flags, 'consumer.cjs'], app);
-    expect(r.stderr).toBe('');
-    const out = JSON.parse(r.stdout.trim()) as Record<string, unknown>;
-    expect(out).toMatchObject({ listen: 'function', rlp: 'c483646f67', eth: [69, 70, 71, 72], crawl: ['function', 'function', 30303] });
-    expect(out['id']).toMatch(/^[0-9a-f]{128}$/);
-  });
+  for (const n of NODES) {
+    it(`under Node ${n.version} (${n.name}): the ES module consumer, require() of all four entry points with no flag, and the bin`, async () => {
+      const esm = await runOk(n.node, ['out/consumer.js'], app, {}, 30_000);
+      expect(esm.stderr).toBe('');
+      const report = JSON.parse(esm.stdout.trim()) as ConsumerReport;
+      expect(report.statusSeenByServer).toEqual({ network: '1337', latest: '7', fork: 'unchecked' });
+      expect(report.closed).toEqual({ reason: 0x08, initiator: 'local' });
+      expect(report.rlpBytes).toBe('c8820102c083616263');
+      expect(report.backends).toEqual(['native', 'libsecp256k1']);
+
+      writeFileSync(join(app, 'consumer.cjs'), CONSUMER_CJS);
+      const cjs = await runOk(n.node, ['consumer.cjs'], app);
+      if (n.version.startsWith('22.12.')) expect(cjs.stderr).toMatch(REQUIRE_ESM_WARNING);
+      else expect(cjs.stderr).toBe('');
+      const out = JSON.parse(cjs.stdout.trim()) as Record<string, unknown>;
+      expect(out).toMatchObject({ listen: 'function', rlp: 'c483646f67', eth: [69, 70, 71, 72], crawl: ['function', 'function', 30303] });
+      expect(out['id']).toMatch(/^[0-9a-f]{128}$/);
+
+      // The bin's shebang finds this node first on PATH.
+      const bin = await runOk(join(app, 'node_modules/.bin/rlpx'), ['--version'], app, { PATH: n.path });
+      expect(bin.stdout).toBe(`rlpx ${pkg.version} (keccak: native, secp256k1: libsecp256k1; node v${n.version})\n`);
+      expect(bin.stderr).toBe('');
+    }, 60_000);
+  }
 
   it('the bin (and src via tsx) prints the package version and the crypto backends; RLPX_CRYPTO=noble is not announced', async () => {
     const rlpx = join(app, 'node_modules/.bin/rlpx');

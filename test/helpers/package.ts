@@ -4,7 +4,7 @@
  */
 import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { ROOT } from './cli.js';
 
 export interface RunResult {
@@ -28,6 +28,39 @@ export async function runOk(file: string, args: readonly string[], cwd: string, 
   const r = await run(file, args, cwd, env, timeout);
   if (r.code !== 0) throw new Error(`${file} ${args.join(' ')} exited ${r.code}\n--- stdout ---\n${r.stdout}\n--- stderr ---\n${r.stderr}`);
   return r;
+}
+
+/** One Node.js binary the installed package is run under. */
+export interface TestedNode {
+  /** `this process`, or the name scripts/node-versions.sh pins it under ('20.19', '24', ...). */
+  name: string;
+  /** Without the v: '24.22.3'. */
+  version: string;
+  /** The node executable. */
+  node: string;
+  /** PATH with this node's directory first, for children that find node through their shebang. */
+  path: string;
+}
+
+const withPath = (node: string): string => `${dirname(node)}${delimiter}${process.env['PATH'] ?? ''}`;
+
+/**
+ * The Node versions the package test runs the installed package under: the one running the test
+ * and every one scripts/node-versions.sh pins (the newest 22 and 24, and the floors of
+ * engines' ranges), fetched into ~/.cache/rlpx the first time, one entry per version.
+ */
+export async function testedNodes(): Promise<TestedNode[]> {
+  const script = join(ROOT, 'scripts/node-versions.sh');
+  const nodes: TestedNode[] = [{ name: 'this process', version: process.versions.node, node: process.execPath, path: withPath(process.execPath) }];
+  const list = await runOk('bash', [script, '--list'], ROOT);
+  for (const line of list.stdout.trim().split('\n')) {
+    const [name, version] = line.split(' ') as [string, string];
+    if (nodes.some((n) => n.version === version)) continue;
+    // Fetching one is a 50 MB download the first time; once cached it is instant.
+    const bin = (await runOk('bash', [script, name], ROOT, {}, 180_000)).stdout.trim();
+    nodes.push({ name, version, node: join(bin, 'node'), path: withPath(join(bin, 'node')) });
+  }
+  return nodes;
 }
 
 /**
@@ -149,7 +182,10 @@ console.log(JSON.stringify({
 }));
 `;
 
-/** The same package from CommonJS: require() of an ES module, which Node >= 20.19 allows. */
+/**
+ * The same package from CommonJS: require() of an ES module, which Node allows with no flag from
+ * 20.19 and 22.12 (22.12 still prints an ExperimentalWarning for it; 22.13 no longer does).
+ */
 export const CONSUMER_CJS = `
 const rlpx = require('rlpx');
 const codec = require('rlpx/codec');
