@@ -46,3 +46,15 @@ export class DnsTreeError extends Error {
     this.fqdn = fqdn;
   }
 }
+
+/** Why a discovery v4 datagram was refused before any handler saw it. */
+export type V4PacketErrorKind = 'too-small' | 'too-large' | 'bad-hash' | 'bad-signature' | 'unknown-type' | 'malformed';
+
+export class V4PacketError extends Error {
+  override name = 'V4PacketError';
+  readonly kind: V4PacketErrorKind;
+  constructor(kind: V4PacketErrorKind, message: string, options?: { cause?: unknown }) {
+    super(`discv4 packet: ${message}`, options);
+    this.kind = kind;
+  }
+}
