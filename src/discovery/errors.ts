@@ -58,3 +58,23 @@ export class V4PacketError extends Error {
     this.kind = kind;
   }
 }
+
+/** Why a discovery request got no usable answer. */
+export type DiscoveryErrorKind =
+  /** No (complete) reply within the response timeout. */
+  | 'timeout'
+  /** The endpoint was closed while the request was pending. */
+  | 'closed'
+  /** Too many requests are pending already (the bound on pending replies). */
+  | 'overloaded'
+  /** The reply was matched but unusable (a record of another node, an address it may not relay). */
+  | 'bad-reply';
+
+export class DiscoveryError extends Error {
+  override name = 'DiscoveryError';
+  readonly kind: DiscoveryErrorKind;
+  constructor(kind: DiscoveryErrorKind, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.kind = kind;
+  }
+}
