@@ -96,7 +96,7 @@ export class NodeDiscovery {
 
   #heard(disc: DiscoveryV4, node: DiscoveryNode, source: string): void {
     const key = nodeIdHex(node);
-    if (this.#seen.has(key)) return;
+    if (this.#seen.has(key) || key === nodeIdHex(disc)) return; // never ourselves
     this.#seen.add(key);
     this.found++;
     this.#lastNew = Date.now();
@@ -108,29 +108,36 @@ export class NodeDiscovery {
     while (this.#active < (this.#o.enrConcurrency ?? DISCOVER_DEFAULTS.enrConcurrency) && this.#queue.length > 0) {
       const job = this.#queue.shift()!;
       this.#active++;
-      disc
-        .requestEnr(job.node, this.#o.signal ? { signal: this.#o.signal } : {})
-        .then(
-          (enr) => {
-            const now = new Date().toISOString();
-            this.nodeSet.set(nodeIdHex(job.node), { seq: Number(enr.seq), record: enr.toText(), score: 1, firstResponse: now, lastResponse: now, lastCheck: now });
-            return enr;
-          },
-          () => {
-            this.enrFailures++;
-            return undefined;
-          },
-        )
-        .then((enr) => {
-          if (this.#o.signal?.aborted) return;
-          const target = dialTarget(job.node, enr, job.source, job.firstSeen);
-          if (target) this.#o.onNode(target);
-        })
-        .finally(() => {
-          this.#active--;
-          this.#pump(disc);
-          if (this.#active === 0 && this.#queue.length === 0) this.#drained?.();
-        });
+      this.#visit(disc, job).finally(() => {
+        this.#active--;
+        this.#pump(disc);
+        if (this.#active === 0 && this.#queue.length === 0) this.#drained?.();
+      });
+    }
+  }
+
+  /** ENRREQUEST, hand the node to the crawl, then (bonded now) ask it for its neighbourhood. */
+  async #visit(disc: DiscoveryV4, job: { node: DiscoveryNode; source: string; firstSeen: string }): Promise<void> {
+    const opts = this.#o.signal ? { signal: this.#o.signal } : {};
+    let enr: Enr | undefined;
+    try {
+      enr = await disc.requestEnr(job.node, opts);
+      const now = new Date().toISOString();
+      this.nodeSet.set(nodeIdHex(job.node), { seq: Number(enr.seq), record: enr.toText(), score: 1, firstResponse: now, lastResponse: now, lastCheck: now });
+    } catch {
+      this.enrFailures++;
+    }
+    if (this.#o.signal?.aborted) return;
+    const target = dialTarget(job.node, enr, job.source, job.firstSeen);
+    if (target) this.#o.onNode(target);
+    if (!enr) return;
+    // Every node reporting its own 16 closest walks the whole network, where random lookups
+    // alone leave stragglers in sparse corners.
+    try {
+      const nodes = await disc.findNode(job.node, job.node.publicKey, opts);
+      for (const n of nodes) this.#heard(disc, n, `discv4:${nodeIdHex(job.node).slice(0, 16)}`);
+    } catch {
+      // no neighbours from this one
     }
   }
 
