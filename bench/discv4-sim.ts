@@ -1,10 +1,12 @@
 /**
  * discv4 at scale: a simulated network of our own discv4 nodes (default 1,000 in 4 child
  * processes, each on its own 127.0.0.x, a UDP port per node, tables filled with the network),
- * crawled by `rlpx crawl --discover v4` (the CLI as users run it, from src via tsx) and by
+ * crawled by `rlpx crawl --discover v4` (the CLI, from src via tsx or from dist/) and by
  * `devp2p discv4 crawl`, one after the other, seeded with the same node.
  *
- *   npx tsx bench/discv4-sim.ts [--nodes 1000] [--children 4]
+ *   npx tsx bench/discv4-sim.ts [--nodes 1000] [--children 4] [--built]
+ *
+ * --built runs the crawl from dist/ (`npm run build` first), as users run it: RSS without tsx.
  *
  * Prints: time to find 99 % for each crawler (ours from its JSON lines' arrival; devp2p's from
  * its 8-second progress log, so to the next 8 s), datagrams our crawler sent per node found
@@ -19,7 +21,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { gethBinaries } from '../test/helpers/geth.js';
 
-const { values } = parseArgs({ options: { nodes: { type: 'string', default: '1000' }, children: { type: 'string', default: '4' } } });
+const { values } = parseArgs({ options: { nodes: { type: 'string', default: '1000' }, children: { type: 'string', default: '4' }, built: { type: 'boolean', default: false } } });
 const total = Number(values.nodes);
 const nChildren = Number(values.children);
 const per = Math.ceil(total / nChildren);
@@ -60,7 +62,8 @@ async function received(): Promise<number> {
 // Ours.
 const before = await received();
 const t0 = performance.now();
-const crawl = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'crawl', enodes[0]!, '--discover', 'v4', '--discover-idle', '10', '--timeout', '1000', '--nodes-json', join(dir, 'ours.json')], { stdio: ['ignore', 'pipe', 'pipe'] });
+const cliArgs = values.built ? ['dist/cli/main.js'] : ['--import', 'tsx', 'src/cli/main.ts'];
+const crawl = spawn(process.execPath, [...cliArgs, 'crawl', enodes[0]!, '--discover', 'v4', '--discover-idle', '10', '--timeout', '1000', '--nodes-json', join(dir, 'ours.json')], { stdio: ['ignore', 'pipe', 'pipe'] });
 let lines = 0;
 let ours99: number | undefined;
 let peakKb = 0;
@@ -103,6 +106,6 @@ await Promise.all(children.map((c) => new Promise((r) => c.proc.on('close', r)))
 rmSync(dir, { recursive: true, force: true });
 const f = (x: number | undefined): string => (x === undefined ? '—' : `${x.toFixed(1)} s`);
 console.log(`discv4 simulated network: ${enodes.length} nodes in ${nChildren} processes on 127.0.0.2-${nChildren + 1}`);
-console.log(`rlpx crawl --discover v4: ${oursFound} records, 99 % (${want}) in ${f(ours99)}, ended after ${f(oursTotal)} (idle 10 s), ${(sent / Math.max(oursFound, 1)).toFixed(1)} datagrams sent per node found, peak RSS ${(peakKb / 1024).toFixed(0)} MiB`);
+console.log(`rlpx crawl --discover v4${values.built ? ' (dist)' : ' (tsx)'}: ${oursFound} records, 99 % (${want}) in ${f(ours99)}, ended after ${f(oursTotal)} (idle 10 s), ${(sent / Math.max(oursFound, 1)).toFixed(1)} datagrams sent per node found, peak RSS ${(peakKb / 1024).toFixed(0)} MiB`);
 console.log(`devp2p discv4 crawl:      ${theirsFound} records, 99 % in ${f(theirs99)} (8 s log granularity)`);
 if (!ours99) console.log(stderr.split('\n').slice(-12).join('\n'));
