@@ -91,7 +91,7 @@ describe('package', () => {
     // --json prints the report last, from the start of a line; build output may come before it.
     const [report] = JSON.parse(packed.stdout.slice(packed.stdout.search(/^\[/m))) as Array<{ filename: string; files: Array<{ path: string; mode: number }> }>;
     const files = new Map(report!.files.map((f) => [f.path, f.mode]));
-    for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/codec.js', 'dist/codec.d.ts', 'dist/eth/index.js', 'dist/eth/index.d.ts', 'dist/crawl/index.js', 'dist/crawl/index.d.ts', 'dist/cli/main.js']) {
+    for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/codec.js', 'dist/codec.d.ts', 'dist/eth/index.js', 'dist/eth/index.d.ts', 'dist/crawl/index.js', 'dist/crawl/index.d.ts', 'dist/discovery/index.js', 'dist/discovery/index.d.ts', 'dist/cli/main.js']) {
       expect(files.has(f), f).toBe(true);
     }
     expect([...files.keys()].filter((f) => !/^dist\/.+\.(js|d\.ts)$/.test(f)).sort()).toEqual(['CHANGELOG.md', 'LICENSE', 'README.md', 'package.json']);
@@ -139,7 +139,7 @@ describe('package', () => {
   }, 90_000);
 
   for (const n of NODES) {
-    it(`under Node ${n.version} (${n.name}): the ES module consumer, require() of all four entry points with no flag, and the bin`, async () => {
+    it(`under Node ${n.version} (${n.name}): the ES module consumer, require() of all five entry points with no flag, and the bin`, async () => {
       const esm = await runOk(n.node, ['out/consumer.js'], app, {}, 30_000);
       expect(esm.stderr).toBe('');
       const report = JSON.parse(esm.stdout.trim()) as ConsumerReport;
@@ -153,7 +153,7 @@ describe('package', () => {
       if (n.version.startsWith('22.12.')) expect(cjs.stderr).toMatch(REQUIRE_ESM_WARNING);
       else expect(cjs.stderr).toBe('');
       const out = JSON.parse(cjs.stdout.trim()) as Record<string, unknown>;
-      expect(out).toMatchObject({ listen: 'function', rlp: 'c483646f67', eth: [69, 70, 71, 72], crawl: ['function', 'function', 30303] });
+      expect(out).toMatchObject({ listen: 'function', rlp: 'c483646f67', eth: [69, 70, 71, 72], crawl: ['function', 'function', 30303], discovery: ['function', 1280] });
       expect(out['id']).toMatch(/^[0-9a-f]{128}$/);
 
       // The bin's shebang finds this node first on PATH.

@@ -82,6 +82,7 @@ async function crawlEndpoint(target: DialTarget, ctx: NodeContext): Promise<Node
     port: target.port,
     sources: target.sources,
     enr: target.enr ? enrReport(target.enr) : null,
+    ...(target.firstSeen !== undefined ? { firstSeen: target.firstSeen } : {}),
     startedAt: new Date().toISOString(),
     durationMs: 0,
     outcome: 'failed',

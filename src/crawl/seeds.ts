@@ -68,6 +68,8 @@ export interface DialTarget {
   alternates?: Endpoint[];
   /** Every seed that named this node ("file:line", an enrtree:// URL), first first. */
   sources: string[];
+  /** With node discovery: ISO 8601 time it first heard of the node. */
+  firstSeen?: string;
 }
 
 /** Where a node may be dialed. */
