@@ -28,3 +28,15 @@ export class V5PacketError extends Error {
     this.kind = kind;
   }
 }
+
+/** Why a request of ours got no answer. */
+export type V5RequestErrorKind = 'timeout' | 'closed' | 'overload' | 'no-endpoint';
+
+export class V5RequestError extends Error {
+  override name = 'V5RequestError';
+  readonly kind: V5RequestErrorKind;
+  constructor(kind: V5RequestErrorKind, message: string) {
+    super(message);
+    this.kind = kind;
+  }
+}
