@@ -132,6 +132,10 @@ export class V5Transport {
     return this.#sessions.size;
   }
 
+  get challengeCount(): number {
+    return this.#challenges.size;
+  }
+
   get pendingRequests(): number {
     return this.#pending;
   }
