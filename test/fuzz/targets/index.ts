@@ -7,6 +7,7 @@ import type { AnyTarget, TargetBody, TargetMeta } from '../harness.js';
 import { codeTarget } from './code.js';
 import { ethTargets } from './eth.js';
 import { disconnectTarget } from './disconnect.js';
+import { discv5MessageTarget, discv5PacketTarget } from './discv5.js';
 import { enodeTarget } from './enode.js';
 import { frameTarget } from './frame.js';
 import { bodyTarget } from './handshake-body.js';
@@ -36,4 +37,6 @@ export const targets: readonly AnyTarget[] = [
   target({ name: 'status', calls: 'decodeStatus(payload)', seededRuns: 3000, costHint: 42 }, statusTarget),
   target({ name: 'code', calls: 'decodeCode(body)', seededRuns: 3000, costHint: 9 }, codeTarget()),
   ...ethTargets(),
+  target({ name: 'discv5-packet', calls: 'decodePacket(node id, datagram) and its auth-data', seededRuns: 3000, costHint: 15 }, discv5PacketTarget()),
+  target({ name: 'discv5-message', calls: 'decodeMessage(plaintext)', seededRuns: 3000, costHint: 20 }, discv5MessageTarget()),
 ];
