@@ -76,7 +76,7 @@ describe('package', () => {
     // --json prints the report last, from the start of a line; build output may come before it.
     const [report] = JSON.parse(packed.stdout.slice(packed.stdout.search(/^\[/m))) as Array<{ filename: string; files: Array<{ path: string; mode: number }> }>;
     const files = new Map(report!.files.map((f) => [f.path, f.mode]));
-    for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/codec.js', 'dist/codec.d.ts', 'dist/eth/index.js', 'dist/eth/index.d.ts', 'dist/crawl/index.js', 'dist/crawl/index.d.ts', 'dist/cli/main.js']) {
+    for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/codec.js', 'dist/codec.d.ts', 'dist/eth/index.js', 'dist/eth/index.d.ts', 'dist/crawl/index.js', 'dist/crawl/index.d.ts', 'dist/discovery/index.js', 'dist/discovery/index.d.ts', 'dist/cli/main.js']) {
       expect(files.has(f), f).toBe(true);
     }
     expect([...files.keys()].filter((f) => !/^dist\/.+\.(js|d\.ts)$/.test(f)).sort()).toEqual(['LICENSE', 'README.md', 'package.json']);
@@ -115,14 +115,14 @@ describe('package', () => {
     expect(out.backends).toEqual(['native', 'libsecp256k1']);
   }, 90_000);
 
-  it('require() loads all four entry points (require(esm), no flag from Node 20.19)', async () => {
+  it('require() loads all five entry points (require(esm), no flag from Node 20.19)', async () => {
     writeFileSync(join(app, 'consumer.cjs'), CONSUMER_CJS);
     // Node 20.17-20.18 had require(esm) behind this flag; from 20.19 it is on by default.
     const flags = (process.features as { require_module?: boolean }).require_module ? [] : ['--experimental-require-module'];
     const r = await runOk(process.execPath, [...flags, 'consumer.cjs'], app);
     expect(r.stderr).toBe('');
     const out = JSON.parse(r.stdout.trim()) as Record<string, unknown>;
-    expect(out).toMatchObject({ listen: 'function', rlp: 'c483646f67', eth: [69, 70, 71, 72], crawl: ['function', 'function', 30303] });
+    expect(out).toMatchObject({ listen: 'function', rlp: 'c483646f67', eth: [69, 70, 71, 72], crawl: ['function', 'function', 30303], discovery: ['function', 1280] });
     expect(out['id']).toMatch(/^[0-9a-f]{128}$/);
   });
 

@@ -46,3 +46,35 @@ export class DnsTreeError extends Error {
     this.fqdn = fqdn;
   }
 }
+
+/** Why a discovery v4 datagram was refused before any handler saw it. */
+export type V4PacketErrorKind = 'too-small' | 'too-large' | 'bad-hash' | 'bad-signature' | 'unknown-type' | 'malformed';
+
+export class V4PacketError extends Error {
+  override name = 'V4PacketError';
+  readonly kind: V4PacketErrorKind;
+  constructor(kind: V4PacketErrorKind, message: string, options?: { cause?: unknown }) {
+    super(`discv4 packet: ${message}`, options);
+    this.kind = kind;
+  }
+}
+
+/** Why a discovery request got no usable answer. */
+export type DiscoveryErrorKind =
+  /** No (complete) reply within the response timeout. */
+  | 'timeout'
+  /** The endpoint was closed while the request was pending. */
+  | 'closed'
+  /** Too many requests are pending already (the bound on pending replies). */
+  | 'overloaded'
+  /** The reply was matched but unusable (a record of another node, an address it may not relay). */
+  | 'bad-reply';
+
+export class DiscoveryError extends Error {
+  override name = 'DiscoveryError';
+  readonly kind: DiscoveryErrorKind;
+  constructor(kind: DiscoveryErrorKind, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.kind = kind;
+  }
+}

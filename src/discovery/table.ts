@@ -86,6 +86,11 @@ export class Table {
     return this.get(id) !== undefined;
   }
 
+  /** Live entries in the bucket that `id` falls in. */
+  bucketFill(id: Uint8Array): number {
+    return this.#buckets[this.bucketIndex(id)]!.entries.length;
+  }
+
   /** Every live entry, nearest bucket last. */
   *entries(): IterableIterator<TableEntry> {
     for (const b of this.#buckets) yield* b.entries;
@@ -107,6 +112,10 @@ export class Table {
     const known = this.#byId.get(key);
     if (known) {
       if (node.enr && (!known.node.enr || node.enr.seq > known.node.enr.seq) && sameEndpoint(known.node, node)) known.node = node;
+      if (options.live && sameEndpoint(known.node, node)) {
+        known.livenessChecks = Math.max(1, known.livenessChecks);
+        known.lastCheck = this.#now();
+      }
       return 'updated';
     }
     const ip = ipBytes(node.ip);
@@ -173,14 +182,15 @@ export class Table {
    * One revalidation step: the least recently checked live node (never-checked ones first) is
    * checked with `check`. Alive: its check count grows and a newer record replaces the old one.
    * Dead: its count is divided by 3, and at 0 it is removed and a replacement promoted.
-   * Returns the node checked, or undefined when the table is empty.
+   * Returns the node checked, or undefined when there was none to check.
    */
-  async revalidate(check: (node: DiscoveryNode) => Promise<LivenessResult>): Promise<DiscoveryNode | undefined> {
+  async revalidate(check: (node: DiscoveryNode) => Promise<LivenessResult>, options: { minIntervalMs?: number } = {}): Promise<DiscoveryNode | undefined> {
     let pick: TableEntry | undefined;
     for (const e of this.entries()) {
       if (!pick || e.lastCheck < pick.lastCheck) pick = e;
     }
-    if (!pick) return undefined;
+    // A node checked (or proven by a PONG) within minIntervalMs needs no check yet.
+    if (!pick || (pick.lastCheck > 0 && this.#now() - pick.lastCheck < (options.minIntervalMs ?? 0))) return undefined;
     pick.lastCheck = this.#now();
     let result: LivenessResult;
     try {

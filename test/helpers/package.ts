@@ -154,6 +154,7 @@ const rlpx = require('rlpx');
 const codec = require('rlpx/codec');
 const eth = require('rlpx/eth');
 const crawl = require('rlpx/crawl');
+const discovery = require('rlpx/discovery');
 const key = rlpx.generatePrivateKey();
 console.log(JSON.stringify({
   listen: typeof rlpx.listen,
@@ -161,5 +162,6 @@ console.log(JSON.stringify({
   rlp: codec.bytesToHex(codec.rlpEncode(['dog'])),
   eth: eth.ethStatusResponder().protocols.map((p) => p.version),
   crawl: [typeof crawl.crawl, typeof crawl.walkDnsTrees, crawl.encodeEnr({ ip: '127.0.0.1', tcp: 30303 }, key).tcp],
+  discovery: [typeof discovery.startDiscoveryV4, discovery.MAX_PACKET_SIZE],
 }));
 `;

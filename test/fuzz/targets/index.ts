@@ -7,6 +7,7 @@ import type { AnyTarget, TargetBody, TargetMeta } from '../harness.js';
 import { codeTarget } from './code.js';
 import { ethTargets } from './eth.js';
 import { disconnectTarget } from './disconnect.js';
+import { discv4Target } from './discv4.js';
 import { discv5MessageTarget, discv5PacketTarget } from './discv5.js';
 import { enodeTarget } from './enode.js';
 import { frameTarget } from './frame.js';
@@ -36,6 +37,8 @@ export const targets: readonly AnyTarget[] = [
   target({ name: 'enode', calls: 'parseEnode(url) (formatEnode for round trips)', seededRuns: 3000, costHint: 22 }, enodeTarget()),
   target({ name: 'status', calls: 'decodeStatus(payload)', seededRuns: 3000, costHint: 42 }, statusTarget),
   target({ name: 'code', calls: 'decodeCode(body)', seededRuns: 3000, costHint: 9 }, codeTarget()),
+  // Every input is signed (shaped, mutated, round trip) and recovered: an ECDSA sign and recover each.
+  target({ name: 'discv4', calls: 'decodePacket(datagram) (encodePacket for round trips)', seededRuns: 800, costHint: 120 }, discv4Target()),
   ...ethTargets(),
   target({ name: 'discv5-packet', calls: 'decodePacket(node id, datagram) and its auth-data', seededRuns: 3000, costHint: 15 }, discv5PacketTarget()),
   target({ name: 'discv5-message', calls: 'decodeMessage(plaintext)', seededRuns: 3000, costHint: 20 }, discv5MessageTarget()),

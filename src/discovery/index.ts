@@ -1,0 +1,17 @@
+/**
+ * rlpx/discovery: node discovery v4 (the node, its lookups, the packet codec), the Kademlia
+ * table and node type it shares with other discovery protocols, and node records (EIP-778).
+ */
+export { startDiscoveryV4, DiscoveryV4, parseBootnode, type DiscoveryV4Options, type DiscoveryV4Events } from './v4-discovery.js';
+export { RESPONSE_TIMEOUT_MS, BOND_GRACE_MS, FINDNODE_RESULTS, type V4Counters, type V4Limits, type DropReason } from './v4-udp.js';
+export {
+  decodePacket, encodePacket, encodeNeighbors, expirationFromNow, isExpired, MAX_PACKET_SIZE, MAX_NEIGHBORS, PacketCode,
+  type V4Packet, type PacketKind, type Endpoint, type NeighborRecord, type DecodedPacket, type EncodedPacket,
+} from './v4-packet.js';
+export { lookup, ALPHA, RESULT_SIZE, type LookupOptions } from './lookup.js';
+export { Table, BUCKET_SIZE, MAX_REPLACEMENTS, N_BUCKETS, type TableEntry, type AddResult, type LivenessResult, type TableOptions } from './table.js';
+export { makeNode, nodeFromEnr, nodeToEnode, logDistance, compareDistance, type DiscoveryNode } from './node.js';
+export { relayError, isLan } from './netutil.js';
+export { UdpPort, type UdpSource, type DatagramHandler, type UdpPortOptions } from './udp-port.js';
+export { Enr, decodeEnr, encodeEnr, type EnrInput, type ForkIdEntry, type RlpItem } from './enr.js';
+export { EnrError, V4PacketError, DiscoveryError, type V4PacketErrorKind, type DiscoveryErrorKind } from './errors.js';

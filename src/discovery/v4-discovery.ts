@@ -1,0 +1,233 @@
+/**
+ * A discovery v4 node: a UDP endpoint (its own, or a UdpPort shared with discv5), our signed
+ * record, the Kademlia table with its liveness checks, and lookups. Start it with
+ * `startDiscoveryV4`, close it with `close()` or `await using`.
+ */
+import { EventEmitter } from 'node:events';
+import { isIP } from 'node:net';
+import { abortable } from '../abort.js';
+import { randomBytes } from '../crypto/random.js';
+import { keccak256 } from '../crypto/keccak.js';
+import { publicKeyOf } from '../crypto/secp256k1.js';
+import { parseEnode } from '../peer/enode.js';
+import { decodeEnr, encodeEnr, type Enr, type ForkIdEntry, type RlpItem } from './enr.js';
+import { lookup } from './lookup.js';
+import { makeNode, nodeFromEnr, nodeToEnode, type DiscoveryNode } from './node.js';
+import { Table } from './table.js';
+import { UdpPort } from './udp-port.js';
+import { V4Udp, type V4Counters, type V4Limits } from './v4-udp.js';
+
+export interface DiscoveryV4Options {
+  privateKey: Uint8Array;
+  /** Bind address (default '0.0.0.0'); ignored when `udp` is given. Bind the address you announce. */
+  host?: string;
+  /** UDP port to bind (0: any). */
+  port?: number;
+  /** A port shared with another protocol (discv5); we add our handler first and leave it open on close. */
+  udp?: UdpPort;
+  /** IP in our record and PINGs. Default: the bound address, or 127.0.0.1 for a wildcard bind (as geth's fallback). */
+  announceIp?: string;
+  /** TCP port in our record (an RLPx listener's); default the UDP port. */
+  tcpPort?: number;
+  /** enode:// or enr: texts, or nodes: where lookups start when the table is empty. */
+  bootnodes?: readonly (string | DiscoveryNode)[];
+  /** The `eth` entry (EIP-2124 fork ID) to publish; the caller computes it from its chain. */
+  eth?: ForkIdEntry;
+  /** More record entries, as RLP items. */
+  enrExtra?: Record<string, RlpItem>;
+  limits?: V4Limits;
+  /** Liveness check interval (ms), default 3000; 0 turns checks off. */
+  revalidateIntervalMs?: number;
+  /** Table refresh (a self lookup and random lookups) interval (ms), default 30 min; 0: only at start. */
+  refreshIntervalMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface DiscoveryV4Events {
+  /** A node entered the table's live entries. */
+  added: [node: DiscoveryNode];
+  removed: [node: DiscoveryNode];
+}
+
+export function parseBootnode(b: string | DiscoveryNode): DiscoveryNode {
+  if (typeof b !== 'string') return b;
+  if (b.trim().startsWith('enr:')) {
+    const n = nodeFromEnr(decodeEnr(b));
+    if (!n) throw new RangeError(`bootnode ${b.slice(0, 20)}…: record has no UDP endpoint`);
+    return n;
+  }
+  const e = parseEnode(b);
+  if (!isIP(e.host)) throw new RangeError(`bootnode ${e.host}: needs an IP address, not a name`);
+  return makeNode(e.id, e.host, e.discport ?? e.port, e.port);
+}
+
+export class DiscoveryV4 extends EventEmitter<DiscoveryV4Events> implements AsyncDisposable {
+  readonly publicKey: Uint8Array;
+  readonly id: Uint8Array;
+  readonly table: Table;
+  readonly bootnodes: readonly DiscoveryNode[];
+  readonly #udp: V4Udp;
+  readonly #port: UdpPort;
+  readonly #ownsPort: boolean;
+  #enr: Enr;
+  readonly #timers: NodeJS.Timeout[] = [];
+  readonly #close = new AbortController();
+  #closing: Promise<void> | undefined;
+
+  /** @internal Use startDiscoveryV4. */
+  constructor(options: DiscoveryV4Options, port: UdpPort, ownsPort: boolean) {
+    super();
+    this.publicKey = publicKeyOf(options.privateKey);
+    this.id = keccak256(this.publicKey);
+    this.#port = port;
+    this.#ownsPort = ownsPort;
+    const { host, port: udpPort } = port.address;
+    const ip = options.announceIp ?? (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
+    const tcp = options.tcpPort ?? udpPort;
+    this.#enr = encodeEnr(
+      { seq: BigInt(Date.now()), ...(isIP(ip) === 6 ? { ip6: ip, udp6: udpPort, tcp6: tcp } : { ip, udp: udpPort, tcp }), ...(options.eth ? { eth: options.eth } : {}), ...(options.enrExtra ? { extra: options.enrExtra } : {}) },
+      options.privateKey,
+    );
+    this.table = new Table({ selfId: this.id });
+    this.table.onAdded = (n) => this.emit('added', n);
+    this.table.onRemoved = (n) => this.emit('removed', n);
+    this.bootnodes = (options.bootnodes ?? []).map(parseBootnode);
+    this.#udp = new V4Udp({
+      privateKey: options.privateKey,
+      publicKey: this.publicKey,
+      port,
+      table: this.table,
+      record: () => this.#enr,
+      self: { ip, udp: udpPort, tcp },
+      ...(options.limits ? { limits: options.limits } : {}),
+      onInbound: (n) => this.table.add(n, { live: true }),
+    });
+    for (const b of this.bootnodes) this.table.add(b);
+    const reval = options.revalidateIntervalMs ?? 3000;
+    if (reval > 0) this.#every(reval, () => this.#revalidate(reval));
+    const refresh = options.refreshIntervalMs ?? 30 * 60_000;
+    if (refresh > 0) this.#every(refresh, () => this.refresh());
+    void this.refresh();
+  }
+
+  /** Our signed record. */
+  get enr(): Enr {
+    return this.#enr;
+  }
+
+  get enode(): string {
+    return nodeToEnode(makeNode(this.publicKey, this.#enr.ip ?? this.#enr.ip6!, this.#enr.udp ?? this.#enr.udp6!, this.#enr.tcp ?? this.#enr.tcp6 ?? 0));
+  }
+
+  get address(): { host: string; port: number } {
+    return this.#port.address;
+  }
+
+  get counters(): V4Counters & { pending: number; bonds: number; table: number } {
+    return { ...this.#udp.counters, pending: this.#udp.pending, bonds: this.#udp.bonds.size, table: this.table.size };
+  }
+
+  ping(node: DiscoveryNode, options: { signal?: AbortSignal } = {}): Promise<{ enrSeq: bigint }> {
+    return this.#udp.ping(node, this.#withClose(options));
+  }
+
+  requestEnr(node: DiscoveryNode, options: { signal?: AbortSignal } = {}): Promise<Enr> {
+    return this.#udp.requestEnr(node, this.#withClose(options));
+  }
+
+  findNode(node: DiscoveryNode, target: Uint8Array, options: { signal?: AbortSignal } = {}): Promise<DiscoveryNode[]> {
+    return this.#udp.findNode(node, target, this.#withClose(options));
+  }
+
+  /**
+   * Iterative lookup of the 16 nodes closest to `target` (a 64-byte public key; random when
+   * omitted). Every node found goes into the table and to `onFound`.
+   */
+  async lookup(target?: Uint8Array, options: { signal?: AbortSignal; onFound?: (node: DiscoveryNode, from: DiscoveryNode) => void } = {}): Promise<DiscoveryNode[]> {
+    const pub = target ?? randomBytes(64);
+    const targetId = keccak256(pub);
+    let seeds = this.table.closest(targetId, 16);
+    if (seeds.length === 0) seeds = [...this.bootnodes];
+    const signal = this.#withClose(options).signal;
+    return lookup({
+      target: targetId,
+      seeds,
+      selfId: this.id,
+      ...(signal ? { signal } : {}),
+      query: (n, s) => this.#udp.findNode(n, pub, s ? { signal: s } : {}),
+      onFound: (n, from) => {
+        this.table.add(n);
+        options.onFound?.(n, from);
+      },
+      onQueried: (n, ok) => {
+        if (ok || this.#udp.bonds.findFails(n.id, n.ip) < 5) return;
+        // geth keeps failing nodes in small buckets, so tiny networks do not lose their only contacts.
+        if (this.table.bucketFill(n.id) >= 4) this.table.remove(n.id);
+      },
+    });
+  }
+
+  /** A self lookup then three random ones (geth's refresh); errors are the lookups' own business. */
+  async refresh(options: { signal?: AbortSignal } = {}): Promise<void> {
+    try {
+      await this.lookup(this.publicKey, options);
+      for (let i = 0; i < 3; i++) await this.lookup(undefined, options);
+    } catch {
+      // closed or aborted
+    }
+  }
+
+  async #revalidate(minIntervalMs: number): Promise<void> {
+    await this.table.revalidate(
+      async (n) => {
+        const { enrSeq } = await this.#udp.ping(n, this.#withClose({}));
+        if (enrSeq > (n.enr?.seq ?? 0n)) {
+          try {
+            const enr = await this.#udp.requestEnr(n, this.#withClose({}));
+            return { alive: true, node: { ...n, enr } };
+          } catch {
+            return { alive: true };
+          }
+        }
+        return { alive: true };
+      },
+      { minIntervalMs: minIntervalMs * 3 },
+    );
+  }
+
+  #every(ms: number, fn: () => Promise<void>): void {
+    let running = false;
+    const t = setInterval(() => {
+      if (running) return;
+      running = true;
+      fn().catch(() => undefined).finally(() => (running = false));
+    }, ms);
+    t.unref();
+    this.#timers.push(t);
+  }
+
+  #withClose(options: { signal?: AbortSignal }): { signal?: AbortSignal } {
+    return { signal: options.signal ? AbortSignal.any([options.signal, this.#close.signal]) : this.#close.signal };
+  }
+
+  /** Stop timers, fail pending requests, and close the socket if it is ours. */
+  close(options: { signal?: AbortSignal } = {}): Promise<void> {
+    this.#closing ??= (async () => {
+      for (const t of this.#timers) clearInterval(t);
+      this.#close.abort(new Error('discv4: closed'));
+      this.#udp.close();
+      if (this.#ownsPort) await this.#port.close();
+    })();
+    return abortable(this.#closing, options.signal, () => undefined);
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+export async function startDiscoveryV4(options: DiscoveryV4Options): Promise<DiscoveryV4> {
+  if (options.udp) return new DiscoveryV4(options, options.udp, false);
+  const port = await UdpPort.bind({ host: options.host ?? '0.0.0.0', port: options.port ?? 0, ...(options.signal ? { signal: options.signal } : {}) });
+  return new DiscoveryV4(options, port, true);
+}
