@@ -1,45 +1,55 @@
 /**
- * A discv5 node: our record, a UDP socket (our own, or a datagram hook on a socket shared with
- * discv4), the session transport, the shared Kademlia table with its liveness checks, the
- * endpoint that answers PING, FINDNODE and TALKREQ, and the client calls ping, findNode,
- * requestEnr and lookup.
+ * A discv5 node: our record, a UDP port (our own, or one shared with discv4, which offers us
+ * every datagram it does not claim), the session transport, the Kademlia table with its
+ * liveness checks, the endpoint that answers PING, FINDNODE and TALKREQ, and the client calls
+ * ping, findNode, requestEnr and lookup. Start it with `startDiscoveryV5`.
  */
-import { createSocket, type Socket } from 'node:dgram';
-import { once } from 'node:events';
+import { isIP } from 'node:net';
+import { abortable } from '../abort.js';
 import { bytesToHex } from '../crypto/bytes.js';
 import { randomBytes } from '../crypto/random.js';
 import { nodeIdOf, publicKeyOf } from '../crypto/secp256k1.js';
 import { parseEnode } from '../peer/enode.js';
-import { decodeEnr, encodeEnr, type Enr, type RlpItem } from './enr.js';
+import { decodeEnr, encodeEnr, type Enr, type ForkIdEntry, type RlpItem } from './enr.js';
+import { lookup } from './lookup.js';
 import { makeNode, nodeFromEnr, logDistance, type DiscoveryNode } from './node.js';
 import { ipBytes, relayError } from './netutil.js';
 import { Table } from './table.js';
+import { UdpPort } from './udp-port.js';
 import { V5RequestError } from './v5-errors.js';
-import { lookup } from './v5-lookup.js';
 import type { V5Message } from './v5-message.js';
 import { SourceRateLimit } from './v5-rate.js';
 import { answer } from './v5-server.js';
-import { V5Transport, type Endpoint, type V5TransportOptions } from './v5-transport.js';
+import { V5Transport, type V5TransportOptions } from './v5-transport.js';
 
-export interface Discv5Options extends Pick<V5TransportOptions, 'maxSessions' | 'sessionTtlMs' | 'packetRate' | 'challengeRate' | 'requestTimeoutMs' | 'maxPendingRequests'> {
+export interface DiscoveryV5Options
+  extends Pick<V5TransportOptions, 'maxSessions' | 'sessionTtlMs' | 'packetRate' | 'challengeRate' | 'requestTimeoutMs' | 'maxPendingRequests'> {
   privateKey: Uint8Array;
-  /** Bind address (default 127.0.0.1) and UDP port (default 0: any free one). */
+  /** Bind address (default '0.0.0.0'); ignored when `udp` is given. Bind the address you announce. */
   host?: string;
+  /** UDP port to bind (0: any). */
   port?: number;
-  /** The IP our record announces (default: the bind address unless it is a wildcard). */
+  /** A port shared with discv4: it offers us what it does not claim; we leave it open on close. */
+  udp?: UdpPort;
+  /** IP in our record. Default: the bound address, or 127.0.0.1 for a wildcard bind (as geth's fallback). */
   announceIp?: string;
-  /** TCP port for the record (our RLPx listener), if any. */
+  /** TCP port in our record (an RLPx listener's); default the UDP port. */
   tcpPort?: number;
-  /** More record entries, opaque to discovery (e.g. `eth`: the fork id list a chain gives). */
-  enrEntries?: Record<string, RlpItem>;
-  /** Seeds: records, "enr:" or "enode://" text. */
-  bootnodes?: (Enr | string)[];
-  /** A table shared with discv4 (default: our own). */
+  /** The `eth` entry (EIP-2124 fork ID) to publish; the caller computes it from its chain. */
+  eth?: ForkIdEntry;
+  /** More record entries, as RLP items, opaque to discovery. */
+  enrExtra?: Record<string, RlpItem>;
+  /** Seeds: nodes, records, or "enr:" / "enode://" texts. */
+  bootnodes?: readonly V5Target[];
+  /** A table shared with discv4 (default: our own). See the README on sharing one. */
   table?: Table;
-  /** One liveness check (PING) of the table every this many ms (default 1,000; 0 turns it off). */
-  revalidateMs?: number;
+  /** One liveness check (PING) every this many ms (default 1,000; 0 turns checks off). */
+  revalidateIntervalMs?: number;
+  /** Table refresh (a self lookup and three random ones) interval (ms), default 30 min; 0: only at start. */
+  refreshIntervalMs?: number;
   /** Requests served per second per source IP (default 200, bursts of 400). */
   requestRate?: number;
+  signal?: AbortSignal;
 }
 
 export interface PongResult {
@@ -51,34 +61,53 @@ export interface PongResult {
 
 export type V5Target = DiscoveryNode | Enr | string;
 
-export class Discv5 implements AsyncDisposable {
+/** Distances asked per FINDNODE in a lookup (geth's lookupRequestLimit). */
+export const LOOKUP_DISTANCES = 3;
+
+/** The target's log-distance from `dest`, then its neighbours, within 1..256 (geth's order). */
+export function lookupDistances(target: Uint8Array, dest: Uint8Array): number[] {
+  const td = logDistance(target, dest);
+  const out = td > 0 ? [td] : [];
+  for (let i = 1; out.length < LOOKUP_DISTANCES && i < 256; i++) {
+    if (td + i <= 256) out.push(td + i);
+    if (td - i > 0 && out.length < LOOKUP_DISTANCES) out.push(td - i);
+  }
+  return out;
+}
+
+export class DiscoveryV5 implements AsyncDisposable {
   readonly table: Table;
   readonly transport: V5Transport;
-  readonly localId: Uint8Array;
+  readonly id: Uint8Array;
+  readonly publicKey: Uint8Array;
+  readonly bootnodes: readonly DiscoveryNode[];
   /** Requests refused for their rate, and records from NODES dropped for bad addresses or distances. */
   readonly serverCounters = { requests: 0, rateLimited: 0, badRecords: 0 };
   #enr: Enr;
-  readonly #socket: Socket | undefined;
-  readonly #sendOut: (p: Uint8Array, to: Endpoint) => void;
+  readonly #port: UdpPort;
+  readonly #ownsPort: boolean;
   readonly #requestLimit: SourceRateLimit;
-  readonly #bootnodes: DiscoveryNode[];
-  #revalidateTimer?: NodeJS.Timeout;
-  #closed = false;
+  readonly #timers: NodeJS.Timeout[] = [];
+  readonly #close = new AbortController();
+  readonly #removeHandler: () => void;
+  #closing: Promise<void> | undefined;
 
-  private constructor(o: Discv5Options, enr: Enr, socket: Socket | undefined, send: (p: Uint8Array, to: Endpoint) => void) {
-    this.#enr = enr;
-    this.#socket = socket;
-    this.#sendOut = send;
-    this.localId = nodeIdOf(publicKeyOf(o.privateKey));
-    this.table = o.table ?? new Table({ selfId: this.localId });
+  /** @internal Use startDiscoveryV5. */
+  constructor(o: DiscoveryV5Options, port: UdpPort, ownsPort: boolean) {
+    this.#port = port;
+    this.#ownsPort = ownsPort;
+    this.publicKey = publicKeyOf(o.privateKey);
+    this.id = nodeIdOf(this.publicKey);
+    this.#enr = makeRecord(o, port.address.host, port.address.port);
+    this.table = o.table ?? new Table({ selfId: this.id });
     const rate = o.requestRate ?? 200;
     this.#requestLimit = new SourceRateLimit({ rate, burst: rate * 2 });
-    this.#bootnodes = (o.bootnodes ?? []).map(toNode);
+    this.bootnodes = (o.bootnodes ?? []).map(toNode);
     this.transport = new V5Transport({
       ...o,
-      localId: this.localId,
+      localId: this.id,
       localRecord: () => this.#enr,
-      send: (p, to) => this.#sendOut(p, to),
+      send: (p, to) => this.#port.send(p, to),
       knownRecord: (id) => this.table.get(id)?.node.enr,
       onRequest: (req) => {
         this.serverCounters.requests++;
@@ -94,52 +123,34 @@ export class Discv5 implements AsyncDisposable {
         if (node && node.ip === from.ip && node.udp === from.port) this.table.add(node);
       },
     });
-    for (const b of this.#bootnodes) this.table.add(b);
-    const every = o.revalidateMs ?? 1000;
-    if (every > 0) {
-      this.#revalidateTimer = setInterval(() => void this.#revalidate(), every);
-      this.#revalidateTimer.unref();
-    }
+    // Last in line on a shared port: whatever reaches us is ours to decode or count.
+    this.#removeHandler = port.addHandler((data, from) => {
+      this.transport.handlePacket(data, from);
+      return true;
+    });
+    for (const b of this.bootnodes) this.table.add(b);
+    const reval = o.revalidateIntervalMs ?? 1000;
+    if (reval > 0) this.#every(reval, () => this.#revalidate(reval));
+    const refresh = o.refreshIntervalMs ?? 30 * 60_000;
+    if (refresh > 0) this.#every(refresh, () => this.refresh());
+    if (this.bootnodes.length > 0) void this.refresh();
   }
 
-  /** Bind a socket of our own and start. */
-  static async start(o: Discv5Options): Promise<Discv5> {
-    const host = o.host ?? '127.0.0.1';
-    const socket = createSocket({ type: host.includes(':') ? 'udp6' : 'udp4' });
-    socket.bind(o.port ?? 0, host);
-    await Promise.race([once(socket, 'listening'), once(socket, 'error').then(([e]) => Promise.reject(e))]);
-    const port = socket.address().port;
-    const enr = makeRecord(o, host, port);
-    const node = new Discv5(o, enr, socket, (p, to) => socket.send(p, to.port, to.ip, () => undefined));
-    socket.on('message', (msg, rinfo) => node.transport.handlePacket(msg, { ip: rinfo.address, port: rinfo.port }));
-    socket.on('error', () => undefined);
-    return node;
-  }
-
-  /**
-   * Run on a socket someone else owns (discv4's, to share the port): `send` writes a datagram,
-   * and the owner passes each datagram it cannot use to `handlePacket`.
-   */
-  static attach(o: Discv5Options & { port: number }, send: (p: Uint8Array, to: Endpoint) => void): Discv5 {
-    return new Discv5(o, makeRecord(o, o.host ?? '127.0.0.1', o.port), undefined, send);
-  }
-
-  handlePacket(data: Uint8Array, from: Endpoint): void {
-    this.transport.handlePacket(data, from);
-  }
-
+  /** Our signed record. */
   get enr(): Enr {
     return this.#enr;
   }
 
-  get address(): Endpoint | undefined {
-    if (!this.#socket) return undefined;
-    const a = this.#socket.address();
-    return { ip: a.address, port: a.port };
+  get address(): { host: string; port: number } {
+    return this.#port.address;
+  }
+
+  get counters(): V5Transport['counters'] & { sessions: number; pending: number; table: number } & DiscoveryV5['serverCounters'] {
+    return { ...this.transport.counters, ...this.serverCounters, sessions: this.transport.sessionCount, pending: this.transport.pendingRequests, table: this.table.size };
   }
 
   async ping(target: V5Target, options: { signal?: AbortSignal } = {}): Promise<PongResult> {
-    const [pong] = await this.transport.request(toNode(target), { type: 'ping', reqId: new Uint8Array(0), enrSeq: this.#enr.seq }, options);
+    const [pong] = await this.transport.request(toNode(target), { type: 'ping', reqId: new Uint8Array(0), enrSeq: this.#enr.seq }, this.#withClose(options));
     const p = pong as Extract<V5Message, { type: 'pong' }>;
     return { enrSeq: p.enrSeq, ip: p.ip, port: p.port };
   }
@@ -147,7 +158,7 @@ export class Discv5 implements AsyncDisposable {
   /** The records a node returns for these log-distances, checked: each at a requested distance, relayable, UDP port over 1024. */
   async findNode(target: V5Target, distances: number[], options: { signal?: AbortSignal } = {}): Promise<Enr[]> {
     const node = toNode(target);
-    const responses = await this.transport.request(node, { type: 'findnode', reqId: new Uint8Array(0), distances }, options);
+    const responses = await this.transport.request(node, { type: 'findnode', reqId: new Uint8Array(0), distances }, this.#withClose(options));
     const out = new Map<string, Enr>();
     const sender = ipBytes(node.ip);
     for (const r of responses) {
@@ -187,65 +198,100 @@ export class Discv5 implements AsyncDisposable {
   }
 
   /**
-   * The nodes closest to `target` (default: a random id), found by asking the network. Every
-   * node learned goes to `onFound` and the table (which checks it before serving it).
+   * The nodes closest to `target` (a 32-byte node id; random when omitted), found by asking
+   * the network. Every node learned goes to `onFound` and the table (which checks it before
+   * serving it to others).
    */
-  async lookup(target: Uint8Array = randomBytes(32), options: { signal?: AbortSignal; onFound?: (node: DiscoveryNode) => void } = {}): Promise<DiscoveryNode[]> {
-    const seeds = this.table.closest(target, 16);
-    for (const b of this.#bootnodes) if (!seeds.some((s) => bytesToHex(s.id) === bytesToHex(b.id))) seeds.push(b);
+  async lookup(target: Uint8Array = randomBytes(32), options: { signal?: AbortSignal; onFound?: (node: DiscoveryNode, from: DiscoveryNode) => void } = {}): Promise<DiscoveryNode[]> {
+    let seeds = this.table.closest(target, 16);
+    if (seeds.length === 0) seeds = [...this.bootnodes];
+    const signal = this.#withClose(options).signal;
     return lookup({
       target,
-      selfId: this.localId,
       seeds,
-      signal: options.signal,
-      onFound: (n) => {
+      selfId: this.id,
+      ...(signal ? { signal } : {}),
+      query: async (n, s) => (await this.findNode(n, lookupDistances(target, n.id), s ? { signal: s } : {})).map((e) => nodeFromEnr(e)!),
+      onFound: (n, from) => {
         this.table.add(n);
-        options.onFound?.(n);
-      },
-      findNode: async (n, distances, signal) => {
-        const enrs = await this.findNode(n, distances, { ...(signal ? { signal } : {}) });
-        return enrs.map((e) => nodeFromEnr(e)!);
+        options.onFound?.(n, from);
       },
     });
+  }
+
+  /** A self lookup then three random ones (geth's refresh); errors are the lookups' own business. */
+  async refresh(options: { signal?: AbortSignal } = {}): Promise<void> {
+    try {
+      await this.lookup(this.id, options);
+      for (let i = 0; i < 3; i++) await this.lookup(undefined, options);
+    } catch {
+      // closed or aborted
+    }
   }
 
   /** One liveness check: PING the least recently checked node, and fetch its record if it is newer. */
-  async #revalidate(): Promise<void> {
-    if (this.#closed) return;
-    await this.table.revalidate(async (node) => {
-      const pong = await this.ping(node);
-      if (!node.enr || pong.enrSeq > node.enr.seq) {
-        const enr = await this.requestEnr(node).catch(() => undefined);
-        const fresh = enr && nodeFromEnr(enr);
-        if (fresh && bytesToHex(fresh.id) === bytesToHex(node.id)) return { alive: true, node: fresh };
-      }
-      return { alive: true };
-    });
+  async #revalidate(intervalMs: number): Promise<void> {
+    await this.table.revalidate(
+      async (node) => {
+        const pong = await this.ping(node);
+        if (pong.enrSeq > (node.enr?.seq ?? 0n)) {
+          const enr = await this.requestEnr(node).catch(() => undefined);
+          const fresh = enr && nodeFromEnr(enr);
+          if (fresh && bytesToHex(fresh.id) === bytesToHex(node.id)) return { alive: true, node: fresh };
+        }
+        return { alive: true };
+      },
+      { minIntervalMs: intervalMs * 3 },
+    );
   }
 
-  async close(_options: { signal?: AbortSignal } = {}): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    clearInterval(this.#revalidateTimer);
-    this.transport.close();
-    if (this.#socket) await new Promise<void>((resolve) => this.#socket!.close(() => resolve()));
+  #every(ms: number, fn: () => Promise<void>): void {
+    let running = false;
+    const t = setInterval(() => {
+      if (running) return;
+      running = true;
+      fn().catch(() => undefined).finally(() => (running = false));
+    }, ms);
+    t.unref();
+    this.#timers.push(t);
   }
 
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.close();
+  #withClose(options: { signal?: AbortSignal }): { signal: AbortSignal } {
+    return { signal: options.signal ? AbortSignal.any([options.signal, this.#close.signal]) : this.#close.signal };
+  }
+
+  /** Stop timers, fail pending requests, and close the port if it is ours. */
+  close(options: { signal?: AbortSignal } = {}): Promise<void> {
+    this.#closing ??= (async () => {
+      for (const t of this.#timers) clearInterval(t);
+      this.#close.abort(new V5RequestError('closed', 'discv5: closed'));
+      this.transport.close();
+      this.#removeHandler();
+      if (this.#ownsPort) await this.#port.close();
+    })();
+    return abortable(this.#closing, options.signal, () => undefined);
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 }
 
-function makeRecord(o: Discv5Options, host: string, port: number): Enr {
-  const wildcard = host === '0.0.0.0' || host === '::';
-  const ip = o.announceIp ?? (wildcard ? undefined : host);
-  const v6 = ip?.includes(':');
+export async function startDiscoveryV5(options: DiscoveryV5Options): Promise<DiscoveryV5> {
+  if (options.udp) return new DiscoveryV5(options, options.udp, false);
+  const port = await UdpPort.bind({ host: options.host ?? '0.0.0.0', port: options.port ?? 0, ...(options.signal ? { signal: options.signal } : {}) });
+  return new DiscoveryV5(options, port, true);
+}
+
+function makeRecord(o: DiscoveryV5Options, host: string, udp: number): Enr {
+  const ip = o.announceIp ?? (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
+  const tcp = o.tcpPort ?? udp;
   return encodeEnr(
     {
       seq: BigInt(Date.now()),
-      ...(ip !== undefined ? (v6 ? { ip6: ip, udp6: port } : { ip, udp: port }) : {}),
-      ...(o.tcpPort !== undefined ? (v6 ? { tcp6: o.tcpPort } : { tcp: o.tcpPort }) : {}),
-      ...(o.enrEntries ? { extra: o.enrEntries } : {}),
+      ...(isIP(ip) === 6 ? { ip6: ip, udp6: udp, tcp6: tcp } : { ip, udp, tcp }),
+      ...(o.eth ? { eth: o.eth } : {}),
+      ...(o.enrExtra ? { extra: o.enrExtra } : {}),
     },
     o.privateKey,
   );
