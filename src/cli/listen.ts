@@ -6,10 +6,11 @@ import { parseArgs } from 'node:util';
 import { reasonName, DisconnectReason } from '../reasons.js';
 import { ethStatusResponder } from '../eth/protocol.js';
 import { listen } from '../peer/server.js';
-import { Exit, UsageError, intOption, loadKey, ms, round } from './common.js';
+import { Exit, UsageError, intOption, loadChain, loadKey, ms, round } from './common.js';
+import { DISCOVERY_DOCS, startListenDiscovery } from './listen-discovery.js';
 import { argsOf, helpText, HELP_OPTION, KEY_DOCS, type OptionDocs } from './help.js';
 
-export const LISTEN_USAGE = `usage: rlpx listen [--host H] [--port P] [--key HEX | --key-file FILE] [--max-peers N] [--ping-interval MS] [--json]`;
+export const LISTEN_USAGE = `usage: rlpx listen [--host H] [--port P] [--key HEX | --key-file FILE] [--max-peers N] [--ping-interval MS] [--json] [--discovery v4 [--bootnodes NODES]]`;
 
 export const LISTEN_OPTIONS: OptionDocs = {
   host: { type: 'string', arg: 'H', default: '127.0.0.1', help: 'address to listen on' },
@@ -18,6 +19,7 @@ export const LISTEN_OPTIONS: OptionDocs = {
   'max-peers': { type: 'string', arg: 'N', default: '50', help: 'peers at once; more are refused with 0x04' },
   'ping-interval': { type: 'string', arg: 'MS', default: '15000', help: 'ms between our Pings to each peer' },
   json: { type: 'boolean', help: 'one JSON object per event' },
+  ...DISCOVERY_DOCS,
   ...HELP_OPTION,
 };
 
@@ -26,7 +28,7 @@ export const LISTEN_HELP = helpText(LISTEN_USAGE, 'Accept peers, answer their Pi
 export async function listenCommand(argv: string[], out: (line: string) => void, signal: AbortSignal): Promise<number> {
   const parsed = parseArgs({ args: argv, allowPositionals: true, options: argsOf(LISTEN_OPTIONS) });
   const positionals = parsed.positionals;
-  const values = parsed.values as { host?: string; port?: string; key?: string; 'key-file'?: string; 'max-peers'?: string; 'ping-interval'?: string; json?: boolean; help?: boolean };
+  const values = parsed.values as { host?: string; port?: string; key?: string; 'key-file'?: string; 'max-peers'?: string; 'ping-interval'?: string; json?: boolean; help?: boolean; discovery?: string; bootnodes?: string };
   if (values.help) {
     out(LISTEN_HELP);
     return Exit.Ok;
@@ -36,10 +38,11 @@ export async function listenCommand(argv: string[], out: (line: string) => void,
   const port = intOption(values.port, 'port', 30303);
   if (port > 65535) throw new UsageError(`--port must be <= 65535`);
   const eth = ethStatusResponder({ disconnectOnTimeout: false });
+  const privateKey = loadKey(values);
   let server;
   try {
     server = await listen({
-      privateKey: loadKey(values),
+      privateKey,
       host: values.host,
       port,
       maxPeers: intOption(values['max-peers'], 'max-peers', 50),
@@ -53,7 +56,21 @@ export async function listenCommand(argv: string[], out: (line: string) => void,
   const emit = (event: string, fields: Record<string, unknown>, text: string): void =>
     out(values.json ? JSON.stringify({ event, time: new Date().toISOString(), ...fields }) : text);
 
+  let discovery;
+  try {
+    // The port number listen got (a free one for --port 0), so TCP and UDP share it.
+    const chain = loadChain(values as { chain?: string; genesis?: string; 'network-id'?: string });
+    discovery = await startListenDiscovery({ ...values, privateKey, host: values.host, port: server.address.port, chain });
+  } catch (err) {
+    await server.close(DisconnectReason.ClientQuitting);
+    throw err;
+  }
   out(values.json ? JSON.stringify({ event: 'listening', enode: server.enode }) : server.enode);
+  if (discovery) {
+    const d = discovery;
+    emit('discovery', { enr: d.enr.toText(), udp: d.address.port }, `discovery    v4 on udp ${d.address.port} ${d.enr.toText()}`);
+    d.on('added', (n) => emit('node-added', { id: Buffer.from(n.publicKey).toString('hex'), ip: n.ip, udp: n.udp }, `node-added   ${Buffer.from(n.publicKey).toString('hex').slice(0, 16)} ${n.ip}:${n.udp}`));
+  }
 
   server.on('peer', (peer) => {
     const id = peer.id;
@@ -78,6 +95,7 @@ export async function listenCommand(argv: string[], out: (line: string) => void,
     if (signal.aborted) resolve();
     signal.addEventListener('abort', () => resolve(), { once: true });
   });
+  await discovery?.close();
   await server.close(DisconnectReason.ClientQuitting);
   await new Promise((r) => setImmediate(r)); // let the peers' close events print first
   emit('stopped', {}, 'stopped');

@@ -107,7 +107,11 @@ export class V4Udp {
 
   /** Claims every datagram whose frame hash checks (so a v5 handler gets the rest). */
   #onDatagram(data: Uint8Array, from: UdpSource): boolean {
-    if (data.length < 98 || !equalBytes(data.subarray(0, 32), keccak256(data.subarray(32)))) {
+    if (data.length < 98) {
+      this.counters.dropped['too-small']++;
+      return false;
+    }
+    if (!equalBytes(data.subarray(0, 32), keccak256(data.subarray(32)))) {
       this.counters.dropped['bad-hash']++;
       return false;
     }
