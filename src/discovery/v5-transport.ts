@@ -64,6 +64,13 @@ export interface V5TransportOptions {
 interface Session {
   writeKey: Uint8Array;
   readKey: Uint8Array;
+  /**
+   * The read key of the session this one replaced. When both sides start a handshake at once,
+   * each ends up writing with the keys of the handshake it answered last, which the other side
+   * has replaced with its own; keeping the previous read key lets both directions open at once
+   * rather than dropping the first messages until one more handshake.
+   */
+  prevReadKey?: Uint8Array;
 }
 
 interface PendingChallenge {
@@ -168,7 +175,7 @@ export class V5Transport {
     const srcId = p.authdata;
     const session = this.#sessions.get(key(srcId, from));
     if (session) {
-      const pt = openMessage(session.readKey, p.nonce, p.message, p.ad);
+      const pt = openMessage(session.readKey, p.nonce, p.message, p.ad) ?? (session.prevReadKey && openMessage(session.prevReadKey, p.nonce, p.message, p.ad));
       if (pt) return this.#dispatch(pt, srcId, from);
       this.#drop('undecryptable');
     }
@@ -193,7 +200,7 @@ export class V5Transport {
     const challenge = this.#challenges.take(key(p.authdata.subarray(0, 32), from));
     if (!challenge) throw new V5PacketError('bad-handshake', 'discv5: handshake for no challenge of ours');
     const h = openHandshake(p, this.#o.privateKey, this.#o.localId, challenge);
-    this.#sessions.set(key(h.srcId, from), { writeKey: h.keys.recipientKey, readKey: h.keys.initiatorKey });
+    this.#setSession(key(h.srcId, from), { writeKey: h.keys.recipientKey, readKey: h.keys.initiatorKey });
     this.counters.handshakes++;
     if (h.record) this.#o.onHandshake?.(h.record, from);
     this.#dispatch(h.pt, h.srcId, from);
@@ -215,13 +222,18 @@ export class V5Transport {
       ...(enrSeq < local.seq ? { record: local.raw } : {}),
       pt: call.pt,
     });
-    this.#sessions.set(key(call.node.id, from), { writeKey: hs.keys.initiatorKey, readKey: hs.keys.recipientKey });
+    this.#setSession(key(call.node.id, from), { writeKey: hs.keys.initiatorKey, readKey: hs.keys.recipientKey });
     call.handshakeSent = true;
     this.#byNonce.delete(call.nonce!);
     call.nonce = bytesToHex(hs.nonce);
     this.#byNonce.set(call.nonce, call);
     this.#arm(call);
     this.#send(hs.packet, from);
+  }
+
+  #setSession(k: string, session: Session): void {
+    const old = this.#sessions.get(k);
+    this.#sessions.set(k, old ? { ...session, prevReadKey: old.readKey } : session);
   }
 
   #dispatch(pt: Uint8Array, srcId: Uint8Array, from: Endpoint): void {

@@ -77,6 +77,18 @@ describe('discv5 transport', () => {
     expect(a.t.counters.handshakes + b.t.counters.handshakes).toBe(1);
   });
 
+  it('handshakes started by both sides at once still carry both requests', async () => {
+    const net = network();
+    const a = net.add();
+    const b = net.add();
+    const [ab, ba] = await Promise.all([a.t.request(b.node, ping()), b.t.request(a.node, ping())]);
+    expect([ab[0]!.type, ba[0]!.type]).toEqual(['pong', 'pong']);
+    expect(a.t.counters.handshakes + b.t.counters.handshakes).toBe(2);
+    // And the sessions both keep work for later requests.
+    const [ab2, ba2] = await Promise.all([a.t.request(b.node, ping()), b.t.request(a.node, ping())]);
+    expect([ab2[0]!.type, ba2[0]!.type]).toEqual(['pong', 'pong']);
+  });
+
   it('queues concurrent requests to one node behind its handshake', async () => {
     const net = network();
     const a = net.add();
