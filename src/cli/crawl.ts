@@ -3,17 +3,21 @@
  * EIP-1459 DNS trees; one JSON line (or CSV row) per node on stdout, the summary table and
  * seed problems on stderr, a progress line there too when it is a terminal.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { crawl, CRAWL_DEFAULTS } from '../crawl/crawl.js';
 import { csvHeader, csvRow, idsInOutput, type NodeResult } from '../crawl/result.js';
-import { collectSeeds } from '../crawl/seeds.js';
+import { collectSeeds, type DialTarget } from '../crawl/seeds.js';
+import { DISCOVER_DEFAULTS, NodeDiscovery } from '../crawl/discover.js';
+import { makeNode, type DiscoveryNode } from '../discovery/node.js';
+import { parseEnode } from '../peer/enode.js';
 import { CrawlSummary } from '../crawl/summary.js';
 import { DnsTreeError } from '../discovery/errors.js';
 import { Exit, UsageError, intOption, loadChain, loadKey } from './common.js';
 import { argsOf, helpText, HELP_OPTION, KEY_DOCS, type OptionDocs } from './help.js';
 
-export const CRAWL_USAGE = `usage: rlpx crawl [ENODE...] [--nodes FILE|-]... [--dns URL]... [options]`;
+export const CRAWL_USAGE = `usage: rlpx crawl [ENODE...] [--nodes FILE|-]... [--dns URL]... [--discover v4 [--discover-idle S] [--nodes-json FILE]] [options]`;
 
 function readList(file: string): { text: string; source: string } {
   try {
@@ -38,6 +42,9 @@ export const CRAWL_OPTIONS: OptionDocs = {
   chain: { type: 'string', arg: 'NAME', help: 'check each Status against a known chain and write only compatible nodes' },
   genesis: { type: 'string', arg: 'FILE', help: 'the same, for the chain of a genesis.json' },
   'network-id': { type: 'string', arg: 'N', help: 'with --chain or --genesis: the network id, if not the chain id' },
+  discover: { type: 'string', arg: 'PROTO', help: 'walk the network by node discovery from the seeds, dialing each node found (PROTO: v4)' },
+  'discover-idle': { type: 'string', arg: 'S', default: String(DISCOVER_DEFAULTS.idleSeconds), help: 'with --discover: stop once nothing new was found for S seconds' },
+  'nodes-json': { type: 'string', arg: 'FILE', help: "with --discover: write the records found as geth's nodes.json" },
   ...HELP_OPTION,
 };
 
@@ -70,6 +77,9 @@ export async function crawlCommand(argv: string[], out: (line: string) => void, 
     chain?: string;
     genesis?: string;
     'network-id'?: string;
+    discover?: string;
+    'discover-idle'?: string;
+    'nodes-json'?: string;
     help?: boolean;
   };
   if (values.help) {
@@ -87,6 +97,9 @@ export async function crawlCommand(argv: string[], out: (line: string) => void, 
   const network = values.network === undefined ? undefined : intOption(values.network, 'network', 0);
   const chain = loadChain(values);
   const privateKey = loadKey(values);
+  if (values.discover !== undefined && values.discover !== 'v4') throw new UsageError(`--discover: only "v4" is supported, got "${values.discover}"`);
+  if (values.discover === undefined && (values['discover-idle'] !== undefined || values['nodes-json'] !== undefined)) throw new UsageError('--discover-idle and --nodes-json need --discover v4');
+  const idleSeconds = intOption(values['discover-idle'], 'discover-idle', DISCOVER_DEFAULTS.idleSeconds, 1);
   let skip = new Set<string>();
   if (values.resume !== undefined) {
     try {
@@ -116,7 +129,26 @@ export async function crawlCommand(argv: string[], out: (line: string) => void, 
   summary.undialable(seeds.undialable.length);
   for (const u of seeds.undialable) err(`rlpx crawl: not dialable (no IP and TCP port): ${u.enr.toText()} from ${u.sources.join(', ')}`);
 
-  const run = crawl(seeds.targets, { privateKey, concurrency, timeout, rate, skip, ...(chain ? { chain } : {}), ...(signal ? { signal } : {}) });
+  const discover = values.discover !== undefined;
+  const run = crawl(seeds.targets, { privateKey, concurrency, timeout, rate, skip, open: discover, ...(chain ? { chain } : {}), ...(signal ? { signal } : {}) });
+  // Discovery stops with the crawl (--limit, ^C) and ends the crawl when it goes idle.
+  const stopDiscovery = new AbortController();
+  const discovery = discover
+    ? new NodeDiscovery({
+        privateKey,
+        bootnodes: seeds.targets.flatMap(bootnodeOf),
+        idleMs: idleSeconds * 1000,
+        onNode: (t) => void run.add(t),
+        signal: signal ? AbortSignal.any([signal, stopDiscovery.signal]) : stopDiscovery.signal,
+      })
+    : undefined;
+  const discovering = discovery?.run().then(
+    () => run.end(),
+    (e: unknown) => {
+      run.end();
+      if (!stopDiscovery.signal.aborted && !signal?.aborted) err(`rlpx crawl: discovery stopped: ${(e as Error).message}`);
+    },
+  );
   const keep = (r: NodeResult): boolean => (network === undefined || r.eth?.networkId === network) && (!chain || r.eth?.fork === 'compatible');
   const tty = process.stderr.isTTY === true;
   const crawlStarted = performance.now();
@@ -139,6 +171,12 @@ export async function crawlCommand(argv: string[], out: (line: string) => void, 
       clearInterval(ticker);
       process.stderr.write('\r\x1b[K');
     }
+    stopDiscovery.abort();
+    await discovering;
+  }
+  if (discovery) {
+    err(`--- rlpx crawl: discovery heard of ${discovery.found} nodes, ${discovery.nodeSet.size} answered ENRREQUEST`);
+    if (values['nodes-json'] !== undefined) writeFileSync(values['nodes-json'], discovery.nodesJson());
   }
 
   const secs = (performance.now() - started) / 1000;
@@ -148,4 +186,11 @@ export async function crawlCommand(argv: string[], out: (line: string) => void, 
     `, ${written} written, ${run.skipped} skipped (--resume), ${seeds.duplicates + run.duplicates} duplicate seeds${interrupted ? ', interrupted' : ''}`);
   for (const line of summary.format()) err(line);
   return interrupted ? Exit.Unhealthy : Exit.Ok;
+}
+
+/** A seed as a discv4 bootnode: its IP, UDP port (discport, the record's udp, else the TCP port). */
+function bootnodeOf(t: DialTarget): DiscoveryNode[] {
+  if (!isIP(t.host)) return [];
+  const udp = t.enr?.tcpEndpoint?.udp ?? parseEnode(t.enode).discport ?? t.port;
+  return [makeNode(t.publicKey, t.host, udp, t.port, t.enr)];
 }

@@ -67,6 +67,7 @@ export async function crawlNode(target: DialTarget, ctx: NodeContext): Promise<N
     port: target.port,
     sources: target.sources,
     enr: target.enr ? enrReport(target.enr) : null,
+    ...(target.firstSeen !== undefined ? { firstSeen: target.firstSeen } : {}),
     startedAt: new Date().toISOString(),
     durationMs: 0,
     outcome: 'failed',

@@ -50,6 +50,11 @@ export interface CrawlOptions {
   skip?: Iterable<string>;
   /** Local address to dial from. */
   localAddress?: string;
+  /**
+   * More targets come later through add() (node discovery); the crawl ends only after end()
+   * once every target is done.
+   */
+  open?: boolean;
   signal?: AbortSignal;
 }
 
@@ -78,9 +83,13 @@ export class Crawl implements AsyncIterable<NodeResult> {
   /** The nodes to dial, merged by id, without the skipped ones. */
   readonly targets: readonly DialTarget[];
   /** Seeds that named a node already among the targets. */
-  readonly duplicates: number;
+  duplicates: number;
   /** Nodes left out by `skip`. */
-  readonly skipped: number;
+  skipped: number;
+  readonly #byId = new Map<string, DialTarget>();
+  readonly #skip: Set<string>;
+  #open: boolean;
+  #wake: (() => void) | undefined;
   readonly eth: EthResponder;
   readonly #config: DialConfig;
   readonly #concurrency: number;
@@ -119,27 +128,45 @@ export class Crawl implements AsyncIterable<NodeResult> {
       handshakeTimeout: this.#timeout,
       helloTimeout: this.#timeout,
     });
-    const skip = new Set(options.skip ?? []);
-    const byId = new Map<string, DialTarget>();
-    let duplicates = 0;
-    let skipped = 0;
+    this.#skip = new Set(options.skip ?? []);
+    this.#open = options.open === true;
+    this.targets = [];
+    this.duplicates = 0;
+    this.skipped = 0;
     let i = 0;
-    for (const seed of seeds) {
-      const t = toTarget(seed, i++);
-      const known = byId.get(t.id);
-      if (known) {
-        duplicates++;
-        if (known.sources !== t.sources) known.sources.push(...t.sources);
-      } else if (skip.has(t.id)) {
-        skipped++;
-      } else {
-        // Our own copy: the sources list grows as duplicates are merged.
-        byId.set(t.id, { ...t, sources: [...t.sources] });
-      }
+    for (const seed of seeds) this.#add(toTarget(seed, i++));
+  }
+
+  #add(t: DialTarget): boolean {
+    const known = this.#byId.get(t.id);
+    if (known) {
+      this.duplicates++;
+      if (known.sources !== t.sources) known.sources.push(...t.sources);
+      return false;
     }
-    this.targets = [...byId.values()];
-    this.duplicates = duplicates;
-    this.skipped = skipped;
+    if (this.#skip.has(t.id)) {
+      this.skipped++;
+      return false;
+    }
+    // Our own copy: the sources list grows as duplicates are merged.
+    const own = { ...t, sources: [...t.sources] };
+    this.#byId.set(t.id, own);
+    (this.targets as DialTarget[]).push(own);
+    return true;
+  }
+
+  /** Add a target to an open crawl; false when it is known (its sources merge) or skipped. */
+  add(seed: CrawlSeed): boolean {
+    if (!this.#open) throw new Error('crawl: add() needs a crawl started with { open: true }');
+    const added = this.#add(toTarget(seed, this.targets.length));
+    if (added) this.#wake?.();
+    return added;
+  }
+
+  /** No more targets: the crawl ends once those it has are done. */
+  end(): void {
+    this.#open = false;
+    this.#wake?.();
   }
 
   get total(): number {
@@ -177,6 +204,7 @@ export class Crawl implements AsyncIterable<NodeResult> {
       wakeUp = undefined;
       w?.();
     };
+    this.#wake = wake;
     let next = 0;
     try {
       for (;;) {
@@ -200,13 +228,14 @@ export class Crawl implements AsyncIterable<NodeResult> {
           yield finished.shift()!;
           outer?.throwIfAborted();
         }
-        if (next >= this.targets.length && running.size === 0) return;
+        if (next >= this.targets.length && running.size === 0 && !this.#open) return;
         await new Promise<void>((resolve) => {
           wakeUp = resolve;
           if (wait > 0 && running.size < this.#concurrency) setTimeout(wake, wait);
         });
       }
     } finally {
+      this.#wake = undefined;
       outer?.removeEventListener('abort', onAbort);
       if (running.size > 0) {
         stop.abort(outer?.aborted ? outer.reason : new DOMException('crawl stopped', 'AbortError'));

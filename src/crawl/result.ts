@@ -84,6 +84,8 @@ export interface NodeResult {
   sources: string[];
   /** The newest node record seen for the node (its endpoint is from the newest with one); null when only enode lines named it. */
   enr: EnrReport | null;
+  /** With node discovery (`--discover v4`): ISO 8601 time it first heard of the node. */
+  firstSeen?: string;
   /** ISO 8601 time of the dial. */
   startedAt: string;
   durationMs: number;

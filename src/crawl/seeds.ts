@@ -63,6 +63,8 @@ export interface DialTarget {
   enr?: Enr;
   /** Every seed that named this node ("file:line", an enrtree:// URL), first first. */
   sources: string[];
+  /** With node discovery: ISO 8601 time it first heard of the node. */
+  firstSeen?: string;
 }
 
 /** A node known only from records with no IP and TCP port. */

@@ -1,0 +1,75 @@
+/**
+ * `rlpx crawl --discover v4` as a user runs it, against a network of our own nodes on
+ * loopback (each an RLPx listener with discv4 on the same port number, all joined through one
+ * bootnode): seeded with the bootnode alone it finds and dials every node once, and writes
+ * geth's nodes.json.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { NodeResult } from '../../src/crawl/result.js';
+import { bytesToHex } from '../../src/crypto/bytes.js';
+import { generatePrivateKey } from '../../src/crypto/secp256k1.js';
+import { decodeEnr } from '../../src/discovery/enr.js';
+import { startDiscoveryV4, type DiscoveryV4 } from '../../src/discovery/v4-discovery.js';
+import { listen } from '../../src/peer/server.js';
+import { cliSuite, expectExit } from '../helpers/cli-suite.js';
+
+const { cli, res } = cliSuite();
+let dir: string;
+const discs: DiscoveryV4[] = [];
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'rlpx-discover-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterEach(async () => {
+  await Promise.all(discs.splice(0).map((d) => d.close()));
+});
+
+/** An RLPx listener and a discv4 node on the same port number. */
+async function node(bootnodes: string[]): Promise<{ enode: string; id: string; disc: DiscoveryV4 }> {
+  const privateKey = generatePrivateKey();
+  const server = await listen({ privateKey, host: '127.0.0.1', port: 0 });
+  res.server(server);
+  const disc = await startDiscoveryV4({ privateKey, host: '127.0.0.1', port: server.address.port, bootnodes, refreshIntervalMs: 0 });
+  discs.push(disc);
+  return { enode: server.enode, id: bytesToHex(disc.id), disc };
+}
+
+describe('rlpx crawl --discover v4', () => {
+  it('seeded with one bootnode, finds and dials every node of an 8-node network once; nodes.json has their records', async () => {
+    const boot = await node([]);
+    const rest = [];
+    for (let i = 0; i < 7; i++) rest.push(await node([boot.disc.enode]));
+    await Promise.all(rest.map((n) => n.disc.lookup(n.disc.publicKey)));
+    const file = join(dir, 'nodes.json');
+    const r = await cli.run(['crawl', boot.enode, '--discover', 'v4', '--discover-idle', '3', '--nodes-json', file, '--timeout', '3000'], { timeout: 60_000 });
+    expectExit(r, 0);
+    const lines = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as NodeResult);
+    const want = [boot, ...rest].map((n) => n.id).sort();
+    expect(lines.map((l) => l.id).sort()).toEqual(want); // each once
+    expect(lines.every((l) => l.outcome === 'ok' || l.hello !== null)).toBe(true);
+    const found = lines.filter((l) => l.id !== boot.id);
+    for (const l of found) {
+      expect(l.firstSeen).toMatch(/^\d{4}-\d\d-\d\dT/);
+      expect(l.sources.some((s) => s.startsWith('discv4:'))).toBe(true);
+      expect(l.enr?.seq).toBeGreaterThan(0);
+    }
+    const set = JSON.parse(readFileSync(file, 'utf8')) as Record<string, { seq: number; record: string; score: number; firstResponse: string }>;
+    expect(Object.keys(set).sort()).toEqual(want);
+    for (const [id, e] of Object.entries(set)) {
+      expect(bytesToHex(decodeEnr(e.record).nodeId)).toBe(id);
+      expect(e.score).toBe(1);
+    }
+    expect(r.stderr).toContain('discovery heard of 8 nodes, 8 answered ENRREQUEST');
+  }, 90_000);
+
+  it('refuses --nodes-json without --discover, and unknown protocols', async () => {
+    const a = await cli.run(['crawl', 'enode://00@127.0.0.1:1', '--nodes-json', 'x'], { timeout: 10_000 });
+    expect(a.code).toBe(2);
+    const b = await cli.run(['crawl', 'enode://00@127.0.0.1:1', '--discover', 'v5'], { timeout: 10_000 });
+    expect(b.code).toBe(2);
+    expect(b.stderr).toContain('only "v4"');
+  }, 20_000);
+});
