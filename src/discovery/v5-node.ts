@@ -150,7 +150,7 @@ export class DiscoveryV5 implements AsyncDisposable {
   }
 
   async ping(target: V5Target, options: { signal?: AbortSignal } = {}): Promise<PongResult> {
-    const [pong] = await this.transport.request(toNode(target), { type: 'ping', reqId: new Uint8Array(0), enrSeq: this.#enr.seq }, this.#withClose(options));
+    const [pong] = await this.transport.request(toNode(target), { type: 'ping', enrSeq: this.#enr.seq }, this.#withClose(options));
     const p = pong as Extract<V5Message, { type: 'pong' }>;
     return { enrSeq: p.enrSeq, ip: p.ip, port: p.port };
   }
@@ -158,7 +158,7 @@ export class DiscoveryV5 implements AsyncDisposable {
   /** The records a node returns for these log-distances, checked: each at a requested distance, relayable, UDP port over 1024. */
   async findNode(target: V5Target, distances: number[], options: { signal?: AbortSignal } = {}): Promise<Enr[]> {
     const node = toNode(target);
-    const responses = await this.transport.request(node, { type: 'findnode', reqId: new Uint8Array(0), distances }, this.#withClose(options));
+    const responses = await this.transport.request(node, { type: 'findnode', distances }, this.#withClose(options));
     const out = new Map<string, Enr>();
     const sender = ipBytes(node.ip);
     for (const r of responses) {

@@ -27,9 +27,13 @@ export interface Endpoint {
   port: number;
 }
 
+type RequestMessage = Extract<V5Message, { type: 'ping' | 'findnode' | 'talkreq' }>;
+/** A request of ours, before the transport gives it a fresh request id. */
+export type V5Request = RequestMessage extends infer M ? (M extends RequestMessage ? Omit<M, 'reqId'> : never) : never;
+
 /** A request from a node that proved its id (the packet opened with its session key). */
 export interface InboundRequest {
-  message: Extract<V5Message, { type: 'ping' | 'findnode' | 'talkreq' }>;
+  message: RequestMessage;
   id: Uint8Array;
   from: Endpoint;
 }
@@ -266,7 +270,7 @@ export class V5Transport {
    * Send a request and collect its answer: one PONG or TALKRESP, or every NODES packet (up to
    * the count the first one announces, at most 5). A handshake happens on the way if needed.
    */
-  request(node: DiscoveryNode, message: Extract<V5Message, { type: 'ping' | 'findnode' | 'talkreq' }>, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<V5Message[]> {
+  request(node: DiscoveryNode, message: V5Request, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<V5Message[]> {
     if (this.#closed) return Promise.reject(new V5RequestError('closed', 'discv5: closed'));
     if (this.#pending >= (this.#o.maxPendingRequests ?? 2000)) {
       this.#drop('overload');
@@ -279,7 +283,7 @@ export class V5Transport {
       const call: Call = {
         node,
         reqId,
-        pt: encodeMessage({ ...message, reqId }),
+        pt: encodeMessage({ ...message, reqId } as V5Message),
         expect,
         handshakeSent: false,
         responses: [],

@@ -9,8 +9,7 @@ import { encodeEnr, type Enr } from '../../src/discovery/enr.js';
 import { makeNode, type DiscoveryNode } from '../../src/discovery/node.js';
 import { V5RequestError } from '../../src/discovery/v5-errors.js';
 import { randomPacket, whoareyouPacket } from '../../src/discovery/v5-handshake.js';
-import type { V5Message } from '../../src/discovery/v5-message.js';
-import { V5Transport, type Endpoint, type InboundRequest, type V5TransportOptions } from '../../src/discovery/v5-transport.js';
+import { V5Transport, type Endpoint, type InboundRequest, type V5Request, type V5TransportOptions } from '../../src/discovery/v5-transport.js';
 
 interface Peer {
   t: V5Transport;
@@ -56,7 +55,7 @@ function network() {
   return { add };
 }
 
-const ping = (seq = 1n): Extract<V5Message, { type: 'ping' }> => ({ type: 'ping', reqId: new Uint8Array(0), enrSeq: seq });
+const ping = (seq = 1n): V5Request => ({ type: 'ping', enrSeq: seq });
 const tick = () => new Promise((r) => setTimeout(r, 20));
 
 describe('discv5 transport', () => {
@@ -72,7 +71,7 @@ describe('discv5 transport', () => {
     await a.t.request(b.node, ping());
     expect(a.sent.length).toBe(3);
     // B now talks to A over the session A opened (no WHOAREYOU either way).
-    const [resp] = await b.t.request(a.node, { type: 'talkreq', reqId: new Uint8Array(0), protocol: new Uint8Array([1]), request: new Uint8Array([7]) });
+    const [resp] = await b.t.request(a.node, { type: 'talkreq', protocol: new Uint8Array([1]), request: new Uint8Array([7]) });
     expect(resp).toMatchObject({ type: 'talkresp', response: new Uint8Array([7]) });
     expect(a.t.counters.handshakes + b.t.counters.handshakes).toBe(1);
   });
@@ -164,7 +163,7 @@ describe('discv5 transport', () => {
         for (let i = 0; i < 9; i++) peer.t.respond(r.id, r.from, { type: 'nodes', reqId: r.message.reqId, total: 9, records: [peer.enr.raw] });
       },
     });
-    const nodes = await a.t.request(b.node, { type: 'findnode', reqId: new Uint8Array(0), distances: [0] });
+    const nodes = await a.t.request(b.node, { type: 'findnode', distances: [0] });
     expect(nodes.length).toBe(5);
     await tick();
     expect(a.t.counters['unsolicited-response']).toBe(4);

@@ -40,6 +40,6 @@ export const targets: readonly AnyTarget[] = [
   // Every input is signed (shaped, mutated, round trip) and recovered: an ECDSA sign and recover each.
   target({ name: 'discv4', calls: 'decodePacket(datagram) (encodePacket for round trips)', seededRuns: 800, costHint: 120 }, discv4Target()),
   ...ethTargets(),
-  target({ name: 'discv5-packet', calls: 'decodePacket(node id, datagram) and its auth-data', seededRuns: 3000, costHint: 15 }, discv5PacketTarget()),
-  target({ name: 'discv5-message', calls: 'decodeMessage(plaintext)', seededRuns: 3000, costHint: 20 }, discv5MessageTarget()),
+  target({ name: 'discv5-packet', calls: 'decodePacket(node id, datagram) and its auth-data', seededRuns: 3000, costHint: 40 }, discv5PacketTarget()),
+  target({ name: 'discv5-message', calls: 'decodeMessage(plaintext)', seededRuns: 3000, costHint: 70 }, discv5MessageTarget()),
 ];
