@@ -4,11 +4,12 @@
  */
 import { publicKeyOf } from '../crypto/secp256k1.js';
 import { entryHash, formatBranch, formatRoot, formatTreeLink } from './dns-entry.js';
-import type { Enr } from './enr.js';
+import { bytesToHex } from '../crypto/bytes.js';
+import { decodeEnr, type Enr } from './enr.js';
 
 /**
  * Hashes per branch: 13 of 26 characters plus commas keep a branch under ~370 bytes, so it
- * fits a 512-byte UDP answer with its name and headers (geth builds its trees the same way).
+ * fits a 512-byte UDP answer with its name and headers (geth's maxChildren).
  */
 export const MAX_BRANCH_CHILDREN = 13;
 
@@ -43,20 +44,38 @@ export function buildDnsTree(input: DnsTreeInput): BuiltDnsTree {
     records.set(`${hash}.${domain}`.toLowerCase(), text);
     return hash;
   };
-  // A single entry is its own subtree; up to `max` hang off one branch; more are split into
-  // at most `max` groups, each its own subtree.
+  // geth's dnsdisc build: one entry is its own subtree; up to `max` hang off one branch; more
+  // are cut into chunks of `max` in order, each its own subtree, and the chunks' subtrees are
+  // built the same way, until one branch of at most `max` remains.
   const top = (texts: readonly string[]): string => {
     if (texts.length === 1) return texts[0]!;
     if (texts.length <= max) return formatBranch(texts.map(put));
-    const size = Math.ceil(texts.length / max);
-    const groups: string[] = [];
-    for (let i = 0; i < texts.length; i += size) groups.push(put(top(texts.slice(i, i + size))));
-    return formatBranch(groups);
+    const subtrees: string[] = [];
+    for (let i = 0; i < texts.length; i += max) {
+      const sub = top(texts.slice(i, i + max));
+      put(sub);
+      subtrees.push(sub);
+    }
+    return top(subtrees);
   };
-  const enrTexts = (input.enrs ?? []).map((e) => (typeof e === 'string' ? e : e.toText()));
+  // Records sorted by node id, as geth's MakeTree sorts them, so the same records make the same
+  // tree. Texts that are not valid records (trees that test clients) stay as given, after them.
+  const keyed = (input.enrs ?? []).map((e) => ({ id: idOf(e), text: typeof e === 'string' ? e : e.toText() }));
+  const enrTexts = [
+    ...keyed.filter((e) => e.id !== undefined).sort((a, b) => (a.id! < b.id! ? -1 : a.id! > b.id! ? 1 : 0)),
+    ...keyed.filter((e) => e.id === undefined),
+  ].map((e) => e.text);
   const eroot = put(top(enrTexts));
   const lroot = put(top(input.links ?? []));
   const root = formatRoot(eroot, lroot, input.seq ?? 1, input.privateKey);
   records.set(domain, root);
   return { url: formatTreeLink(publicKeyOf(input.privateKey), domain), domain, root, records };
+}
+
+function idOf(e: Enr | string): string | undefined {
+  try {
+    return bytesToHex((typeof e === 'string' ? decodeEnr(e) : e).nodeId);
+  } catch {
+    return undefined;
+  }
 }

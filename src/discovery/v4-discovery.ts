@@ -38,7 +38,7 @@ export interface DiscoveryV4Options {
   limits?: V4Limits;
   /** Liveness check interval (ms), default 3000; 0 turns checks off. */
   revalidateIntervalMs?: number;
-  /** Table refresh (a self lookup and random lookups) interval (ms), default 30 min; 0: only at start. */
+  /** Table refresh (a self lookup and random lookups) at start and every so many ms, default 30 min; 0: never (the owner runs lookups). */
   refreshIntervalMs?: number;
   signal?: AbortSignal;
 }
@@ -106,8 +106,10 @@ export class DiscoveryV4 extends EventEmitter<DiscoveryV4Events> implements Asyn
     const reval = options.revalidateIntervalMs ?? 3000;
     if (reval > 0) this.#every(reval, () => this.#revalidate(reval));
     const refresh = options.refreshIntervalMs ?? 30 * 60_000;
-    if (refresh > 0) this.#every(refresh, () => this.refresh());
-    void this.refresh();
+    if (refresh > 0) {
+      this.#every(refresh, () => this.refresh());
+      void this.refresh();
+    }
   }
 
   /** Our signed record. */

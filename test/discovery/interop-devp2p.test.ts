@@ -113,6 +113,26 @@ describe.skipIf(!bin)(`ENR and DNS trees against devp2p ${bin?.version ?? ''}`, 
     }
   });
 
+  it('our tree builder makes the tree devp2p dns sign makes from the same 200 records (chunks of 13, sorted by id)', () => {
+    const treeDir = join(dir, 'same-tree');
+    rmSync(treeDir, { recursive: true, force: true });
+    mkdirSync(treeDir, { recursive: true });
+    const enrs = Array.from({ length: 200 }, (_, i) => encodeEnr({ ip: '127.0.0.1', tcp: 32000 + i, udp: 32000 + i }, generatePrivateKey()));
+    writeFileSync(join(treeDir, 'nodes.json'), JSON.stringify(Object.fromEntries(enrs.map((e) => [bytesToHex(e.nodeId), { seq: Number(e.seq), record: e.toText() }]))));
+    const key = generatePrivateKey();
+    writeFileSync(join(dir, 'same.key'), keystore(key, 'test'));
+    execFileSync(bin!.devp2p, ['dns', 'sign', '--domain', 'same.test', '--seq', '3', treeDir, join(dir, 'same.key')], { input: 'test\n', stdio: ['pipe', 'pipe', 'pipe'] });
+    devp2p('dns', 'to-txt', treeDir, join(treeDir, 'txt.json'));
+    const theirs = JSON.parse(readFileSync(join(treeDir, 'txt.json'), 'utf8')) as Record<string, string>;
+    const ours = buildDnsTree({ domain: 'same.test', privateKey: key, seq: 3, enrs: [...enrs].reverse() });
+    // Every entry but the root (whose signature differs) is the same, under the same name.
+    const strip = (m: Iterable<[string, string]>): [string, string][] => [...m].filter(([n]) => n.toLowerCase() !== 'same.test').map(([n, t]) => [n.toLowerCase(), t] as [string, string]).sort();
+    expect(strip(ours.records)).toEqual(strip(Object.entries(theirs)));
+    // So the roots name the same subtrees.
+    const rootOf = (t: string): string => t.replace(/ sig=.*$/, '');
+    expect(rootOf(ours.root)).toBe(rootOf(theirs['same.test']!));
+  });
+
   describe('a tree signed by devp2p dns sign, served on 127.0.0.1', () => {
     let server: DnsServer;
     afterAll(async () => {

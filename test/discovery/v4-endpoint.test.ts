@@ -173,3 +173,32 @@ describe('discv4 bad input on loopback: counted and dropped, others still served
     await expect(honest.ping(asNode(victim))).resolves.toMatchObject({ enrSeq: victim.enr.seq });
   }, 20_000);
 });
+
+describe('UdpPort shared by discv4 and another protocol', () => {
+  it('discv4 claims what passes its hash check; the rest goes to the next handler; nothing is lost', async () => {
+    const { UdpPort } = await import('../../src/discovery/udp-port.js');
+    const port = await UdpPort.bind({ host: '127.0.0.1' });
+    const other: Uint8Array[] = [];
+    try {
+      const v4 = await start({ udp: port });
+      port.addHandler((data) => {
+        other.push(new Uint8Array(data));
+        return true;
+      });
+      const evil = await rawClient();
+      const notV4 = new Uint8Array(200).fill(7); // a discv5-sized datagram: no keccak framing
+      evil.send(notV4, v4);
+      // And a discv4 PING on the same port is answered.
+      const client = await start();
+      await expect(client.ping(asNode(v4))).resolves.toBeDefined();
+      await until(() => other.length === 1);
+      expect(other[0]).toEqual(notV4);
+      expect(port.unclaimed).toBe(0);
+      // Closing discv4 leaves a shared port open for the other protocol.
+      await v4.close();
+      expect(port.closed).toBe(false);
+    } finally {
+      await port.close();
+    }
+  });
+});

@@ -117,6 +117,11 @@ export interface GethOptions {
   networkId?: number;
   /** Blocks to `geth import` after init (an RLP chain file). */
   importChain?: string;
+  /**
+   * Run discv4/v5 (instead of --nodiscover) on loopback only, DNS discovery off, with these
+   * bootnodes: discovery.md's recipe for a local network of gethes on 127.0.0.1.
+   */
+  discovery?: { bootnodes: string[] };
 }
 
 /** A fixed node key so the enode is stable across runs. */
@@ -137,7 +142,10 @@ export async function startGeth(bin: GethBinaries, options: GethOptions = {}): P
     [
       '--datadir', datadir,
       '--networkid', String(options.networkId ?? GETH_NETWORK_ID),
-      '--nodiscover', '--nat', 'none',
+      ...(options.discovery
+        ? ['--netrestrict', '127.0.0.0/8', '--discovery.dns=', ...(options.discovery.bootnodes.length > 0 ? ['--bootnodes', options.discovery.bootnodes.join(',')] : [])]
+        : ['--nodiscover']),
+      '--nat', 'none',
       '--port', String(port),
       '--maxpeers', String(options.maxPeers ?? 5),
       '--nodekeyhex', options.nodeKeyHex ?? GETH_NODE_KEY,

@@ -1,0 +1,108 @@
+/**
+ * discv4 at scale: a simulated network of our own discv4 nodes (default 1,000 in 4 child
+ * processes, each on its own 127.0.0.x, a UDP port per node, tables filled with the network),
+ * crawled by `rlpx crawl --discover v4` (the CLI as users run it, from src via tsx) and by
+ * `devp2p discv4 crawl`, one after the other, seeded with the same node.
+ *
+ *   npx tsx bench/discv4-sim.ts [--nodes 1000] [--children 4]
+ *
+ * Prints: time to find 99 % for each crawler (ours from its JSON lines' arrival; devp2p's from
+ * its 8-second progress log, so to the next 8 s), datagrams our crawler sent per node found
+ * (counted at the receiving nodes), and our crawler's peak RSS (VmHWM).
+ */
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { gethBinaries } from '../test/helpers/geth.js';
+
+const { values } = parseArgs({ options: { nodes: { type: 'string', default: '1000' }, children: { type: 'string', default: '4' } } });
+const total = Number(values.nodes);
+const nChildren = Number(values.children);
+const per = Math.ceil(total / nChildren);
+const dir = mkdtempSync(join(tmpdir(), 'rlpx-discv4-sim-'));
+
+interface Child {
+  proc: ChildProcessByStdio<Writable, Readable, null>;
+  lines: AsyncIterator<string>;
+}
+
+async function nextLine(c: Child): Promise<string> {
+  const r = await c.lines.next();
+  if (r.done) throw new Error('child ended');
+  return r.value;
+}
+
+const children: Child[] = [];
+const enodes: string[] = [];
+for (let i = 0; i < nChildren; i++) {
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'bench/discv4-sim-child.ts', `127.0.0.${i + 2}`, String(Math.min(per, total - i * per))], { stdio: ['pipe', 'pipe', 'inherit'] });
+  children.push({ proc, lines: createInterface({ input: proc.stdout })[Symbol.asyncIterator]() });
+}
+for (const [i, c] of children.entries()) for (let k = 0; k < Math.min(per, total - i * per); k++) enodes.push(await nextLine(c));
+for (const c of children) c.proc.stdin.write(`${enodes.join('\n')}\n\n`);
+for (const c of children) if ((await nextLine(c)) !== 'ready') throw new Error('child not ready');
+process.stderr.write(`network of ${enodes.length} nodes ready\n`);
+const want = Math.ceil(enodes.length * 0.99);
+
+async function received(): Promise<number> {
+  let sum = 0;
+  for (const c of children) {
+    c.proc.stdin.write('stats\n');
+    sum += (JSON.parse((await nextLine(c)).slice(6)) as { received: number }).received;
+  }
+  return sum;
+}
+
+// Ours.
+const before = await received();
+const t0 = performance.now();
+const crawl = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'crawl', enodes[0]!, '--discover', 'v4', '--discover-idle', '10', '--timeout', '1000', '--nodes-json', join(dir, 'ours.json')], { stdio: ['ignore', 'pipe', 'pipe'] });
+let lines = 0;
+let ours99: number | undefined;
+let peakKb = 0;
+const rss = setInterval(() => {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${crawl.pid}/status`, 'utf8'));
+    if (m) peakKb = Math.max(peakKb, Number(m[1]));
+  } catch {
+    // gone
+  }
+}, 200);
+createInterface({ input: crawl.stdout }).on('line', (l) => {
+  if (l.startsWith('{') && ++lines === want) ours99 = (performance.now() - t0) / 1000;
+});
+let stderr = '';
+crawl.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+await new Promise((r) => crawl.on('close', r));
+clearInterval(rss);
+const oursTotal = (performance.now() - t0) / 1000;
+const sent = (await received()) - before;
+const oursFound = Object.keys(JSON.parse(readFileSync(join(dir, 'ours.json'), 'utf8')) as object).length;
+
+// devp2p's.
+const bin = gethBinaries();
+let theirs99: number | undefined;
+let theirsFound = 0;
+if (bin) {
+  const t1 = performance.now();
+  const dev = spawn(bin.devp2p, ['--verbosity', '3', 'discv4', 'crawl', '--timeout', '90s', '--bootnodes', enodes[0]!, '--addr', '127.0.0.1:0', join(dir, 'theirs.json')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  createInterface({ input: dev.stderr }).on('line', (l) => {
+    const m = /added=(\d+)/.exec(l);
+    if (m && Number(m[1]) >= want && theirs99 === undefined) theirs99 = (performance.now() - t1) / 1000;
+  });
+  await new Promise((r) => dev.on('close', r));
+  theirsFound = Object.keys(JSON.parse(readFileSync(join(dir, 'theirs.json'), 'utf8')) as object).length;
+}
+
+for (const c of children) c.proc.stdin.end();
+await Promise.all(children.map((c) => new Promise((r) => c.proc.on('close', r))));
+rmSync(dir, { recursive: true, force: true });
+const f = (x: number | undefined): string => (x === undefined ? '—' : `${x.toFixed(1)} s`);
+console.log(`discv4 simulated network: ${enodes.length} nodes in ${nChildren} processes on 127.0.0.2-${nChildren + 1}`);
+console.log(`rlpx crawl --discover v4: ${oursFound} records, 99 % (${want}) in ${f(ours99)}, ended after ${f(oursTotal)} (idle 10 s), ${(sent / Math.max(oursFound, 1)).toFixed(1)} datagrams sent per node found, peak RSS ${(peakKb / 1024).toFixed(0)} MiB`);
+console.log(`devp2p discv4 crawl:      ${theirsFound} records, 99 % in ${f(theirs99)} (8 s log granularity)`);
+if (!ours99) console.log(stderr.split('\n').slice(-12).join('\n'));
