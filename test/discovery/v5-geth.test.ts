@@ -1,20 +1,22 @@
 /**
  * discv5 against go-ethereum (built by scripts/build-geth.sh): geth's own conformance suite
- * (`devp2p discv5 test`) run against our endpoint, and a network of real geth nodes on
- * loopback, with their discv4 off, that our lookups must map completely.
+ * (`devp2p discv5 test`) run against our endpoint; a network of real geth nodes on loopback,
+ * with their discv4 off, that our lookups must map completely; and `rlpx crawl --discover`
+ * over v5 and over v4,v5 against gethes that run both.
  */
-import { afterAll, describe, expect, it } from 'vitest';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import type { NodeResult } from '../../src/crawl/result.js';
 import { bytesToHex } from '../../src/crypto/bytes.js';
 import { randomBytes } from '../../src/crypto/random.js';
-import { generatePrivateKey, nodeIdOf, publicKeyOf } from '../../src/crypto/secp256k1.js';
+import { generatePrivateKey, nodeIdOf } from '../../src/crypto/secp256k1.js';
 import { startDiscoveryV5 } from '../../src/discovery/v5-node.js';
-import { freePort, GENESIS, GETH_NETWORK_ID, gethBinaries, type GethBinaries } from '../helpers/geth.js';
+import { parseEnode } from '../../src/peer/enode.js';
+import { cliSuite, expectExit } from '../helpers/cli-suite.js';
+import { gethBinaries, startGeth, type GethNode } from '../helpers/geth.js';
 
 const bin = gethBinaries();
+const { cli } = cliSuite();
 const cleanups: (() => Promise<void> | void)[] = [];
 afterAll(async () => {
   for (const c of cleanups.reverse()) await c();
@@ -32,51 +34,26 @@ function run(cmd: string, args: string[], timeoutMs: number): Promise<string> {
   });
 }
 
-interface DiscoveryGeth {
-  id: string;
-  enode: string;
-  child: ChildProcess;
+const idOf = (g: GethNode): string => bytesToHex(nodeIdOf(parseEnode(g.enode).id));
+
+/** A discovery geth; a retry when its port was taken (freePort checks TCP, geth binds UDP too). */
+async function discoveryGeth(bootnodes: string[], v4: boolean): Promise<GethNode> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const g = await startGeth(bin!, { nodeKeyHex: bytesToHex(generatePrivateKey()), verbosity: 2, discovery: { bootnodes, v4 } });
+      cleanups.push(() => g.stop());
+      return g;
+    } catch (err) {
+      if (attempt >= 3 || !/address already in use/.test((err as Error).message)) throw err;
+    }
+  }
 }
 
-/** A geth with discv5 on and discv4 off, on 127.0.0.1, seeded with `bootnode` (geth §5.3 recipe). */
-async function startDiscoveryGeth(b: GethBinaries, bootnode?: string): Promise<DiscoveryGeth> {
-  const dir = mkdtempSync(join(tmpdir(), 'rlpx-v5geth-'));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  writeFileSync(join(dir, 'genesis.json'), JSON.stringify(GENESIS));
-  execFileSync(b.geth, ['init', '--datadir', join(dir, 'data'), join(dir, 'genesis.json')], { stdio: 'pipe' });
-  const key = generatePrivateKey();
-  const [port, authPort] = [await freePort(), await freePort()];
-  const child = spawn(
-    b.geth,
-    [
-      '--datadir', join(dir, 'data'),
-      '--networkid', String(GETH_NETWORK_ID),
-      '--nodekeyhex', bytesToHex(key),
-      '--port', String(port),
-      '--nat', 'none',
-      '--netrestrict', '127.0.0.0/8',
-      '--discovery.dns=',
-      '--discovery.v4=false',
-      '--discovery.v5',
-      ...(bootnode ? ['--bootnodes', bootnode] : []),
-      '--authrpc.port', String(authPort),
-      '--ipcdisable',
-      '--maxpeers', '10',
-      '--verbosity', '2',
-    ],
-    { stdio: 'ignore' },
-  );
-  cleanups.push(
-    () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-        setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
-      }),
-  );
-  const pub = publicKeyOf(key);
-  return { id: bytesToHex(nodeIdOf(pub)), enode: `enode://${bytesToHex(pub)}@127.0.0.1:${port}`, child };
+/** A network of 4 gethes on 127.0.0.1 joined through the first. */
+async function gethNetwork(v4: boolean): Promise<GethNode[]> {
+  const first = await discoveryGeth([], v4);
+  const rest = await Promise.all([0, 1, 2].map(() => discoveryGeth([first.enode], v4)));
+  return [first, ...rest];
 }
 
 describe.skipIf(!bin)(`discv5 against geth ${bin?.version ?? ''}`, () => {
@@ -90,14 +67,13 @@ describe.skipIf(!bin)(`discv5 against geth ${bin?.version ?? ''}`, () => {
   }, 180_000);
 
   it('our lookups over v5 find every node of a geth network whose discv4 is off', async () => {
-    const first = await startDiscoveryGeth(bin!);
-    const rest = await Promise.all(Array.from({ length: 3 }, () => startDiscoveryGeth(bin!, first.enode)));
-    const want = new Set([first, ...rest].map((g) => g.id));
-    const node = await startDiscoveryV5({ privateKey: generatePrivateKey(), host: '127.0.0.1', bootnodes: [first.enode] });
+    const gethes = await gethNetwork(false);
+    const want = new Set(gethes.map(idOf));
+    const node = await startDiscoveryV5({ privateKey: generatePrivateKey(), host: '127.0.0.1', bootnodes: [gethes[0]!.enode] });
     cleanups.push(() => node.close());
     const seen = new Set<string>();
     const missing = (): string[] => [...want].filter((id) => !seen.has(id));
-    // geth needs some seconds to start and to learn its peers; lookups are retried, bounded.
+    // geth needs some seconds to learn its peers; lookups are retried, bounded.
     const deadline = Date.now() + 90_000;
     while (missing().length > 0 && Date.now() < deadline) {
       await node.lookup(randomBytes(32), { onFound: (n) => seen.add(bytesToHex(n.id)) }).catch(() => undefined);
@@ -107,11 +83,45 @@ describe.skipIf(!bin)(`discv5 against geth ${bin?.version ?? ''}`, () => {
     }
     expect(missing()).toEqual([]);
     // Each serves its own record, with geth's `eth` entry, and answers a ping.
-    for (const g of [first, ...rest]) {
+    for (const g of gethes) {
       const enr = await node.requestEnr(g.enode);
-      expect(bytesToHex(enr.nodeId)).toBe(g.id);
+      expect(bytesToHex(enr.nodeId)).toBe(idOf(g));
       expect(enr.eth).toBeDefined();
       expect((await node.ping(enr)).ip).toBe('127.0.0.1');
     }
   }, 150_000);
+
+  describe('rlpx crawl --discover against gethes running v4 and v5', () => {
+    let gethes: GethNode[];
+    beforeAll(async () => {
+      gethes = await gethNetwork(true);
+      await new Promise((r) => setTimeout(r, 5000)); // let them mesh (discovery.md §5.3)
+    }, 120_000);
+
+    const crawl = async (proto: string): Promise<NodeResult[]> => {
+      const r = await cli.run(['crawl', gethes[0]!.enode, '--discover', proto, '--discover-idle', '6', '--timeout', '5000'], { timeout: 120_000 });
+      expectExit(r, 0);
+      return r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as NodeResult);
+    };
+
+    it('v5 alone finds and dials every geth once; v4,v5 finds the same set as v4 alone', async () => {
+      const want = gethes.map(idOf).sort();
+      // Earlier crawls' own discovery identities stay in the gethes' tables for a while: they
+      // are found too, and fail to dial. What answers is the network.
+      const answering = (lines: NodeResult[]): string[] => lines.filter((l) => l.outcome !== 'failed').map((l) => l.id).sort();
+      const v5 = await crawl('v5');
+      expect(answering(v5)).toEqual(want);
+      expect(new Set(v5.map((l) => l.id)).size).toBe(v5.length); // each dialed once
+      // Every geth but the seed was found by discv5, with a record that carries `eth` (an execution node).
+      for (const l of v5.filter((l) => want.includes(l.id) && l.id !== idOf(gethes[0]!))) {
+        expect(l.sources.some((s) => s.startsWith('discv5:'))).toBe(true);
+        expect(l.enr?.forkId).toBeTruthy();
+      }
+      const v4 = await crawl('v4');
+      const both = await crawl('v4,v5');
+      expect(new Set(both.map((l) => l.id)).size).toBe(both.length);
+      expect(answering(both)).toEqual(answering(v4));
+      expect(answering(both)).toEqual(want);
+    }, 400_000);
+  });
 });
