@@ -91,6 +91,18 @@ describe.skipIf(!bin)(`discv5 against geth ${bin?.version ?? ''}`, () => {
     }
   }, 150_000);
 
+  it('a geth with discv4 off, whose only bootnode is us, handshakes with us over v5 and we table it', async () => {
+    const node = await startDiscoveryV5({ privateKey: generatePrivateKey(), host: '127.0.0.1', revalidateIntervalMs: 200 });
+    cleanups.push(() => node.close());
+    const enode = `enode://${bytesToHex(node.publicKey)}@127.0.0.1:${node.address.port}`;
+    const geth = await discoveryGeth([enode], false);
+    const id = nodeIdOf(parseEnode(geth.enode).id);
+    for (let i = 0; i < 300 && !node.table.get(id)?.livenessChecks; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(node.counters.handshakes).toBeGreaterThan(0);
+    expect(node.table.get(id)?.livenessChecks).toBeGreaterThan(0); // its record came in the handshake, our PING checked it
+    expect(node.serverCounters.requests).toBeGreaterThan(0); // it asked us (PING and FINDNODE)
+  }, 60_000);
+
   describe('rlpx crawl --discover against gethes running v4 and v5', () => {
     let gethes: GethNode[];
     beforeAll(async () => {
