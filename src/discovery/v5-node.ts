@@ -45,7 +45,7 @@ export interface DiscoveryV5Options
   table?: Table;
   /** One liveness check (PING) every this many ms (default 1,000; 0 turns checks off). */
   revalidateIntervalMs?: number;
-  /** Table refresh (a self lookup and three random ones) interval (ms), default 30 min; 0: only at start. */
+  /** Table refresh (a self lookup and three random ones, also at start) interval (ms), default 30 min; 0: none. */
   refreshIntervalMs?: number;
   /** Requests served per second per source IP (default 200, bursts of 400). */
   requestRate?: number;
@@ -131,9 +131,12 @@ export class DiscoveryV5 implements AsyncDisposable {
     for (const b of this.bootnodes) this.table.add(b);
     const reval = o.revalidateIntervalMs ?? 1000;
     if (reval > 0) this.#every(reval, () => this.#revalidate(reval));
+    // 0: no refresh at all, not even at start (the owner runs its own lookups, as a crawl does).
     const refresh = o.refreshIntervalMs ?? 30 * 60_000;
-    if (refresh > 0) this.#every(refresh, () => this.refresh());
-    if (this.bootnodes.length > 0) void this.refresh();
+    if (refresh > 0) {
+      this.#every(refresh, () => this.refresh());
+      if (this.bootnodes.length > 0) void this.refresh();
+    }
   }
 
   /** Our signed record. */
