@@ -9,7 +9,7 @@ export {
   type V4Packet, type PacketKind, type Endpoint, type NeighborRecord, type DecodedPacket, type EncodedPacket,
 } from './v4-packet.js';
 export { startDiscoveryV5, DiscoveryV5, lookupDistances, type DiscoveryV5Options, type PongResult, type V5Target } from './v5-node.js';
-export { V5Transport, NODES_RESPONSE_LIMIT, type V5Counters, type InboundRequest, type V5Request } from './v5-transport.js';
+export { V5Transport, NODES_RESPONSE_LIMIT, MAX_REQUEST_SIZE as V5_MAX_REQUEST_SIZE, type V5Counters, type InboundRequest, type V5Request } from './v5-transport.js';
 export { decodeMessage as decodeV5Message, encodeMessage as encodeV5Message, type V5Message } from './v5-message.js';
 export { decodePacket as decodeV5Packet, MAX_PACKET_SIZE as V5_MAX_PACKET_SIZE, type DecodedPacket as DecodedV5Packet } from './v5-packet.js';
 export { FINDNODE_RESULT_LIMIT, NODES_RECORD_BUDGET } from './v5-server.js';

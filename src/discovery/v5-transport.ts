@@ -19,6 +19,12 @@ import { decodeMessage, encodeMessage, type V5Message } from './v5-message.js';
 import { decodePacket, decodeWhoareyouAuth, FLAG_HANDSHAKE, FLAG_WHOAREYOU, type DecodedPacket } from './v5-packet.js';
 import { SourceRateLimit } from './v5-rate.js';
 
+/**
+ * The largest request message we send: what still fits a handshake packet carrying our record
+ * (iv 16, static header 23, auth-data 34 + 64 + 33 + a 300-byte record, GCM tag 16) in 1,280.
+ */
+export const MAX_REQUEST_SIZE = 1280 - 16 - 23 - (34 + 64 + 33 + 300) - 16;
+
 /** A NODES answer spans at most this many packets (geth's totalNodesResponseLimit). */
 export const NODES_RESPONSE_LIMIT = 5;
 
@@ -278,12 +284,14 @@ export class V5Transport {
     }
     options.signal?.throwIfAborted();
     const reqId = randomBytes(8);
+    const pt = encodeMessage({ ...message, reqId } as V5Message);
+    if (pt.length > MAX_REQUEST_SIZE) return Promise.reject(new RangeError(`discv5: a ${pt.length}-byte request is over ${MAX_REQUEST_SIZE} bytes`));
     const expect: Expect = message.type === 'ping' ? 'pong' : message.type === 'findnode' ? 'nodes' : 'talkresp';
     return new Promise<V5Message[]>((resolve, reject) => {
       const call: Call = {
         node,
         reqId,
-        pt: encodeMessage({ ...message, reqId } as V5Message),
+        pt,
         expect,
         handshakeSent: false,
         responses: [],

@@ -9,7 +9,7 @@ import { encodeEnr, type Enr } from '../../src/discovery/enr.js';
 import { makeNode, type DiscoveryNode } from '../../src/discovery/node.js';
 import { V5RequestError } from '../../src/discovery/v5-errors.js';
 import { randomPacket, whoareyouPacket } from '../../src/discovery/v5-handshake.js';
-import { V5Transport, type Endpoint, type InboundRequest, type V5Request, type V5TransportOptions } from '../../src/discovery/v5-transport.js';
+import { MAX_REQUEST_SIZE, V5Transport, type Endpoint, type InboundRequest, type V5Request, type V5TransportOptions } from '../../src/discovery/v5-transport.js';
 
 interface Peer {
   t: V5Transport;
@@ -117,6 +117,18 @@ describe('discv5 transport', () => {
     expect(b.sent.length).toBe(answered);
     // The session still works.
     expect((await a.t.request(b.node, ping()))[0]!.type).toBe('pong');
+  });
+
+  it('a request too large for a handshake packet is refused before it is sent', async () => {
+    const net = network();
+    const a = net.add();
+    const b = net.add();
+    await expect(a.t.request(b.node, { type: 'talkreq', protocol: new Uint8Array(1), request: new Uint8Array(900) })).rejects.toBeInstanceOf(RangeError);
+    expect(a.sent.length).toBe(0);
+    expect(a.t.pendingRequests).toBe(0);
+    // The largest allowed one goes through a handshake.
+    const [r] = await a.t.request(b.node, { type: 'talkreq', protocol: new Uint8Array(1), request: new Uint8Array(MAX_REQUEST_SIZE - 20) });
+    expect(r!.type).toBe('talkresp');
   });
 
   it('an unanswered request times out; an aborted one rejects with the reason; close fails the rest', async () => {
