@@ -13,10 +13,12 @@ import type { InboundRequest } from './v5-transport.js';
 
 /** Records returned for one FINDNODE (geth's findnodeResultLimit). */
 export const FINDNODE_RESULT_LIMIT = 16;
+/** Distances looked at per FINDNODE: a packet could list hundreds, each a scan of the table. */
+export const FINDNODE_DISTANCE_LIMIT = 32;
 /** Bytes of records per NODES packet: with the header, tag and RLP, well under 1,280. */
 export const NODES_RECORD_BUDGET = 1000;
 
-/** The records for a FINDNODE: distances deduplicated, over 256 ignored, capped at the limit. */
+/** The records for a FINDNODE: the first 32 distances, deduplicated, over 256 ignored; at most 16 records. */
 export function findnodeRecords(
   distances: number[],
   local: Enr,
@@ -29,7 +31,7 @@ export function findnodeRecords(
     const ip = ipBytes(n.ip);
     return !senderIp || (ip !== undefined && relayError(senderIp, ip) === undefined);
   };
-  for (const d of new Set(distances)) {
+  for (const d of new Set(distances.slice(0, FINDNODE_DISTANCE_LIMIT))) {
     if (out.length >= FINDNODE_RESULT_LIMIT) break;
     if (d > 256) continue;
     if (d === 0) {
