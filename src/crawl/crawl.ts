@@ -89,6 +89,7 @@ export class Crawl implements AsyncIterable<NodeResult> {
   readonly #byId = new Map<string, DialTarget>();
   readonly #skip: Set<string>;
   #open: boolean;
+  readonly #openable: boolean;
   #wake: (() => void) | undefined;
   readonly eth: EthResponder;
   readonly #config: DialConfig;
@@ -130,6 +131,7 @@ export class Crawl implements AsyncIterable<NodeResult> {
     });
     this.#skip = new Set(options.skip ?? []);
     this.#open = options.open === true;
+    this.#openable = this.#open;
     this.targets = [];
     this.duplicates = 0;
     this.skipped = 0;
@@ -155,9 +157,10 @@ export class Crawl implements AsyncIterable<NodeResult> {
     return true;
   }
 
-  /** Add a target to an open crawl; false when it is known (its sources merge) or skipped. */
+  /** Add a target to an open crawl; false when it is known (its sources merge), skipped, or after end(). */
   add(seed: CrawlSeed): boolean {
-    if (!this.#open) throw new Error('crawl: add() needs a crawl started with { open: true }');
+    if (!this.#openable) throw new Error('crawl: add() needs a crawl started with { open: true }');
+    if (!this.#open) return false;
     const added = this.#add(toTarget(seed, this.targets.length));
     if (added) this.#wake?.();
     return added;

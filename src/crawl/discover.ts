@@ -13,7 +13,7 @@ import { ipBytes, isLoopback } from '../discovery/netutil.js';
 import { UdpPort } from '../discovery/udp-port.js';
 import { startDiscoveryV4, type DiscoveryV4 } from '../discovery/v4-discovery.js';
 import { startDiscoveryV5, type DiscoveryV5 } from '../discovery/v5-node.js';
-import { nodeIdHex, type DiscoveryNode } from '../discovery/node.js';
+import { nodeFromEnr, nodeIdHex, type DiscoveryNode } from '../discovery/node.js';
 import type { DialTarget } from './seeds.js';
 
 export const DISCOVER_DEFAULTS = Object.freeze({
@@ -61,6 +61,8 @@ export class NodeDiscovery {
   readonly #queue: { node: DiscoveryNode; source: string; firstSeen: string }[] = [];
   #v4: DiscoveryV4 | undefined;
   #v5: DiscoveryV5 | undefined;
+  /** Our own node id (hex): never queued. */
+  #self = '';
   #active = 0;
   #lastNew = Date.now();
   #drained: (() => void) | undefined;
@@ -82,6 +84,7 @@ export class NodeDiscovery {
     try {
       if (want.v4) this.#v4 = await startDiscoveryV4(common);
       if (want.v5) this.#v5 = await startDiscoveryV5(common);
+      this.#self = nodeIdHex((this.#v4 ?? this.#v5)!);
       for (const b of this.#o.bootnodes) this.#heard(b, 'bootnode');
       const idleMs = this.#o.idleMs ?? DISCOVER_DEFAULTS.idleSeconds * 1000;
       let first = true;
@@ -111,6 +114,7 @@ export class NodeDiscovery {
 
   #heard(node: DiscoveryNode, source: string): void {
     const key = nodeIdHex(node);
+    if (key === this.#self) return; // never ourselves
     const proto = source.startsWith('discv5:') ? 'discv5' : source.startsWith('discv4:') ? 'discv4' : undefined;
     const sources = this.#sources.get(key);
     if (sources) {
@@ -140,28 +144,45 @@ export class NodeDiscovery {
     while (this.#active < (this.#o.enrConcurrency ?? DISCOVER_DEFAULTS.enrConcurrency) && this.#queue.length > 0) {
       const job = this.#queue.shift()!;
       this.#active++;
-      this.#requestEnr(job)
-        .then(
-          (enr) => {
-            const now = new Date().toISOString();
-            this.nodeSet.set(nodeIdHex(job.node), { seq: Number(enr.seq), record: enr.toText(), score: 1, firstResponse: now, lastResponse: now, lastCheck: now });
-            return enr;
-          },
-          () => {
-            this.enrFailures++;
-            return undefined;
-          },
-        )
-        .then((enr) => {
-          if (this.#o.signal?.aborted) return;
-          const target = dialTarget(job.node, enr, this.#sources.get(nodeIdHex(job.node)) ?? [job.source], job.firstSeen);
-          if (target) this.#o.onNode(target);
-        })
-        .finally(() => {
-          this.#active--;
-          this.#pump();
-          if (this.#active === 0 && this.#queue.length === 0) this.#drained?.();
-        });
+      this.#visit(job).finally(() => {
+        this.#active--;
+        this.#pump();
+        if (this.#active === 0 && this.#queue.length === 0) this.#drained?.();
+      });
+    }
+  }
+
+  /** The record request, hand the node to the crawl, then ask it for its neighbourhood. */
+  async #visit(job: { node: DiscoveryNode; source: string; firstSeen: string }): Promise<void> {
+    const opts = this.#o.signal ? { signal: this.#o.signal } : {};
+    const viaV5 = this.#v5 !== undefined && (!this.#v4 || job.source.startsWith('discv5:'));
+    let enr: Enr | undefined;
+    try {
+      enr = await this.#requestEnr(job);
+      const now = new Date().toISOString();
+      this.nodeSet.set(nodeIdHex(job.node), { seq: Number(enr.seq), record: enr.toText(), score: 1, firstResponse: now, lastResponse: now, lastCheck: now });
+    } catch {
+      this.enrFailures++;
+    }
+    if (this.#o.signal?.aborted) return;
+    const target = dialTarget(job.node, enr, this.#sources.get(nodeIdHex(job.node)) ?? [job.source], job.firstSeen);
+    if (target) this.#o.onNode(target);
+    if (!enr) return;
+    // Every node reporting its own neighbourhood walks the whole network, where random lookups
+    // alone leave stragglers in sparse corners. In v5, its three fullest buckets.
+    const from = nodeIdHex(job.node).slice(0, 16);
+    try {
+      if (viaV5) {
+        const records = await this.#v5!.findNode(job.node, [256, 255, 254], opts);
+        for (const r of records) {
+          const n = nodeFromEnr(r);
+          if (n) this.#heard(n, `discv5:${from}`);
+        }
+      } else {
+        for (const n of await this.#v4!.findNode(job.node, job.node.publicKey, opts)) this.#heard(n, `discv4:${from}`);
+      }
+    } catch {
+      // no neighbours from this one
     }
   }
 

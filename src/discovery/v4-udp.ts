@@ -79,6 +79,8 @@ export class V4Udp {
   readonly #c: V4UdpConfig;
   readonly #selfId: Uint8Array;
   readonly #pending = new Set<Pending>();
+  /** (id, IP) we are pinging back: a node that repeats its PING gets one ping-back, not one each. */
+  readonly #pingingBack = new Set<string>();
   readonly #limiter: SourceLimiter;
   readonly #maxPending: number;
   readonly #removeHandler: () => void;
@@ -168,10 +170,15 @@ export class V4Udp {
       return;
     }
     // Prove its endpoint before it enters our table (and before it may query us).
-    this.ping(node).then(
-      () => this.#c.onInbound?.(node),
-      () => undefined,
-    );
+    const key = `${bytesToHex(id)}@${from.ip}`;
+    if (this.#pingingBack.has(key)) return;
+    this.#pingingBack.add(key);
+    this.ping(node)
+      .then(
+        () => this.#c.onInbound?.(node),
+        () => undefined,
+      )
+      .finally(() => this.#pingingBack.delete(key));
   }
 
   #onFindnode(target: Uint8Array, from: UdpSource): void {

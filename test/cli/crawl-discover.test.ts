@@ -66,6 +66,16 @@ describe('rlpx crawl --discover v4', () => {
     expect(r.stderr).toContain('discovery heard of 8 nodes, 8 answered ENRREQUEST');
   }, 90_000);
 
+  it('--limit ends discovery and the crawl early', async () => {
+    const boot = await node([]);
+    for (let i = 0; i < 5; i++) await (await node([boot.disc.enode])).disc.lookup();
+    const t0 = Date.now();
+    const r = await cli.run(['crawl', boot.enode, '--discover', 'v4', '--discover-idle', '30', '--limit', '2', '--timeout', '3000'], { timeout: 30_000 });
+    expectExit(r, 0);
+    expect(r.stdout.split('\n').filter((l) => l.startsWith('{'))).toHaveLength(2);
+    expect(Date.now() - t0).toBeLessThan(25_000); // not the 30 s idle
+  }, 60_000);
+
   it('refuses --nodes-json without --discover, and unknown protocols', async () => {
     const a = await cli.run(['crawl', 'enode://00@127.0.0.1:1', '--nodes-json', 'x'], { timeout: 10_000 });
     expect(a.code).toBe(2);
