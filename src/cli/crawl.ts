@@ -10,6 +10,7 @@ import { crawl, CRAWL_DEFAULTS } from '../crawl/crawl.js';
 import { csvHeader, csvRow, idsInOutput, type NodeResult } from '../crawl/result.js';
 import { collectSeeds, type DialTarget } from '../crawl/seeds.js';
 import { DISCOVER_DEFAULTS, NodeDiscovery } from '../crawl/discover.js';
+import { parseDiscoveryProtocols } from './listen-discovery.js';
 import { makeNode, type DiscoveryNode } from '../discovery/node.js';
 import { parseEnode } from '../peer/enode.js';
 import { CrawlSummary } from '../crawl/summary.js';
@@ -17,7 +18,7 @@ import { DnsTreeError } from '../discovery/errors.js';
 import { Exit, UsageError, intOption, loadChain, loadKey } from './common.js';
 import { argsOf, helpText, HELP_OPTION, KEY_DOCS, type OptionDocs } from './help.js';
 
-export const CRAWL_USAGE = `usage: rlpx crawl [ENODE...] [--nodes FILE|-]... [--dns URL]... [--discover v4 [--discover-idle S] [--nodes-json FILE]] [options]`;
+export const CRAWL_USAGE = `usage: rlpx crawl [ENODE...] [--nodes FILE|-]... [--dns URL]... [--discover v4|v5|v4,v5 [--discover-idle S] [--nodes-json FILE]] [options]`;
 
 function readList(file: string): { text: string; source: string } {
   try {
@@ -42,7 +43,7 @@ export const CRAWL_OPTIONS: OptionDocs = {
   chain: { type: 'string', arg: 'NAME', help: 'check each Status against a known chain and write only compatible nodes' },
   genesis: { type: 'string', arg: 'FILE', help: 'the same, for the chain of a genesis.json' },
   'network-id': { type: 'string', arg: 'N', help: 'with --chain or --genesis: the network id, if not the chain id' },
-  discover: { type: 'string', arg: 'PROTO', help: 'walk the network by node discovery from the seeds, dialing each node found (PROTO: v4)' },
+  discover: { type: 'string', arg: 'PROTO', help: 'walk the network by node discovery from the seeds, dialing each node found once (PROTO: v4, v5 or v4,v5)' },
   'discover-idle': { type: 'string', arg: 'S', default: String(DISCOVER_DEFAULTS.idleSeconds), help: 'with --discover: stop once nothing new was found for S seconds' },
   'nodes-json': { type: 'string', arg: 'FILE', help: "with --discover: write the records found as geth's nodes.json" },
   ...HELP_OPTION,
@@ -97,8 +98,8 @@ export async function crawlCommand(argv: string[], out: (line: string) => void, 
   const network = values.network === undefined ? undefined : intOption(values.network, 'network', 0);
   const chain = loadChain(values);
   const privateKey = loadKey(values);
-  if (values.discover !== undefined && values.discover !== 'v4') throw new UsageError(`--discover: only "v4" is supported, got "${values.discover}"`);
-  if (values.discover === undefined && (values['discover-idle'] !== undefined || values['nodes-json'] !== undefined)) throw new UsageError('--discover-idle and --nodes-json need --discover v4');
+  const protocols = values.discover === undefined ? undefined : parseDiscoveryProtocols(values.discover, '--discover');
+  if (values.discover === undefined && (values['discover-idle'] !== undefined || values['nodes-json'] !== undefined)) throw new UsageError('--discover-idle and --nodes-json need --discover v4, v5 or v4,v5');
   const idleSeconds = intOption(values['discover-idle'], 'discover-idle', DISCOVER_DEFAULTS.idleSeconds, 1);
   let skip = new Set<string>();
   if (values.resume !== undefined) {
@@ -138,6 +139,7 @@ export async function crawlCommand(argv: string[], out: (line: string) => void, 
         privateKey,
         bootnodes: seeds.targets.flatMap(bootnodeOf),
         idleMs: idleSeconds * 1000,
+        ...(protocols ? { protocols } : {}),
         onNode: (t) => void run.add(t),
         signal: signal ? AbortSignal.any([signal, stopDiscovery.signal]) : stopDiscovery.signal,
       })
@@ -175,7 +177,8 @@ export async function crawlCommand(argv: string[], out: (line: string) => void, 
     await discovering;
   }
   if (discovery) {
-    err(`--- rlpx crawl: discovery heard of ${discovery.found} nodes, ${discovery.nodeSet.size} answered ENRREQUEST`);
+    const by = protocols?.v5 ? ` (discv4 found ${discovery.foundBy.discv4}, discv5 ${discovery.foundBy.discv5})` : '';
+    err(`--- rlpx crawl: discovery heard of ${discovery.found} nodes, ${discovery.nodeSet.size} answered ENRREQUEST${by}`);
     if (values['nodes-json'] !== undefined) writeFileSync(values['nodes-json'], discovery.nodesJson());
   }
 

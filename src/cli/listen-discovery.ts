@@ -1,15 +1,19 @@
 /**
- * `rlpx listen --discovery v4`: discv4 on the listen port's number (UDP beside TCP, as geth
- * runs them), our record carrying the `eth` fork ID of the chain listen serves, if it has one.
+ * `rlpx listen --discovery v4|v5|v4,v5`: node discovery on the listen port's number (UDP beside
+ * TCP, as geth runs them), both protocols on one UDP socket when both are asked for (discv4
+ * claims its datagrams by hash, discv5 gets the rest), our record carrying the `eth` fork ID of
+ * the chain listen serves, if it has one.
  */
 import type { Chain } from '../eth/chain.js';
 import { forkId } from '../eth/forkid.js';
+import { UdpPort } from '../discovery/udp-port.js';
 import { startDiscoveryV4, type DiscoveryV4 } from '../discovery/v4-discovery.js';
+import { startDiscoveryV5, type DiscoveryV5 } from '../discovery/v5-node.js';
 import { UsageError } from './common.js';
 import type { OptionDocs } from './help.js';
 
 export const DISCOVERY_DOCS: OptionDocs = {
-  discovery: { type: 'string', arg: 'PROTO', help: 'run node discovery on the same port number, UDP (PROTO: v4)' },
+  discovery: { type: 'string', arg: 'PROTO', help: 'run node discovery on the same port number, UDP (PROTO: v4, v5 or v4,v5 on one socket)' },
   bootnodes: { type: 'string', arg: 'NODES', help: 'with --discovery: comma-separated enode:// or enr: records to join by' },
 };
 
@@ -23,25 +27,50 @@ export interface ListenDiscoveryInput {
   chain?: Chain | undefined;
 }
 
+/** The protocols started; close() stops them and their socket. */
+export interface ListenDiscovery {
+  v4?: DiscoveryV4;
+  v5?: DiscoveryV5;
+  close(): Promise<void>;
+}
+
+/** Which protocols a --discovery value asks for: "v4", "v5", "v4,v5" (either order). */
+export function parseDiscoveryProtocols(value: string, flag: string): { v4: boolean; v5: boolean } {
+  const parts = value.split(',').map((s) => s.trim());
+  const ok = parts.length > 0 && parts.length <= 2 && parts.every((p) => p === 'v4' || p === 'v5') && new Set(parts).size === parts.length;
+  if (!ok) throw new UsageError(`${flag}: only "v4", "v5" or "v4,v5" are supported, got "${value}"`);
+  return { v4: parts.includes('v4'), v5: parts.includes('v5') };
+}
+
 /** Started discovery, or undefined without --discovery. UsageError for bad flags or a busy port. */
-export async function startListenDiscovery(input: ListenDiscoveryInput): Promise<DiscoveryV4 | undefined> {
+export async function startListenDiscovery(input: ListenDiscoveryInput): Promise<ListenDiscovery | undefined> {
   if (input.discovery === undefined) {
-    if (input.bootnodes !== undefined) throw new UsageError('--bootnodes needs --discovery v4');
+    if (input.bootnodes !== undefined) throw new UsageError('--bootnodes needs --discovery v4, v5 or v4,v5');
     return undefined;
   }
-  if (input.discovery !== 'v4') throw new UsageError(`--discovery: only "v4" is supported, got "${input.discovery}"`);
+  const want = parseDiscoveryProtocols(input.discovery, '--discovery');
   const bootnodes = (input.bootnodes ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  const eth = input.chain ? forkId(input.chain, { number: 0n, time: input.chain.genesisTime }) : undefined;
+  const fork = input.chain ? forkId(input.chain, { number: 0n, time: input.chain.genesisTime }) : undefined;
+  const eth = fork ? { eth: { forkHash: fork.hash, forkNext: fork.next } } : {};
+  let udp: UdpPort | undefined;
+  const started: ListenDiscovery = { close: async () => undefined };
   try {
-    return await startDiscoveryV4({
-      privateKey: input.privateKey,
-      host: input.host,
-      port: input.port,
-      tcpPort: input.port,
-      bootnodes,
-      ...(eth ? { eth: { forkHash: eth.hash, forkNext: eth.next } } : {}),
-    });
+    udp = await UdpPort.bind({ host: input.host, port: input.port });
+    const common = { privateKey: input.privateKey, udp, tcpPort: input.port, bootnodes, ...eth };
+    // discv4 first: it claims its own datagrams by their hash and passes the rest on.
+    if (want.v4) started.v4 = await startDiscoveryV4(common);
+    if (want.v5) started.v5 = await startDiscoveryV5(common);
   } catch (err) {
+    await started.v5?.close();
+    await started.v4?.close();
+    await udp?.close();
     throw new UsageError(`--discovery: ${(err as Error).message}`);
   }
+  const port = udp;
+  started.close = async () => {
+    await started.v5?.close();
+    await started.v4?.close();
+    await port.close();
+  };
+  return started;
 }

@@ -10,7 +10,7 @@ import { Exit, UsageError, intOption, loadChain, loadKey, ms, round } from './co
 import { DISCOVERY_DOCS, startListenDiscovery } from './listen-discovery.js';
 import { argsOf, helpText, HELP_OPTION, KEY_DOCS, type OptionDocs } from './help.js';
 
-export const LISTEN_USAGE = `usage: rlpx listen [--host H] [--port P] [--key HEX | --key-file FILE] [--max-peers N] [--ping-interval MS] [--json] [--discovery v4 [--bootnodes NODES]]`;
+export const LISTEN_USAGE = `usage: rlpx listen [--host H] [--port P] [--key HEX | --key-file FILE] [--max-peers N] [--ping-interval MS] [--json] [--discovery v4|v5|v4,v5 [--bootnodes NODES]]`;
 
 export const LISTEN_OPTIONS: OptionDocs = {
   host: { type: 'string', arg: 'H', default: '127.0.0.1', help: 'address to listen on' },
@@ -66,10 +66,14 @@ export async function listenCommand(argv: string[], out: (line: string) => void,
     throw err;
   }
   out(values.json ? JSON.stringify({ event: 'listening', enode: server.enode }) : server.enode);
-  if (discovery) {
-    const d = discovery;
-    emit('discovery', { enr: d.enr.toText(), udp: d.address.port }, `discovery    v4 on udp ${d.address.port} ${d.enr.toText()}`);
+  if (discovery?.v4) {
+    const d = discovery.v4;
+    emit('discovery', { protocol: 'v4', enr: d.enr.toText(), udp: d.address.port }, `discovery    v4 on udp ${d.address.port} ${d.enr.toText()}`);
     d.on('added', (n) => emit('node-added', { id: Buffer.from(n.publicKey).toString('hex'), ip: n.ip, udp: n.udp }, `node-added   ${Buffer.from(n.publicKey).toString('hex').slice(0, 16)} ${n.ip}:${n.udp}`));
+  }
+  if (discovery?.v5) {
+    const d = discovery.v5;
+    emit('discovery', { protocol: 'v5', enr: d.enr.toText(), udp: d.address.port }, `discovery    v5 on udp ${d.address.port} ${d.enr.toText()}`);
   }
 
   server.on('peer', (peer) => {

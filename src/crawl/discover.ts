@@ -1,15 +1,19 @@
 /**
- * The discovery side of `rlpx crawl --discover v4`: a discv4 node whose bootnodes are the
- * crawl's seeds walks the network with random lookups; every node it hears of gets one
- * ENRREQUEST (as `devp2p discv4 crawl` does) and is handed to the crawl to be dialed once. It
- * ends when nothing new was heard of for `idleMs`. What it saw is kept for a geth nodes.json.
+ * The discovery side of `rlpx crawl --discover v4|v5|v4,v5`: a discv4 and/or discv5 node (one
+ * UDP socket) whose bootnodes are the crawl's seeds walks the network with random lookups;
+ * every node it hears of gets one record request (ENRREQUEST in v4, FINDNODE at distance 0 in
+ * v5, as `devp2p discv4|discv5 crawl` do) and is handed to the crawl to be dialed once, with the
+ * protocols that had found it by then. It ends when nothing new was heard of for `idleMs`.
+ * What it saw is kept for a geth nodes.json.
  */
 import { bytesToHex } from '../crypto/bytes.js';
 import { formatEnode } from '../peer/enode.js';
 import type { Enr } from '../discovery/enr.js';
 import { ipBytes, isLoopback } from '../discovery/netutil.js';
+import { UdpPort } from '../discovery/udp-port.js';
 import { startDiscoveryV4, type DiscoveryV4 } from '../discovery/v4-discovery.js';
-import { nodeIdHex, type DiscoveryNode } from '../discovery/node.js';
+import { startDiscoveryV5, type DiscoveryV5 } from '../discovery/v5-node.js';
+import { nodeFromEnr, nodeIdHex, type DiscoveryNode } from '../discovery/node.js';
 import type { DialTarget } from './seeds.js';
 
 export const DISCOVER_DEFAULTS = Object.freeze({
@@ -36,6 +40,8 @@ export interface DiscoverOptions {
   enrConcurrency?: number;
   /** UDP bind address: default 127.0.0.1 when every bootnode is on loopback, else 0.0.0.0. */
   host?: string;
+  /** Which protocols walk the network (default: v4 alone). */
+  protocols?: { v4: boolean; v5: boolean };
   /** Each node found, once, ready to dial (after its ENRREQUEST, whatever its outcome). */
   onNode: (target: DialTarget) => void;
   signal?: AbortSignal;
@@ -46,10 +52,17 @@ export class NodeDiscovery {
   readonly nodeSet = new Map<string, NodeSetEntry>();
   /** Nodes heard of (bootnodes included). */
   found = 0;
+  /** Nodes heard of through each protocol (a node both found counts in both). */
+  readonly foundBy = { discv4: 0, discv5: 0 };
   enrFailures = 0;
   readonly #o: DiscoverOptions;
-  readonly #seen = new Set<string>();
+  /** Per node heard of: the first source through each protocol (for its JSON line). */
+  readonly #sources = new Map<string, string[]>();
   readonly #queue: { node: DiscoveryNode; source: string; firstSeen: string }[] = [];
+  #v4: DiscoveryV4 | undefined;
+  #v5: DiscoveryV5 | undefined;
+  /** Our own node id (hex): never queued. */
+  #self = '';
   #active = 0;
   #lastNew = Date.now();
   #drained: (() => void) | undefined;
@@ -64,78 +77,110 @@ export class NodeDiscovery {
       const ip = ipBytes(b.ip);
       return ip !== undefined && isLoopback(ip);
     });
-    const disc = await startDiscoveryV4({
-      privateKey: this.#o.privateKey,
-      host: this.#o.host ?? (loopback ? '127.0.0.1' : '0.0.0.0'),
-      bootnodes: this.#o.bootnodes,
-      refreshIntervalMs: 0,
-      ...(signal ? { signal } : {}),
-    });
+    const want = this.#o.protocols ?? { v4: true, v5: false };
+    // One socket for both, as geth runs them: discv4 claims its packets, discv5 gets the rest.
+    const udp = await UdpPort.bind({ host: this.#o.host ?? (loopback ? '127.0.0.1' : '0.0.0.0'), ...(signal ? { signal } : {}) });
+    const common = { privateKey: this.#o.privateKey, udp, bootnodes: this.#o.bootnodes, refreshIntervalMs: 0 };
     try {
-      for (const b of this.#o.bootnodes) this.#heard(disc, b, 'bootnode');
+      if (want.v4) this.#v4 = await startDiscoveryV4(common);
+      if (want.v5) this.#v5 = await startDiscoveryV5(common);
+      this.#self = nodeIdHex((this.#v4 ?? this.#v5)!);
+      for (const b of this.#o.bootnodes) this.#heard(b, 'bootnode');
       const idleMs = this.#o.idleMs ?? DISCOVER_DEFAULTS.idleSeconds * 1000;
       let first = true;
       while (!signal?.aborted) {
         const t0 = Date.now();
-        try {
-          await disc.lookup(first ? disc.publicKey : undefined, { ...(signal ? { signal } : {}), onFound: (n, from) => this.#heard(disc, n, `discv4:${nodeIdHex(from).slice(0, 16)}`) });
-        } catch {
-          if (signal?.aborted) break;
-        }
+        const opts = signal ? { signal } : {};
+        const v4 = this.#v4;
+        const v5 = this.#v5;
+        await Promise.allSettled([
+          v4?.lookup(first ? v4.publicKey : undefined, { ...opts, onFound: (n, from) => this.#heard(n, `discv4:${nodeIdHex(from).slice(0, 16)}`) }),
+          v5?.lookup(first ? v5.id : undefined, { ...opts, onFound: (n, from) => this.#heard(n, `discv5:${nodeIdHex(from).slice(0, 16)}`) }),
+        ]);
+        if (signal?.aborted) break;
         first = false;
         if (Date.now() - this.#lastNew > idleMs && this.#queue.length === 0 && this.#active === 0) break;
         // An empty table makes lookups instant: do not spin.
         if (Date.now() - t0 < 200) await sleep(200, signal);
       }
-      // Let the ENRREQUESTs in flight finish (each is bounded by its timeouts).
+      // Let the record requests in flight finish (each is bounded by its timeouts).
       if (this.#active > 0 || this.#queue.length > 0) await new Promise<void>((r) => (this.#drained = r));
     } finally {
-      await disc.close();
+      await this.#v5?.close();
+      await this.#v4?.close();
+      await udp.close();
     }
   }
 
-  #heard(disc: DiscoveryV4, node: DiscoveryNode, source: string): void {
+  #heard(node: DiscoveryNode, source: string): void {
     const key = nodeIdHex(node);
-    if (this.#seen.has(key) || key === nodeIdHex(disc)) return; // never ourselves
-    this.#seen.add(key);
+    if (key === this.#self) return; // never ourselves
+    const proto = source.startsWith('discv5:') ? 'discv5' : source.startsWith('discv4:') ? 'discv4' : undefined;
+    const sources = this.#sources.get(key);
+    if (sources) {
+      // Known already: remember the other protocol found it too (it shows if it is not dialed yet).
+      if (proto && !sources.some((s) => s.startsWith(`${proto}:`))) {
+        sources.push(source);
+        this.foundBy[proto]++;
+      }
+      return;
+    }
+    this.#sources.set(key, [source]);
+    if (proto) this.foundBy[proto]++;
     this.found++;
     this.#lastNew = Date.now();
     this.#queue.push({ node, source, firstSeen: new Date().toISOString() });
-    this.#pump(disc);
+    this.#pump();
   }
 
-  #pump(disc: DiscoveryV4): void {
+  /** The record request of the protocol that found the node (v5 for a v5 find or a v5-only walk). */
+  #requestEnr(job: { node: DiscoveryNode; source: string }): Promise<Enr> {
+    const opts = this.#o.signal ? { signal: this.#o.signal } : {};
+    if (this.#v5 && (!this.#v4 || job.source.startsWith('discv5:'))) return this.#v5.requestEnr(job.node, opts);
+    return this.#v4!.requestEnr(job.node, opts);
+  }
+
+  #pump(): void {
     while (this.#active < (this.#o.enrConcurrency ?? DISCOVER_DEFAULTS.enrConcurrency) && this.#queue.length > 0) {
       const job = this.#queue.shift()!;
       this.#active++;
-      this.#visit(disc, job).finally(() => {
+      this.#visit(job).finally(() => {
         this.#active--;
-        this.#pump(disc);
+        this.#pump();
         if (this.#active === 0 && this.#queue.length === 0) this.#drained?.();
       });
     }
   }
 
-  /** ENRREQUEST, hand the node to the crawl, then (bonded now) ask it for its neighbourhood. */
-  async #visit(disc: DiscoveryV4, job: { node: DiscoveryNode; source: string; firstSeen: string }): Promise<void> {
+  /** The record request, hand the node to the crawl, then ask it for its neighbourhood. */
+  async #visit(job: { node: DiscoveryNode; source: string; firstSeen: string }): Promise<void> {
     const opts = this.#o.signal ? { signal: this.#o.signal } : {};
+    const viaV5 = this.#v5 !== undefined && (!this.#v4 || job.source.startsWith('discv5:'));
     let enr: Enr | undefined;
     try {
-      enr = await disc.requestEnr(job.node, opts);
+      enr = await this.#requestEnr(job);
       const now = new Date().toISOString();
       this.nodeSet.set(nodeIdHex(job.node), { seq: Number(enr.seq), record: enr.toText(), score: 1, firstResponse: now, lastResponse: now, lastCheck: now });
     } catch {
       this.enrFailures++;
     }
     if (this.#o.signal?.aborted) return;
-    const target = dialTarget(job.node, enr, job.source, job.firstSeen);
+    const target = dialTarget(job.node, enr, this.#sources.get(nodeIdHex(job.node)) ?? [job.source], job.firstSeen);
     if (target) this.#o.onNode(target);
     if (!enr) return;
-    // Every node reporting its own 16 closest walks the whole network, where random lookups
-    // alone leave stragglers in sparse corners.
+    // Every node reporting its own neighbourhood walks the whole network, where random lookups
+    // alone leave stragglers in sparse corners. In v5, its three fullest buckets.
+    const from = nodeIdHex(job.node).slice(0, 16);
     try {
-      const nodes = await disc.findNode(job.node, job.node.publicKey, opts);
-      for (const n of nodes) this.#heard(disc, n, `discv4:${nodeIdHex(job.node).slice(0, 16)}`);
+      if (viaV5) {
+        const records = await this.#v5!.findNode(job.node, [256, 255, 254], opts);
+        for (const r of records) {
+          const n = nodeFromEnr(r);
+          if (n) this.#heard(n, `discv5:${from}`);
+        }
+      } else {
+        for (const n of await this.#v4!.findNode(job.node, job.node.publicKey, opts)) this.#heard(n, `discv4:${from}`);
+      }
     } catch {
       // no neighbours from this one
     }
@@ -149,7 +194,7 @@ export class NodeDiscovery {
 }
 
 /** Where to dial a found node: its record's TCP endpoint, else what NEIGHBORS said. */
-function dialTarget(node: DiscoveryNode, enr: Enr | undefined, source: string, firstSeen: string): DialTarget | undefined {
+function dialTarget(node: DiscoveryNode, enr: Enr | undefined, sources: string[], firstSeen: string): DialTarget | undefined {
   const ep = enr?.tcpEndpoint ?? (node.tcp > 0 ? { host: node.ip, port: node.tcp, udp: node.udp } : undefined);
   if (!ep) return undefined;
   return {
@@ -159,7 +204,7 @@ function dialTarget(node: DiscoveryNode, enr: Enr | undefined, source: string, f
     host: ep.host,
     port: ep.port,
     ...(enr ? { enr } : {}),
-    sources: [source],
+    sources: [...sources],
     firstSeen,
   };
 }

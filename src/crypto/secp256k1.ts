@@ -146,6 +146,30 @@ export function ecdh(privateKey: Uint8Array, publicKey: Uint8Array): Uint8Array 
   }
 }
 
+/**
+ * ECDH that yields the whole shared point, compressed (02/03 ‖ x, 33 bytes): discv5 feeds that
+ * to its KDF where RLPx uses x alone.
+ */
+export function ecdhCompressed(privateKey: Uint8Array, publicKey: Uint8Array): Uint8Array {
+  assertPrivateKey(privateKey);
+  assertBytes(publicKey, 'publicKey');
+  if (publicKey.length !== PUBLIC_KEY_SIZE) throw new KeyError(`publicKey: expected 64 bytes, got ${publicKey.length}`);
+  try {
+    if (native) {
+      const hashfn = (x: Uint8Array, y: Uint8Array): Uint8Array => {
+        const out = new Uint8Array(33);
+        out[0] = 0x02 | (y[31]! & 1);
+        out.set(x, 1);
+        return out;
+      };
+      return native.ecdh(withPrefix(publicKey), privateKey, { hashfn }, new Uint8Array(33));
+    }
+    return noble.getSharedSecret(privateKey, withPrefix(publicKey), true);
+  } catch (err) {
+    throw new KeyError('publicKey: not a point on secp256k1', { cause: err });
+  }
+}
+
 /** Sign a 32-byte hash; returns r ‖ s ‖ v (65 bytes, v in {0, 1}). */
 export function sign(hash: Uint8Array, privateKey: Uint8Array): Uint8Array {
   assertBytes(hash, 'hash', 32);

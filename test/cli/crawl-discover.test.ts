@@ -79,7 +79,7 @@ describe('rlpx crawl --discover v4', () => {
   it('refuses --nodes-json without --discover, and unknown protocols', async () => {
     const a = await cli.run(['crawl', 'enode://00@127.0.0.1:1', '--nodes-json', 'x'], { timeout: 10_000 });
     expect(a.code).toBe(2);
-    const b = await cli.run(['crawl', 'enode://00@127.0.0.1:1', '--discover', 'v5'], { timeout: 10_000 });
+    const b = await cli.run(['crawl', 'enode://00@127.0.0.1:1', '--discover', 'v6'], { timeout: 10_000 });
     expect(b.code).toBe(2);
     expect(b.stderr).toContain('only "v4"');
   }, 20_000);

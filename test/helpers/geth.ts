@@ -121,7 +121,7 @@ export interface GethOptions {
    * Run discv4/v5 (instead of --nodiscover) on loopback only, DNS discovery off, with these
    * bootnodes: discovery.md's recipe for a local network of gethes on 127.0.0.1.
    */
-  discovery?: { bootnodes: string[] };
+  discovery?: { bootnodes: string[]; /** false: discv5 alone (geth's discv4 off). */ v4?: boolean };
 }
 
 /** A fixed node key so the enode is stable across runs. */
@@ -143,7 +143,7 @@ export async function startGeth(bin: GethBinaries, options: GethOptions = {}): P
       '--datadir', datadir,
       '--networkid', String(options.networkId ?? GETH_NETWORK_ID),
       ...(options.discovery
-        ? ['--netrestrict', '127.0.0.0/8', '--discovery.dns=', ...(options.discovery.bootnodes.length > 0 ? ['--bootnodes', options.discovery.bootnodes.join(',')] : [])]
+        ? ['--netrestrict', '127.0.0.0/8', '--discovery.dns=', ...(options.discovery.v4 === false ? ['--discovery.v4=false', '--discovery.v5'] : []), ...(options.discovery.bootnodes.length > 0 ? ['--bootnodes', options.discovery.bootnodes.join(',')] : [])]
         : ['--nodiscover']),
       '--nat', 'none',
       '--port', String(port),

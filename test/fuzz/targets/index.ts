@@ -8,6 +8,7 @@ import { codeTarget } from './code.js';
 import { ethTargets } from './eth.js';
 import { disconnectTarget } from './disconnect.js';
 import { discv4Target } from './discv4.js';
+import { discv5MessageTarget, discv5PacketTarget } from './discv5.js';
 import { enodeTarget } from './enode.js';
 import { frameTarget } from './frame.js';
 import { bodyTarget } from './handshake-body.js';
@@ -39,4 +40,6 @@ export const targets: readonly AnyTarget[] = [
   // Every input is signed (shaped, mutated, round trip) and recovered: an ECDSA sign and recover each.
   target({ name: 'discv4', calls: 'decodePacket(datagram) (encodePacket for round trips)', seededRuns: 800, costHint: 120 }, discv4Target()),
   ...ethTargets(),
+  target({ name: 'discv5-packet', calls: 'decodePacket(node id, datagram) and its auth-data', seededRuns: 3000, costHint: 40 }, discv5PacketTarget()),
+  target({ name: 'discv5-message', calls: 'decodeMessage(plaintext)', seededRuns: 3000, costHint: 70 }, discv5MessageTarget()),
 ];

@@ -1,0 +1,104 @@
+/**
+ * discv5 against an independent implementation, @chainsafe/discv5 (a dev dependency, pinned
+ * 11.0.0, the one that installs from the registry here), on loopback: ping, FINDNODE and
+ * lookups work both ways.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { createSocket } from 'node:dgram';
+import { Discv5 } from '@chainsafe/discv5';
+import { ENR, SignableENR } from '@chainsafe/enr';
+// @chainsafe/discv5's own dependency: its nodes need a libp2p key.
+import { generateKeyPair } from '@libp2p/crypto/keys';
+import { multiaddr } from '@multiformats/multiaddr';
+import { bytesToHex } from '../../src/crypto/bytes.js';
+import { generatePrivateKey } from '../../src/crypto/secp256k1.js';
+import { startDiscoveryV5, type DiscoveryV5 } from '../../src/discovery/v5-node.js';
+
+const closers: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of closers.splice(0).reverse()) await c();
+});
+
+async function freeUdpPort(): Promise<number> {
+  const s = createSocket('udp4');
+  await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
+  const { port } = s.address();
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+/** Their key type, as @chainsafe/discv5 declares it (its @libp2p/crypto resolves a newer @libp2p/interface, the same at run time). */
+type TheirKey = Parameters<typeof Discv5.create>[0]['privateKey'];
+
+async function chainsafe(): Promise<Discv5> {
+  const privateKey = (await generateKeyPair('secp256k1')) as unknown as TheirKey;
+  const port = await freeUdpPort();
+  const enr = SignableENR.createFromPrivateKey(privateKey);
+  enr.ip = '127.0.0.1';
+  enr.udp = port;
+  const node = Discv5.create({ enr, privateKey, bindAddrs: { ip4: multiaddr(`/ip4/127.0.0.1/udp/${port}`) }, config: { requestTimeout: 2000 } });
+  await node.start();
+  closers.push(() => node.stop());
+  return node;
+}
+
+async function ours(bootnodes: string[] = []): Promise<DiscoveryV5> {
+  const node = await startDiscoveryV5({ privateKey: generatePrivateKey(), host: '127.0.0.1', bootnodes, refreshIntervalMs: 0, revalidateIntervalMs: 100 });
+  closers.push(() => node.close());
+  return node;
+}
+
+const liveIn = async (n: DiscoveryV5, count: number): Promise<void> => {
+  for (let i = 0; i < 100 && [...n.table.entries()].filter((e) => e.livenessChecks > 0).length < count; i++) await new Promise((r) => setTimeout(r, 50));
+};
+
+describe('discv5 against @chainsafe/discv5 11.0.0', () => {
+  it('ping and FINDNODE both ways', async () => {
+    const cs = await chainsafe();
+    const us = await ours();
+    const csText = cs.enr.encodeTxt();
+    // Us to them.
+    const pong = await us.ping(csText);
+    expect(pong).toMatchObject({ ip: '127.0.0.1', port: us.address.port });
+    const theirs = await us.requestEnr(csText);
+    expect(bytesToHex(theirs.nodeId)).toBe(cs.enr.nodeId);
+    // Them to us.
+    const ourEnr = ENR.decodeTxt(us.enr.toText());
+    const back = await cs.sendPing(ourEnr);
+    expect(back.enrSeq).toBe(us.enr.seq);
+    const mine = await cs.sendFindNode(ourEnr, [0]);
+    expect(mine.map((e) => e.nodeId)).toEqual([bytesToHex(us.id)]);
+  }, 30_000);
+
+  it('lookups both ways: each finds the nodes the other knows', async () => {
+    // Our bootnode knows two of our nodes; their lookup through it finds both.
+    const boot = await ours();
+    const a = await ours();
+    const b = await ours();
+    await Promise.all([a.ping(boot.enr), b.ping(boot.enr)]);
+    await liveIn(boot, 2);
+    const cs = await chainsafe();
+    cs.addEnr(boot.enr.toText());
+    const seen = new Set<string>();
+    for (let i = 0; i < 10 && !(seen.has(bytesToHex(a.id)) && seen.has(bytesToHex(b.id))); i++) {
+      // Lookups for each node's id: a random target asks only the distances near it.
+      for (const target of [a.id, b.id]) for (const e of await cs.findNode(bytesToHex(target))) seen.add(e.nodeId);
+      for (const e of cs.kadValues()) seen.add(e.nodeId);
+    }
+    expect(seen).toContain(bytesToHex(a.id));
+    expect(seen).toContain(bytesToHex(b.id));
+
+    // Their node knows ours (a and b talked to it); our lookup seeded with it alone finds them.
+    const cs2 = await chainsafe();
+    await Promise.all([a.ping(cs2.enr.encodeTxt()), b.ping(cs2.enr.encodeTxt())]);
+    const seeker = await ours([cs2.enr.encodeTxt()]);
+    const found = new Set<string>();
+    for (let i = 0; i < 10 && !(found.has(bytesToHex(a.id)) && found.has(bytesToHex(b.id))); i++) {
+      for (const target of [a.id, b.id]) await seeker.lookup(target, { onFound: (n) => found.add(bytesToHex(n.id)) });
+      for (const n of seeker.table.nodes()) found.add(bytesToHex(n.id));
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(found).toContain(bytesToHex(a.id));
+    expect(found).toContain(bytesToHex(b.id));
+  }, 60_000);
+});
