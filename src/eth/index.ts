@@ -1,7 +1,7 @@
 /**
- * rlpx/eth: the eth subprotocol for health checks. Chains and their fork IDs (EIP-2124),
- * genesis hashes from geth genesis files, the eth/69 Status and BlockRangeUpdate codecs, and
- * the responder that runs the handshake on a Peer.
+ * rlpx/eth: the eth subprotocol. Chains and their fork IDs (EIP-2124), genesis hashes from
+ * geth genesis files, codecs of every eth/69-72 message, the responder that runs eth on a
+ * Peer, the request client, and the checks of what a peer returns.
  */
 export { CHAINS, chainByName, BLOCK_FORKS, TIME_FORKS, type Chain } from './chain.js';
 export { chainFromGenesis, readGenesisFile, genesisHashOf, allocRoot, type GenesisOptions } from './genesis.js';
@@ -66,3 +66,5 @@ export {
 export { EthClient, MAX_SERVE, type HeadersQuery, type BlockRef } from './client.js';
 export { RequestTracker, DEFAULT_REQUEST_TIMEOUT, TOMBSTONE_MS, MAX_PENDING, type RequestOptions, type RequestBody, type ResponseOf } from './tracker.js';
 export { emptyAnswer, type EthRequest, type EthAnswer, type RequestHandler } from './answer.js';
+export { downloadBlocks, type DownloadOptions, type DownloadedBlock } from './download.js';
+export { encodeReceiptsEntry, readReceiptsFile, type ReceiptsEntry } from './receipts-file.js';
