@@ -1,6 +1,6 @@
 /** How a probe tells what it saw: the eth Status as plain JSON, and what to fix after a failure. */
 import { bytesToHex } from '../crypto/bytes.js';
-import { StatusError } from '../eth/errors.js';
+import { StatusError } from '../eth/status.js';
 import type { EthHandshake } from '../eth/protocol.js';
 import { HandshakeError, NetworkError, RlpxError, TimeoutError } from '../errors.js';
 import { DisconnectReason } from '../reasons.js';
