@@ -8,7 +8,7 @@ import { reasonName } from '../reasons.js';
 import { parseEnode } from '../peer/enode.js';
 import { probe, type ProbeResult } from '../probe/probe.js';
 import type { EthReport } from '../probe/report.js';
-import { Exit, UsageError, intOption, loadChain, loadKey, ms, round, summarize } from './common.js';
+import { Exit, UsageError, exactJson, intOption, loadChain, loadKey, ms, round, summarize } from './common.js';
 import { argsOf, CHAIN_DOCS, helpText, HELP_OPTION, KEY_DOCS, type OptionDocs } from './help.js';
 
 export const PING_USAGE = `usage: rlpx ping <enode> [--count N] [--interval MS] [--timeout MS] [--deadline MS] [--full-ok] [--key HEX | --key-file FILE] [--json] [--eth [--chain NAME | --genesis FILE [--network-id N]]]`;
@@ -145,7 +145,7 @@ async function run(argv: string[], out: (line: string) => void, signal?: AbortSi
   const j = toJson(r, count);
   const code = r.success ? Exit.Ok : r.alive ? Exit.Unhealthy : Exit.Error;
   if (json) {
-    out(JSON.stringify(j));
+    out(exactJson(j));
     return code;
   }
   if (!r.remote && !r.full) {
