@@ -250,14 +250,17 @@ try {
 }
 const argv = picked.rest;
 // Benchmarks that are programs of their own, each run alone by --only NAME: the crawl
-// (bench/crawl.ts) and the exporter (bench/exporter.ts), with their own flags and tables.
+// (bench/crawl.ts), the exporter (bench/exporter.ts) and the eth fetch (bench/eth-fetch.ts),
+// with their own flags and tables.
 const alone = (name: string): boolean => argv.includes(`--only=${name}`) || argv.some((a, i) => a === '--only' && argv[i + 1] === name);
 (picked.nodes.length > 0
-  ? underNodes(picked.nodes, argv, alone('crawl') || alone('exporter'))
+  ? underNodes(picked.nodes, argv, alone('crawl') || alone('exporter') || alone('eth-fetch'))
   : alone('crawl')
     ? import('./crawl.js').then((m) => m.crawlBenchMain(argv))
     : alone('exporter')
       ? import('./exporter.js').then((m) => m.main(argv))
+      : alone('eth-fetch')
+        ? import('./eth-fetch.js').then((m) => m.main(argv))
       : main()
 ).catch((err) => {
   console.error(err);

@@ -1,10 +1,23 @@
 /** How a probe tells what it saw: the eth Status as plain JSON, and what to fix after a failure. */
-import { StatusError } from '../eth/errors.js';
+import { StatusError } from '../eth/status.js';
+import { ethStatusJson, type EthStatusJson } from '../eth/json.js';
+import type { EthHandshake } from '../eth/protocol.js';
 import { HandshakeError, NetworkError, RlpxError, TimeoutError } from '../errors.js';
 import { DisconnectReason } from '../reasons.js';
 
-/** The probe's eth section: the Status as the library's ethStatusJson gives it. */
-export { ethStatusJson as ethReport, type EthStatusJson as EthReport } from '../eth/json.js';
+export { exactUint, type Uint64 } from '../eth/json.js';
+
+/** The probe's eth section: the Status as the library's ethStatusJson gives it, and the serves check. */
+export interface EthReport extends EthStatusJson {
+  /** Whether the node served the header of its latest block; null when not checked (or not reached). */
+  serves: boolean | null;
+  /** Why not, when `serves` is false. */
+  servesReason: string | null;
+}
+
+export function ethReport(h: Pick<EthHandshake, 'status' | 'fork'>): EthReport {
+  return { ...ethStatusJson(h), serves: null, servesReason: null };
+}
 
 /** What to fix, for errors that end a probe. */
 export function hint(err: unknown): string {

@@ -8,7 +8,7 @@ import { CRAWL_SCHEMA_VERSION, classify, CSV_COLUMNS, csvHeader, csvRow, idsInOu
 import { CrawlSummary } from '../../src/crawl/summary.js';
 import { TokenBucket } from '../../src/crawl/token-bucket.js';
 import { DisconnectedError, HandshakeError, NetworkError, ProtocolError, TimeoutError } from '../../src/errors.js';
-import { StatusError } from '../../src/eth/errors.js';
+import { StatusError } from '../../src/eth/status.js';
 
 function node(over: Partial<NodeResult> = {}): NodeResult {
   return {
@@ -104,7 +104,7 @@ describe('CrawlSummary', () => {
   it('counts outcomes, errors, clients, versions, caps, networks, verdicts and the latest-block spread', () => {
     const s = new CrawlSummary();
     const eth = (latestBlock: number, networkId = 1, fork: 'compatible' | 'incompatible' = 'compatible') =>
-      ({ version: 69, networkId, genesis: '0x00', forkId: { hash: '0x00000000', next: 0 }, fork, forkDetail: null, earliestBlock: 0, latestBlock, latestBlockHash: '0x00' });
+      ({ version: 69, networkId, genesis: '0x00', forkId: { hash: '0x00000000', next: 0 }, fork, forkDetail: null, earliestBlock: 0, latestBlock, latestBlockHash: '0x00', serves: null, servesReason: null });
     s.add(node({ eth: eth(100) }));
     s.add(node({ eth: eth(300) }));
     s.add(node({ eth: eth(200) }));
@@ -130,7 +130,7 @@ describe('CrawlSummary', () => {
 
   it('keeps its columns with a long network id: every count ends in the same column', () => {
     const s = new CrawlSummary();
-    const eth = { version: 72, networkId: 3503995874084926, genesis: '0x00', forkId: { hash: '0x00000000', next: 0 }, fork: 'compatible' as const, forkDetail: null, earliestBlock: 0, latestBlock: 600, latestBlockHash: '0x00' };
+    const eth = { version: 72, networkId: 3503995874084926, genesis: '0x00', forkId: { hash: '0x00000000', next: 0 }, fork: 'compatible' as const, forkDetail: null, earliestBlock: 0, latestBlock: 600, latestBlockHash: '0x00', serves: null, servesReason: null };
     s.add(node({ eth }));
     s.add(node({ outcome: 'failed', hello: null, rttMs: null, error: { stage: 'tcp', class: 'refused', name: 'NetworkError', message: 'x' } }));
     const lines = s.format();

@@ -6,6 +6,7 @@
 import type { AnyTarget, TargetBody, TargetMeta } from '../harness.js';
 import { codeTarget } from './code.js';
 import { ethTargets } from './eth.js';
+import { ethMessageTargets } from './eth-messages.js';
 import { disconnectTarget } from './disconnect.js';
 import { discv4Target } from './discv4.js';
 import { discv5MessageTarget, discv5PacketTarget } from './discv5.js';
@@ -42,4 +43,5 @@ export const targets: readonly AnyTarget[] = [
   ...ethTargets(),
   target({ name: 'discv5-packet', calls: 'decodePacket(node id, datagram) and its auth-data', seededRuns: 3000, costHint: 40 }, discv5PacketTarget()),
   target({ name: 'discv5-message', calls: 'decodeMessage(plaintext)', seededRuns: 3000, costHint: 70 }, discv5MessageTarget()),
+  ...ethMessageTargets(),
 ];
