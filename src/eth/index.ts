@@ -28,7 +28,7 @@ export {
   type EthHandshake,
   type LocalHead,
 } from './protocol.js';
-export { ethStatusJson, type EthStatusJson } from './json.js';
+export { ethStatusJson, exactJson, exactUint, type EthStatusJson, type Uint64 } from './json.js';
 export { MessageError, ResponseError, VerifyError, type MessageCheck, type ResponseCheck, type VerifyCheck } from './errors.js';
 export { decodeHeader, encodeHeader, makeHeader, EMPTY_OMMERS_HASH, type BlockHeader, type HeaderFields } from './header.js';
 export {
