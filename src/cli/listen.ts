@@ -2,14 +2,19 @@
  * rlpx listen: a node that accepts peers, answers their Pings, runs its own ping loop and
  * prints one line per event. The first stdout line is its enode, before anything is accepted.
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { reasonName, DisconnectReason } from '../reasons.js';
-import { ethStatusResponder } from '../eth/protocol.js';
+import { bytesToHex } from '../crypto/bytes.js';
+import type { Chain } from '../eth/chain.js';
+import { ChainFileError, FileStore } from '../eth/file-store.js';
+import { genesisHeaderOf } from '../eth/genesis.js';
+import { ethStatusResponder, type EthResponderOptions } from '../eth/protocol.js';
 import { listen } from '../peer/server.js';
-import { Exit, UsageError, intOption, loadKey, ms, round } from './common.js';
+import { Exit, UsageError, intOption, loadChain, loadKey, ms, round } from './common.js';
 import { argsOf, helpText, HELP_OPTION, KEY_DOCS, type OptionDocs } from './help.js';
 
-export const LISTEN_USAGE = `usage: rlpx listen [--host H] [--port P] [--key HEX | --key-file FILE] [--max-peers N] [--ping-interval MS] [--json]`;
+export const LISTEN_USAGE = `usage: rlpx listen [--host H] [--port P] [--key HEX | --key-file FILE] [--max-peers N] [--ping-interval MS] [--json] [--chain NAME | --genesis FILE [--network-id N]] [--serve DIR]`;
 
 export const LISTEN_OPTIONS: OptionDocs = {
   host: { type: 'string', arg: 'H', default: '127.0.0.1', help: 'address to listen on' },
@@ -18,6 +23,10 @@ export const LISTEN_OPTIONS: OptionDocs = {
   'max-peers': { type: 'string', arg: 'N', default: '50', help: 'peers at once; more are refused with 0x04' },
   'ping-interval': { type: 'string', arg: 'MS', default: '15000', help: 'ms between our Pings to each peer' },
   json: { type: 'boolean', help: 'one JSON object per event' },
+  chain: { type: 'string', arg: 'NAME', help: 'our chain: send its Status (genesis as head) and check the remote\'s (mainnet, sepolia, holesky, hoodi)' },
+  genesis: { type: 'string', arg: 'FILE', help: 'our chain from a genesis.json: send its Status and check the remote\'s' },
+  'network-id': { type: 'string', arg: 'N', help: 'with --chain or --genesis: the network id, if not the chain id' },
+  serve: { type: 'string', arg: 'DIR', help: 'serve DIR/chain.rlp (geth export) and DIR/receipts.rlp; needs --chain or --genesis' },
   ...HELP_OPTION,
 };
 
@@ -26,7 +35,20 @@ export const LISTEN_HELP = helpText(LISTEN_USAGE, 'Accept peers, answer their Pi
 export async function listenCommand(argv: string[], out: (line: string) => void, signal: AbortSignal): Promise<number> {
   const parsed = parseArgs({ args: argv, allowPositionals: true, options: argsOf(LISTEN_OPTIONS) });
   const positionals = parsed.positionals;
-  const values = parsed.values as { host?: string; port?: string; key?: string; 'key-file'?: string; 'max-peers'?: string; 'ping-interval'?: string; json?: boolean; help?: boolean };
+  const values = parsed.values as {
+    host?: string;
+    port?: string;
+    key?: string;
+    'key-file'?: string;
+    'max-peers'?: string;
+    'ping-interval'?: string;
+    json?: boolean;
+    help?: boolean;
+    chain?: string;
+    genesis?: string;
+    'network-id'?: string;
+    serve?: string;
+  };
   if (values.help) {
     out(LISTEN_HELP);
     return Exit.Ok;
@@ -35,7 +57,17 @@ export async function listenCommand(argv: string[], out: (line: string) => void,
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"\n${LISTEN_USAGE}`);
   const port = intOption(values.port, 'port', 30303);
   if (port > 65535) throw new UsageError(`--port must be <= 65535`);
-  const eth = ethStatusResponder({ disconnectOnTimeout: false });
+  const chain = loadChain(values);
+  if (values.serve !== undefined && !chain) throw new UsageError('--serve needs --chain or --genesis');
+  const store = values.serve !== undefined ? await openStore(values.serve, chain!, values.genesis) : undefined;
+  const ethOptions: EthResponderOptions = { disconnectOnTimeout: false };
+  if (chain) Object.assign(ethOptions, { chain, allowRangeRewind: true });
+  if (store) {
+    const head = await store.head();
+    const local = { earliestBlock: await store.earliest(), latestBlock: head.number, latestBlockHash: head.hash, time: head.time };
+    Object.assign(ethOptions, { source: store, head: () => local });
+  }
+  const eth = ethStatusResponder(ethOptions);
   let server;
   try {
     server = await listen({
@@ -48,12 +80,19 @@ export async function listenCommand(argv: string[], out: (line: string) => void,
       requireSharedProtocol: false,
     });
   } catch (err) {
+    await store?.close();
     throw new UsageError(`cannot listen on ${values.host}:${port}: ${(err as Error).message}`);
   }
   const emit = (event: string, fields: Record<string, unknown>, text: string): void =>
     out(values.json ? JSON.stringify({ event, time: new Date().toISOString(), ...fields }) : text);
 
   out(values.json ? JSON.stringify({ event: 'listening', enode: server.enode }) : server.enode);
+  if (store) {
+    const head = await store.head();
+    const hash = `0x${bytesToHex(head.hash)}`;
+    emit('serving', { dir: values.serve, latestBlock: Number(head.number), latestBlockHash: hash }, `serving      ${values.serve}: blocks 0-${head.number}, head ${hash}`);
+  }
+  eth.on('refused', (peer, err) => emit('refused', { id: peer.id, error: err.message }, `refused      ${peer.id.slice(0, 16)} ${err.message}`));
 
   server.on('peer', (peer) => {
     const id = peer.id;
@@ -79,7 +118,20 @@ export async function listenCommand(argv: string[], out: (line: string) => void,
     signal.addEventListener('abort', () => resolve(), { once: true });
   });
   await server.close(DisconnectReason.ClientQuitting);
+  await store?.close();
   await new Promise((r) => setImmediate(r)); // let the peers' close events print first
   emit('stopped', {}, 'stopped');
   return Exit.Ok;
+}
+
+/** The store of `--serve DIR`, its genesis from --genesis (or block 0 of chain.rlp). */
+async function openStore(dir: string, chain: Chain, genesisFile: string | undefined): Promise<FileStore> {
+  // loadChain has read and checked the file already: this only takes its header.
+  const genesisHeader = genesisFile === undefined ? undefined : genesisHeaderOf(JSON.parse(readFileSync(genesisFile, 'utf8')) as Record<string, unknown>);
+  try {
+    return await FileStore.open(dir, { genesisHash: chain.genesisHash, ...(genesisHeader ? { genesisHeader } : {}) });
+  } catch (err) {
+    if (err instanceof ChainFileError || err instanceof RangeError) throw new UsageError(`--serve ${dir}: ${err.message}`);
+    throw err;
+  }
 }

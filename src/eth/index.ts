@@ -4,7 +4,7 @@
  * the responder that runs the handshake on a Peer.
  */
 export { CHAINS, chainByName, BLOCK_FORKS, TIME_FORKS, type Chain } from './chain.js';
-export { chainFromGenesis, readGenesisFile, genesisHashOf, allocRoot, type GenesisOptions } from './genesis.js';
+export { chainFromGenesis, readGenesisFile, genesisHashOf, genesisHeaderOf, allocRoot, type GenesisOptions } from './genesis.js';
 export { trieRoot, EMPTY_TRIE_ROOT } from './trie.js';
 export { forkId, checkForkId, chainForks, type ForkId, type ForkCheck, type ForkVerdict, type Head } from './forkid.js';
 export { StatusError, BlockRangeError, GenesisError, type StatusCheck, type BlockRangeCheck } from './errors.js';

@@ -1,6 +1,6 @@
 /**
- * The eth subprotocol as a health probe needs it: the Status handshake both ways and the
- * peer's block range (eth/69+). It serves no headers, bodies or transactions.
+ * The eth subprotocol: the Status handshake both ways and the peer's block range (eth/69+),
+ * and, given a ChainSource, answers to the peer's requests (serve-session.ts).
  *
  * With a chain configured it sends our Status first, as geth and reth do, advertising the
  * genesis block (or the head it is given) and the fork ID of that head, and checks the
@@ -16,9 +16,11 @@ import { DisconnectReason } from '../reasons.js';
 import type { ProtocolChannel } from '../peer/channel.js';
 import type { Peer, Protocol } from '../peer/peer.js';
 import type { Chain } from './chain.js';
+import type { ChainSource } from './chain-source.js';
 import { StatusError } from './errors.js';
 import { forkId, type ForkVerdict, type Head } from './forkid.js';
 import { BLOCK_RANGE_UPDATE_CODE, BlockRangeTracker, encodeBlockRangeUpdate, validateBlockRange, type BlockRange, type PeerRange } from './range.js';
+import { serveSession, type EthRequestError } from './serve-session.js';
 import { decodeStatus, encodeStatus, ETH_STATUS_CODE, validateStatus, type EthStatus } from './status.js';
 
 /** eth versions and their message-code counts, as geth v1.17 offers them. */
@@ -56,6 +58,11 @@ export interface EthResponderOptions extends EthOptions {
    * closed with 0x10). geth sends one after a SetHead.
    */
   allowRangeRewind?: boolean;
+  /**
+   * Serve this chain: answer GetBlockHeaders, GetBlockBodies, GetReceipts and
+   * GetBlockAccessLists by geth's rules (give `chain` and `head` to match it).
+   */
+  source?: ChainSource;
   /** Our clock for the fork ID rules, in seconds (default: now). */
   now?: () => bigint;
   /** Without a chain: refuse remotes on another network or genesis (closed with 0x10). */
@@ -76,6 +83,10 @@ export interface EthResponderEvents {
   status: [peer: Peer, handshake: EthHandshake];
   /** A peer's range moved (BlockRangeUpdate). */
   range: [peer: Peer, range: PeerRange];
+  /** With a source: a request answered with `items` items. */
+  served: [peer: Peer, code: number, items: number];
+  /** With a source: a request refused (the peer is closed with 0x10). */
+  refused: [peer: Peer, error: EthRequestError];
 }
 
 interface Exchange {
@@ -225,6 +236,12 @@ export class EthResponder extends EventEmitter<EthResponderEvents> {
       if (!chain) channel.send(ETH_STATUS_CODE, encodeStatus({ ...handshake.status, version: channel.version })).catch(() => {});
       exchange.resolve(handshake);
       this.emit('status', peer, handshake);
+      if (o.source) {
+        void serveSession(channel, peer, o.source, {
+          onServed: (code, items) => this.emit('served', peer, code, items),
+          onRefused: (err) => this.emit('refused', peer, err),
+        });
+      }
     });
   }
 }
