@@ -42,3 +42,49 @@ export class BlockRangeError extends ProtocolError {
 export class GenesisError extends Error {
   override name = 'GenesisError';
 }
+
+/** What was wrong with an eth message. */
+export type MessageCheck = 'rlp' | 'size' | 'shape' | 'field' | 'code' | 'type';
+
+/**
+ * An eth message (or an item in one: header, transaction, receipt) that geth's decoder would
+ * refuse: bad RLP, wrong shape, a non-canonical integer, a field of the wrong size, a code
+ * the negotiated version does not have. Closes the peer with 0x10, as geth does.
+ */
+export class MessageError extends ProtocolError {
+  override name = 'MessageError';
+  readonly check: MessageCheck;
+  constructor(check: MessageCheck, message: string, options: { cause?: unknown } = {}) {
+    super(`eth message: ${message}`, { reason: DisconnectReason.SubprotocolError, cause: options.cause });
+    this.check = check;
+  }
+}
+
+/**
+ * A response the request tracker refuses, as geth's p2p/tracker does: no request with that id
+ * ('unsolicited'), a request of another kind ('code'), more items than asked ('too-many'), or
+ * items that are not what was asked ('mismatch': a header of another hash, a body that does
+ * not match its header). Closes the peer with 0x10.
+ */
+export type ResponseCheck = 'unsolicited' | 'code' | 'too-many' | 'mismatch';
+
+export class ResponseError extends ProtocolError {
+  override name = 'ResponseError';
+  readonly check: ResponseCheck;
+  constructor(check: ResponseCheck, message: string, options: { cause?: unknown } = {}) {
+    super(`eth response: ${message}`, { reason: DisconnectReason.SubprotocolError, cause: options.cause });
+    this.check = check;
+  }
+}
+
+/** Data that does not match its header or its neighbours (verify.ts). */
+export type VerifyCheck = 'hash' | 'number' | 'parent' | 'transactions' | 'ommers' | 'withdrawals' | 'receipts' | 'bloom' | 'access-list';
+
+export class VerifyError extends ProtocolError {
+  override name = 'VerifyError';
+  readonly check: VerifyCheck;
+  constructor(check: VerifyCheck, message: string) {
+    super(`eth verify: ${message}`, { reason: DisconnectReason.SubprotocolError });
+    this.check = check;
+  }
+}

@@ -28,3 +28,26 @@ export {
   type EthHandshake,
   type LocalHead,
 } from './protocol.js';
+export { MessageError, ResponseError, VerifyError, type MessageCheck, type ResponseCheck, type VerifyCheck } from './errors.js';
+export { decodeHeader, encodeHeader, makeHeader, EMPTY_OMMERS_HASH, type BlockHeader, type HeaderFields } from './header.js';
+export {
+  decodeTransaction,
+  decodeTransactionItem,
+  decodePooledTransactionItem,
+  encodeTransaction,
+  makeTransaction,
+  transactionItem,
+  pooledTransactionItem,
+  BLOB_SIZE,
+  type Transaction,
+  type TransactionFields,
+  type PooledTransaction,
+  type BlobSidecar,
+  type TxType,
+  type AccessTuple,
+  type Authorization,
+} from './transaction.js';
+export { decodeReceiptView, decodeReceiptList, encodeReceipt, encodeReceiptList, consensusReceipt, logsBloom, receiptSucceeded, type Receipt, type Log } from './receipt.js';
+export { decodeBody, decodeBodyView, encodeBody, encodeBlock, decodeBlockView, decodeBlocks, decodeWithdrawal, encodeWithdrawal, type Block, type BlockBody, type Withdrawal } from './block.js';
+export { readItem, readOne, iterate, encodeRawList, encodeString, type RlpView } from './rlp-view.js';
+export * from './messages.js';
