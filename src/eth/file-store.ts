@@ -12,10 +12,10 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bytesToHex, equalBytes } from '../crypto/bytes.js';
-import { keccak256 } from '../crypto/keccak.js';
-import { rlpItemAt, rlpListItems, rlpListPrefix, rlpRaw, type RlpItem } from '../wire/rlp-items.js';
+import { checkBodyRoots } from './body-check.js';
+import { decodeHeader, type BlockHeader } from './header.js';
 import { readAt, rlpFileItems } from './rlp-file.js';
-import { checkBodyAgainstHeader, headerFields, type HeaderFields } from './header-fields.js';
+import { encodeRawList, fields as listFields, readOne, type RlpView } from './rlp-view.js';
 import type { ChainSource, SourceHead, StoredHeader } from './chain-source.js';
 import { readReceiptsFile, type ReceiptsIndex } from './receipt-file.js';
 
@@ -147,7 +147,7 @@ export class FileStore implements ChainSource {
     const i = n - this.#first;
     const from = this.#index.headerEnd[i]!;
     const size = this.#index.blockEnd[i]! - from;
-    const prefix = rlpListPrefix(size);
+    const prefix = listPrefix(size);
     const out = new Uint8Array(prefix.length + size);
     out.set(prefix, 0);
     await readAt(this.#file, from, size, out.subarray(prefix.length));
@@ -192,8 +192,16 @@ function grow(a: Float64Array, n: number): Float64Array {
 }
 
 /** The empty body of a genesis block: withdrawals (empty) iff its header has a withdrawals root. */
-function genesisBody(fields: HeaderFields): Uint8Array {
-  return fields.withdrawalsRoot ? Uint8Array.of(0xc3, 0xc0, 0xc0, 0xc0) : Uint8Array.of(0xc2, 0xc0, 0xc0);
+function genesisBody(header: BlockHeader): Uint8Array {
+  return header.withdrawalsRoot ? Uint8Array.of(0xc3, 0xc0, 0xc0, 0xc0) : Uint8Array.of(0xc2, 0xc0, 0xc0);
+}
+
+/** The RLP prefix of a list whose content is `size` bytes. */
+function listPrefix(size: number): Uint8Array {
+  if (size < 56) return Uint8Array.of(0xc0 + size);
+  const bytes: number[] = [];
+  for (let n = size; n > 0; n = Math.floor(n / 256)) bytes.unshift(n % 256);
+  return Uint8Array.of(0xf7 + bytes.length, ...bytes);
 }
 
 async function load(file: FileHandle, path: string, options: FileStoreOptions): Promise<Loaded> {
@@ -201,56 +209,52 @@ async function load(file: FileHandle, path: string, options: FileStoreOptions): 
   const byHash = new Map<string, number>();
   let genesis: Genesis | undefined;
   if (options.genesisHeader) {
-    const raw = new Uint8Array(options.genesisHeader);
-    genesis = { raw, hash: keccak256(raw), body: genesisBody(headerFields(raw)) };
+    const header = decodeHeader(options.genesisHeader);
+    genesis = { raw: header.raw, hash: header.hash, body: genesisBody(header) };
   }
   let first = -1;
-  let prev: { number: bigint; hash: Uint8Array; time: bigint } | undefined = genesis ? { number: 0n, hash: genesis.hash, time: headerFields(genesis.raw).time } : undefined;
+  let prev: { number: bigint; hash: Uint8Array; time: bigint } | undefined = genesis ? { number: 0n, hash: genesis.hash, time: decodeHeader(genesis.raw).timestamp } : undefined;
   const max = options.maxBlock;
   for await (const { offset, bytes } of rlpFileItems(file, MAX_BLOCK_SIZE)) {
     const at = `${path}: block at offset ${offset}`;
-    let parts: RlpItem[];
+    let parts: RlpView[];
+    let header: BlockHeader;
     try {
-      parts = rlpListItems(bytes, rlpItemAt(bytes, 0));
+      parts = listFields(readOne(bytes), 3, 4, 'block [header, txs, uncles, withdrawals?]');
+      header = decodeHeader(parts[0]!.raw);
     } catch (err) {
       throw new ChainFileError(`${at}: ${(err as Error).message}`);
     }
-    if (parts.length < 3 || parts.length > 4 || !parts[0]!.list) throw new ChainFileError(`${at}: not a block [header, txs, uncles, withdrawals?]`);
-    const raw = rlpRaw(bytes, parts[0]!);
-    let fields: HeaderFields;
-    try {
-      fields = headerFields(raw);
-    } catch (err) {
-      throw new ChainFileError(`${at}: bad header: ${(err as Error).message}`);
-    }
-    const hash = keccak256(raw);
-    const name = `${path}: block ${fields.number}`;
-    if (max !== undefined && fields.number > max) break;
-    if (first < 0 && fields.number === 0n) {
+    const { hash, number } = header;
+    const name = `${path}: block ${number}`;
+    if (max !== undefined && number > max) break;
+    const headerStart = parts[0]!.raw.byteOffset - bytes.byteOffset;
+    const headerEnd = headerStart + parts[0]!.raw.length;
+    if (first < 0 && number === 0n) {
       // Block 0 in the file (geth export writes it): it is the genesis.
       if (genesis && !equalBytes(genesis.hash, hash)) throw new ChainFileError(`${name}: genesis hash 0x${bytesToHex(hash)} is not the configured genesis 0x${bytesToHex(genesis.hash)}`);
-      genesis = { raw: new Uint8Array(raw), hash, body: bodyOf(bytes, parts) };
-      prev = { number: 0n, hash, time: fields.time };
+      genesis = { raw: header.raw, hash, body: encodeRawList(parts.slice(1).map((p) => p.raw)) };
+      prev = { number: 0n, hash, time: header.timestamp };
       continue;
     }
     if (!prev) throw new ChainFileError(`${name}: the file does not start at block 0, and no genesis was given (--genesis)`);
-    if (fields.number !== prev.number + 1n) throw new ChainFileError(`${name}: follows block ${prev.number}`);
-    if (!equalBytes(fields.parentHash, prev.hash)) throw new ChainFileError(`${name}: parent hash 0x${bytesToHex(fields.parentHash)} is not block ${prev.number}'s hash 0x${bytesToHex(prev.hash)}`);
+    if (number !== prev.number + 1n) throw new ChainFileError(`${name}: follows block ${prev.number}`);
+    if (!equalBytes(header.parentHash, prev.hash)) throw new ChainFileError(`${name}: parent hash 0x${bytesToHex(header.parentHash)} is not block ${prev.number}'s hash 0x${bytesToHex(prev.hash)}`);
     try {
-      checkBodyAgainstHeader(fields, bytes, parts.slice(1));
+      checkBodyRoots(header, parts.slice(1));
     } catch (err) {
       throw new ChainFileError(`${name}: ${(err as Error).message}`);
     }
-    if (first < 0) first = Number(fields.number);
+    if (first < 0) first = Number(number);
     const i = index.count;
     index = ensure(index, i + 1);
-    index.headerStart[i] = offset + parts[0]!.start;
-    index.headerEnd[i] = offset + parts[0]!.end;
+    index.headerStart[i] = offset + headerStart;
+    index.headerEnd[i] = offset + headerEnd;
     index.blockEnd[i] = offset + bytes.length;
     index.hashes.set(hash, i * 32);
     byHash.set(key(hash), i);
     index.count++;
-    prev = { number: fields.number, hash, time: fields.time };
+    prev = { number, hash, time: header.timestamp };
   }
   if (!genesis || !prev) throw new ChainFileError(`${path}: no blocks, and no genesis was given`);
   if (options.genesisHash && !equalBytes(options.genesisHash, genesis.hash)) {
@@ -258,17 +262,6 @@ async function load(file: FileHandle, path: string, options: FileStoreOptions): 
   }
   const head: SourceHead = { number: prev.number, hash: prev.hash, time: prev.time };
   return { genesis, first: first < 0 ? 1 : first, index, byHash, head };
-}
-
-/** The body `[txs, uncles, withdrawals?]` of a block whose parts are located in `bytes`. */
-function bodyOf(bytes: Uint8Array, parts: RlpItem[]): Uint8Array {
-  const from = parts[1]!.start;
-  const to = parts[parts.length - 1]!.end;
-  const prefix = rlpListPrefix(to - from);
-  const out = new Uint8Array(prefix.length + to - from);
-  out.set(prefix);
-  out.set(bytes.subarray(from, to), prefix.length);
-  return out;
 }
 
 function ensure(index: Index, n: number): Index {

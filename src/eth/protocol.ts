@@ -20,7 +20,8 @@ import type { ChainSource } from './chain-source.js';
 import { StatusError } from './errors.js';
 import { forkId, type ForkVerdict, type Head } from './forkid.js';
 import { BLOCK_RANGE_UPDATE_CODE, BlockRangeTracker, encodeBlockRangeUpdate, validateBlockRange, type BlockRange, type PeerRange } from './range.js';
-import { serveSession, type EthRequestError } from './serve-session.js';
+import type { MessageError } from './errors.js';
+import { serveSession } from './serve-session.js';
 import { decodeStatus, encodeStatus, ETH_STATUS_CODE, validateStatus, type EthStatus } from './status.js';
 
 /** eth versions and their message-code counts, as geth v1.17 offers them. */
@@ -86,7 +87,7 @@ export interface EthResponderEvents {
   /** With a source: a request answered with `items` items. */
   served: [peer: Peer, code: number, items: number];
   /** With a source: a request refused (the peer is closed with 0x10). */
-  refused: [peer: Peer, error: EthRequestError];
+  refused: [peer: Peer, error: MessageError];
 }
 
 interface Exchange {

@@ -11,11 +11,11 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { RLP } from '@ethereumjs/rlp';
 import { bytesToHex, equalBytes } from '../crypto/bytes.js';
-import { keccak256 } from '../crypto/keccak.js';
-import { rlpItemAt, rlpList, rlpListItems, rlpPayload, rlpRaw, rlpStringPrefix, rlpUint64, type RlpItem } from '../wire/rlp-items.js';
 import type { ChainSource } from './chain-source.js';
-import { headerFields } from './header-fields.js';
+import { decodeHeader, type BlockHeader } from './header.js';
+import { consensusReceipt, decodeReceiptList, logsBloom } from './receipt.js';
 import { readAt, rlpFileItems } from './rlp-file.js';
+import { fields, fixed, readOne, type RlpView } from './rlp-view.js';
 import { trieRoot } from './trie.js';
 
 /** A block's receipts stay under geth's 10 MiB message (paged) plus room: bigger is refused. */
@@ -46,19 +46,23 @@ export async function readReceiptsFile(path: string, chain: Headers, options: { 
   try {
     for await (const { offset, bytes } of rlpFileItems(file, MAX_ITEM_SIZE)) {
       const at = `${path}: item at offset ${offset}`;
-      const parts = rlpListItems(bytes, rlpItemAt(bytes, 0));
-      const hashItem = parts[0];
-      const list = parts[1];
-      if (parts.length !== 2 || !hashItem || hashItem.list || hashItem.end - hashItem.payload !== 32 || !list?.list) throw new RangeError(`${at}: not [blockHash, receipts]`);
-      const hash = rlpPayload(bytes, hashItem);
-      const header = await chain.headerByHash(hash);
-      if (!header) throw new RangeError(`${at}: block 0x${bytesToHex(hash)} is not in the chain`);
+      let hash: Uint8Array;
+      let list: RlpView;
       try {
-        checkReceipts(bytes, list, headerFields(header.raw));
+        const parts = fields(readOne(bytes), 2, 2, '[blockHash, receipts]');
+        hash = fixed(parts[0]!, 32, 'block hash');
+        list = parts[1]!;
       } catch (err) {
-        throw new RangeError(`${path}: receipts of block ${header.number}: ${(err as Error).message}`);
+        throw new RangeError(`${at}: ${(err as Error).message}`);
       }
-      where.set(Number(header.number), [offset + list.start, list.end - list.start]);
+      const stored = await chain.headerByHash(hash);
+      if (!stored) throw new RangeError(`${at}: block 0x${bytesToHex(hash)} is not in the chain`);
+      try {
+        checkReceipts(list, decodeHeader(stored.raw));
+      } catch (err) {
+        throw new RangeError(`${path}: receipts of block ${stored.number}: ${(err as Error).message}`);
+      }
+      where.set(Number(stored.number), [offset + list.raw.byteOffset - bytes.byteOffset, list.raw.length]);
     }
   } catch (err) {
     await file.close();
@@ -74,41 +78,12 @@ export async function readReceiptsFile(path: string, chain: Headers, options: { 
   };
 }
 
-/** The 2048-bit bloom of a receipt's logs (geth core/types/bloom9.go). */
-function addToBloom(bloom: Uint8Array, value: Uint8Array): void {
-  const h = keccak256(value);
-  for (let i = 0; i < 6; i += 2) {
-    const bit = ((h[i]! << 8) | h[i + 1]!) & 0x7ff;
-    bloom[255 - (bit >> 3)]! |= 1 << (bit & 7);
-  }
-}
-
-/** Check network-form receipts (the list `list` in `b`) against a header's roots. */
-function checkReceipts(b: Uint8Array, list: RlpItem, header: { receiptsRoot: Uint8Array; logsBloom: Uint8Array }): void {
-  const all = new Uint8Array(256);
-  const entries: Array<readonly [Uint8Array, Uint8Array]> = [];
-  rlpListItems(b, list).forEach((item, i) => {
-    const f = item.list ? rlpListItems(b, item) : [];
-    const type = f[0] && rlpUint64(b, f[0]);
-    if (f.length !== 4 || type === undefined || type > 0x7fn || !f[3]!.list) throw new RangeError(`receipt ${i} is not [type, status, gas, logs]`);
-    const bloom = new Uint8Array(256);
-    for (const log of rlpListItems(b, f[3]!)) {
-      const lf = log.list ? rlpListItems(b, log) : [];
-      if (lf.length !== 3 || lf[0]!.list || !lf[1]!.list) throw new RangeError(`receipt ${i} has a malformed log`);
-      addToBloom(bloom, rlpPayload(b, lf[0]!));
-      for (const topic of rlpListItems(b, lf[1]!)) addToBloom(bloom, rlpPayload(b, topic));
-    }
-    for (let k = 0; k < 256; k++) all[k]! |= bloom[k]!;
-    const consensus = rlpList([rlpRaw(b, f[1]!), rlpRaw(b, f[2]!), Uint8Array.of(...rlpStringPrefix(256), ...bloom), rlpRaw(b, f[3]!)]);
-    let value = consensus;
-    if (type !== 0n) {
-      value = new Uint8Array(consensus.length + 1);
-      value[0] = Number(type);
-      value.set(consensus, 1);
-    }
-    entries.push([RLP.encode(i), value]);
-  });
-  const root = trieRoot(entries);
+/** Network-form receipts against their header: the receipts root and the logs bloom. */
+function checkReceipts(list: RlpView, header: BlockHeader): void {
+  const receipts = decodeReceiptList(list);
+  const root = trieRoot(receipts.map((r, i) => [RLP.encode(i), consensusReceipt(r)] as const));
   if (!equalBytes(root, header.receiptsRoot)) throw new RangeError(`receipts root 0x${bytesToHex(root)} is not the header's 0x${bytesToHex(header.receiptsRoot)}`);
-  if (!equalBytes(all, header.logsBloom)) throw new RangeError("the receipts' blooms are not the header's logs bloom");
+  const bloom = new Uint8Array(256);
+  for (const r of receipts) logsBloom(r.logs, bloom);
+  if (!equalBytes(bloom, header.logsBloom)) throw new RangeError("the receipts' blooms are not the header's logs bloom");
 }

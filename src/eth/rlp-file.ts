@@ -3,7 +3,7 @@
  * item by item through a bounded buffer, and single items read back later by offset.
  */
 import type { FileHandle } from 'node:fs/promises';
-import { rlpItemAt } from '../wire/rlp-items.js';
+import { readOne } from './rlp-view.js';
 
 /** One top-level item of the file: its offset and its bytes (valid until the next one is read). */
 export interface FileItem {
@@ -63,7 +63,7 @@ export async function* rlpFileItems(file: FileHandle, maxItem: number): AsyncGen
       if (len < size) throw new RangeError(`offset ${bufStart}: the file ends inside an item of ${size} bytes`);
     }
     const bytes = buf.subarray(at, at + size);
-    rlpItemAt(bytes, 0); // strict prefix checks on the whole item
+    readOne(bytes); // geth's strict prefix checks on the item
     yield { offset: bufStart + at, bytes };
     at += size;
   }

@@ -13,7 +13,7 @@
  * - GetBlockAccessLists: an unknown BAL is the empty string (0x80), not the end of the reply.
  */
 import { equalBytes } from '../crypto/bytes.js';
-import { rlpItemAt, rlpList, rlpListItems, rlpRaw } from '../wire/rlp-items.js';
+import { encodeRawList, iterate, readOne } from './rlp-view.js';
 import type { ChainSource, StoredHeader } from './chain-source.js';
 
 /** geth's limits (eth/protocols/eth/handler.go, protocol.go). */
@@ -233,23 +233,22 @@ async function receiptsOf(source: ChainSource, hash: Uint8Array): Promise<Uint8A
  * prefixes of the receipts counted, the outer one not, as geth's encoder buffer counts).
  */
 function sliceReceipts(list: Uint8Array, from: bigint, limit: number): { list: Uint8Array; incomplete: boolean } | undefined {
-  const items = rlpListItems(list, rlpItemAt(list, 0));
   const kept: Uint8Array[] = [];
   let size = 0;
   let incomplete = false;
-  for (let i = 0; i < items.length; i++) {
-    if (BigInt(i) < from) continue;
-    const raw = rlpRaw(list, items[i]!);
-    if (size + raw.length > limit) {
-      if (BigInt(i) === from) return undefined;
+  let i = 0n;
+  for (const receipt of iterate(readOne(list))) {
+    if (i++ < from) continue;
+    if (size + receipt.raw.length > limit) {
+      if (i - 1n === from) return undefined;
       incomplete = true;
       break;
     }
-    kept.push(raw);
-    size += raw.length;
+    kept.push(receipt.raw);
+    size += receipt.raw.length;
   }
   if (from === 0n && !incomplete) return { list, incomplete };
-  return { list: rlpList(kept), incomplete };
+  return { list: encodeRawList(kept), incomplete };
 }
 
 /** Block access lists; an unknown one is 0x80 and does not end the reply. */
