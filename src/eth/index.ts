@@ -51,3 +51,15 @@ export { decodeReceiptView, decodeReceiptList, encodeReceipt, encodeReceiptList,
 export { decodeBody, decodeBodyView, encodeBody, encodeBlock, decodeBlockView, decodeBlocks, decodeWithdrawal, encodeWithdrawal, type Block, type BlockBody, type Withdrawal } from './block.js';
 export { readItem, readOne, iterate, encodeRawList, encodeString, type RlpView } from './rlp-view.js';
 export * from './messages.js';
+export {
+  headerHash,
+  verifyHeader,
+  verifyHeaderChain,
+  verifyBody,
+  verifyReceipts,
+  verifyBlockAccessList,
+  transactionsRoot,
+  withdrawalsRoot,
+  ommersHash,
+  receiptsRoot,
+} from './verify.js';

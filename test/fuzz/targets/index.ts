@@ -6,6 +6,7 @@
 import type { AnyTarget, TargetBody, TargetMeta } from '../harness.js';
 import { codeTarget } from './code.js';
 import { ethTargets } from './eth.js';
+import { ethMessageTargets } from './eth-messages.js';
 import { disconnectTarget } from './disconnect.js';
 import { enodeTarget } from './enode.js';
 import { frameTarget } from './frame.js';
@@ -36,4 +37,5 @@ export const targets: readonly AnyTarget[] = [
   target({ name: 'status', calls: 'decodeStatus(payload)', seededRuns: 3000, costHint: 42 }, statusTarget),
   target({ name: 'code', calls: 'decodeCode(body)', seededRuns: 3000, costHint: 9 }, codeTarget()),
   ...ethTargets(),
+  ...ethMessageTargets(),
 ];
