@@ -12,10 +12,11 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bytesToHex, equalBytes } from '../crypto/bytes.js';
-import { checkBodyRoots } from './body-check.js';
+import { decodeBlockView } from './block.js';
 import { decodeHeader, type BlockHeader } from './header.js';
 import { readAt, rlpFileItems } from './rlp-file.js';
 import { encodeRawList, fields as listFields, readOne, type RlpView } from './rlp-view.js';
+import { verifyBody } from './verify.js';
 import type { ChainSource, SourceHead, StoredHeader } from './chain-source.js';
 import { readReceiptsFile, type ReceiptsIndex } from './receipt-file.js';
 
@@ -241,7 +242,7 @@ async function load(file: FileHandle, path: string, options: FileStoreOptions): 
     if (number !== prev.number + 1n) throw new ChainFileError(`${name}: follows block ${prev.number}`);
     if (!equalBytes(header.parentHash, prev.hash)) throw new ChainFileError(`${name}: parent hash 0x${bytesToHex(header.parentHash)} is not block ${prev.number}'s hash 0x${bytesToHex(prev.hash)}`);
     try {
-      checkBodyRoots(header, parts.slice(1));
+      verifyBody(header, decodeBlockView(readOne(bytes)));
     } catch (err) {
       throw new ChainFileError(`${name}: ${(err as Error).message}`);
     }

@@ -9,14 +9,13 @@
  * blooms the header's logs bloom. Only offsets stay in memory.
  */
 import { open, type FileHandle } from 'node:fs/promises';
-import { RLP } from '@ethereumjs/rlp';
-import { bytesToHex, equalBytes } from '../crypto/bytes.js';
+import { bytesToHex } from '../crypto/bytes.js';
 import type { ChainSource } from './chain-source.js';
-import { decodeHeader, type BlockHeader } from './header.js';
-import { consensusReceipt, decodeReceiptList, logsBloom } from './receipt.js';
+import { decodeHeader } from './header.js';
+import { decodeReceiptList } from './receipt.js';
 import { readAt, rlpFileItems } from './rlp-file.js';
 import { fields, fixed, readOne, type RlpView } from './rlp-view.js';
-import { trieRoot } from './trie.js';
+import { verifyReceipts } from './verify.js';
 
 /** A block's receipts stay under geth's 10 MiB message (paged) plus room: bigger is refused. */
 const MAX_ITEM_SIZE = 64 * 1024 * 1024;
@@ -58,7 +57,7 @@ export async function readReceiptsFile(path: string, chain: Headers, options: { 
       const stored = await chain.headerByHash(hash);
       if (!stored) throw new RangeError(`${at}: block 0x${bytesToHex(hash)} is not in the chain`);
       try {
-        checkReceipts(list, decodeHeader(stored.raw));
+        verifyReceipts(decodeHeader(stored.raw), decodeReceiptList(list));
       } catch (err) {
         throw new RangeError(`${path}: receipts of block ${stored.number}: ${(err as Error).message}`);
       }
@@ -78,12 +77,3 @@ export async function readReceiptsFile(path: string, chain: Headers, options: { 
   };
 }
 
-/** Network-form receipts against their header: the receipts root and the logs bloom. */
-function checkReceipts(list: RlpView, header: BlockHeader): void {
-  const receipts = decodeReceiptList(list);
-  const root = trieRoot(receipts.map((r, i) => [RLP.encode(i), consensusReceipt(r)] as const));
-  if (!equalBytes(root, header.receiptsRoot)) throw new RangeError(`receipts root 0x${bytesToHex(root)} is not the header's 0x${bytesToHex(header.receiptsRoot)}`);
-  const bloom = new Uint8Array(256);
-  for (const r of receipts) logsBloom(r.logs, bloom);
-  if (!equalBytes(bloom, header.logsBloom)) throw new RangeError("the receipts' blooms are not the header's logs bloom");
-}
