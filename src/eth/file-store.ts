@@ -12,7 +12,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bytesToHex, equalBytes } from '../crypto/bytes.js';
-import { decodeBlockView } from './block.js';
+import { decodeBlockView, type Block } from './block.js';
 import { decodeHeader, type BlockHeader } from './header.js';
 import { readAt, rlpFileItems } from './rlp-file.js';
 import { encodeRawList, fields as listFields, readOne, type RlpView } from './rlp-view.js';
@@ -219,13 +219,15 @@ async function load(file: FileHandle, path: string, options: FileStoreOptions): 
   for await (const { offset, bytes } of rlpFileItems(file, MAX_BLOCK_SIZE)) {
     const at = `${path}: block at offset ${offset}`;
     let parts: RlpView[];
-    let header: BlockHeader;
+    let block: Block;
     try {
-      parts = listFields(readOne(bytes), 3, 4, 'block [header, txs, uncles, withdrawals?]');
-      header = decodeHeader(parts[0]!.raw);
+      const view = readOne(bytes);
+      parts = listFields(view, 3, 4, 'block [header, txs, uncles, withdrawals?]');
+      block = decodeBlockView(view);
     } catch (err) {
       throw new ChainFileError(`${at}: ${(err as Error).message}`);
     }
+    const header = block.header;
     const { hash, number } = header;
     const name = `${path}: block ${number}`;
     if (max !== undefined && number > max) break;
@@ -242,7 +244,7 @@ async function load(file: FileHandle, path: string, options: FileStoreOptions): 
     if (number !== prev.number + 1n) throw new ChainFileError(`${name}: follows block ${prev.number}`);
     if (!equalBytes(header.parentHash, prev.hash)) throw new ChainFileError(`${name}: parent hash 0x${bytesToHex(header.parentHash)} is not block ${prev.number}'s hash 0x${bytesToHex(prev.hash)}`);
     try {
-      verifyBody(header, decodeBlockView(readOne(bytes)));
+      verifyBody(header, block);
     } catch (err) {
       throw new ChainFileError(`${name}: ${(err as Error).message}`);
     }
