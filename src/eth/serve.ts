@@ -6,7 +6,8 @@
  * - GetBlockHeaders: `amount` 0 is an empty list. With skip 0 (geth's fast path) at most 1,024
  *   contiguous headers, clipped at the head; uint64 arithmetic wraps as Go's does. With a skip,
  *   a walk that stops at 1,024 headers, ~2 MiB, 2,048 lookups, an overflow or the first unknown
- *   header; by hash it follows ancestors (at most 100 non-canonical steps).
+ *   header; by hash it follows ancestors (at most 100 non-canonical steps). An amount of 2^63 or
+ *   more gives nothing there (geth compares with int(amount), which is negative).
  * - GetBlockBodies, GetReceipts: a prefix that stops at the first unknown block, ~2 MiB, 1,024
  *   items (eth/69 also 2,048 lookups). eth/70 receipts fill up to 10 MiB and may cut the last
  *   block short (lastBlockIncomplete); firstBlockReceiptIndex skips into the first block.
@@ -131,7 +132,10 @@ async function walk(source: ChainSource, query: HeadersQuery, byHash: Uint8Array
   let first = true;
   let bytes = 0;
   let lookups = 0;
-  while (BigInt(out.length) < query.amount && bytes < SOFT_RESPONSE_LIMIT && out.length < MAX_HEADERS_SERVE && lookups < 2 * MAX_HEADERS_SERVE) {
+  // geth compares with int(query.Amount): an amount of 2^63 or more is negative there, and
+  // the walk gives nothing.
+  const amount = query.amount >= 1n << 63n ? query.amount - (1n << 64n) : query.amount;
+  while (BigInt(out.length) < amount && bytes < SOFT_RESPONSE_LIMIT && out.length < MAX_HEADERS_SERVE && lookups < 2 * MAX_HEADERS_SERVE) {
     lookups++;
     let origin: StoredHeader | undefined;
     if (hash) {
