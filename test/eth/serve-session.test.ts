@@ -1,0 +1,116 @@
+/**
+ * A serving node against bad input, on loopback (no geth): malformed, oversized and unknown
+ * requests close the peer with 0x10; transactions and announcements are ignored; a flood of
+ * requests from a peer that does not read its replies holds memory bounded while another
+ * peer is still served. The store is the ethtest chain (go-ethereum's testdata).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { RLP } from '@ethereumjs/rlp';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { generatePrivateKey } from '../../src/crypto/secp256k1.js';
+import type { Chain } from '../../src/eth/chain.js';
+import { FileStore } from '../../src/eth/file-store.js';
+import { chainFromGenesis, genesisHeaderOf } from '../../src/eth/genesis.js';
+import { encodeGetBlockHeaders, encodeHashesRequest, EthCode } from '../../src/eth/messages.js';
+import { ethStatusResponder, type EthResponder, type LocalHead } from '../../src/eth/protocol.js';
+import { encodeRawList, iterate, readOne } from '../../src/eth/rlp-view.js';
+import type { ProtocolChannel } from '../../src/peer/channel.js';
+import type { Peer } from '../../src/peer/peer.js';
+import { DisconnectReason } from '../../src/reasons.js';
+import { ask } from '../helpers/eth-ask.js';
+import { ethtestData } from '../helpers/geth-chain.js';
+import { Resources, sleep, testDial, testServer, within } from '../helpers/loopback.js';
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+const data = ethtestData();
+const res = new Resources();
+afterEach(() => res.closeAll());
+
+describe('serving: bad input', () => {
+  let store: FileStore;
+  let chain: Chain;
+  let head: LocalHead;
+  beforeAll(async () => {
+    const text = readFileSync(data.genesis, 'utf8');
+    chain = chainFromGenesis(text);
+    store = await FileStore.open(join(data.chain, '..'), { genesisHeader: genesisHeaderOf(JSON.parse(text) as Record<string, unknown>) });
+    const h = await store.head();
+    head = { earliestBlock: 0n, latestBlock: h.number, latestBlockHash: h.hash, time: h.time };
+  });
+  afterAll(() => store.close());
+
+  const server = async (): Promise<{ enode: string; eth: EthResponder }> => {
+    const eth = ethStatusResponder({ chain, head: () => head, source: store });
+    const s = await testServer(res, { protocols: eth.protocols });
+    return { enode: s.enode, eth };
+  };
+  const client = async (enode: string): Promise<{ peer: Peer; channel: ProtocolChannel }> => {
+    const eth = ethStatusResponder({ chain, head: () => head });
+    const peer = await testDial(res, enode, { protocols: eth.protocols, privateKey: generatePrivateKey() });
+    await within(eth.status(peer), 5_000, 'status');
+    return { peer, channel: peer.protocol('eth')! };
+  };
+  const headersOf = (reply: Uint8Array): number => [...iterate([...iterate(readOne(reply))][1]!)].length;
+  const oneHeader = (id: bigint): Uint8Array => encodeGetBlockHeaders({ requestId: id, origin: 5n, amount: 1n, skip: 0n, reverse: false });
+
+  it.each([
+    ['a GetBlockHeaders of the wrong shape', EthCode.GetBlockHeaders, RLP.encode([1, [5, 1, 0]])],
+    ['a hash that is not 32 bytes', EthCode.GetBlockBodies, RLP.encode([1, [new Uint8Array(31)]])],
+    ['a non-canonical request id', EthCode.GetBlockBodies, Uint8Array.of(0xc4, 0x82, 0x00, 0x01, 0xc0)],
+    ['not RLP', EthCode.GetReceipts, Uint8Array.of(0xf9, 0xff)],
+    ['a code eth does not use (0x0b)', 0x0b, RLP.encode([1, []])],
+    ['a second Status', EthCode.Status, RLP.encode([72, 1, new Uint8Array(32), [new Uint8Array(4), 0], 0, 0, new Uint8Array(32)])],
+    ['a request over 10 MiB', EthCode.GetBlockBodies, encodeRawList([RLP.encode(1), encodeRawList(Array.from({ length: 330_000 }, () => RLP.encode(new Uint8Array(32))))])],
+  ])('%s: closed with 0x10, the refusal named', async (_what, code, payload) => {
+    const { enode, eth } = await server();
+    const refused = new Promise<Error>((r) => eth.once('refused', (_p, err) => r(err)));
+    const { peer, channel } = await client(enode);
+    await channel.send(code, payload);
+    const info = await within(peer.closed, 5_000, 'close');
+    expect(info).toMatchObject({ reason: DisconnectReason.SubprotocolError, initiator: 'remote' });
+    expect((await within(refused, 1_000, 'refused')).name).toBe('MessageError');
+  });
+
+  it('transactions and announcements are ignored: the peer stays and is served', async () => {
+    const { enode } = await server();
+    const { peer, channel } = await client(enode);
+    await channel.send(EthCode.Transactions, RLP.encode([[1, 2, 3]]));
+    await channel.send(0x01, RLP.encode([[new Uint8Array(32), 1]])); // NewBlockHashes
+    await channel.send(0x07, RLP.encode([[1], 2])); // NewBlock, malformed too
+    await channel.send(EthCode.NewPooledTransactionHashes, RLP.encode([new Uint8Array(1), [1], [new Uint8Array(32)], new Uint8Array(16)]));
+    await channel.send(EthCode.BlockHeaders, RLP.encode([99, []])); // a response nobody asked us for
+    expect(headersOf(await ask(channel, EthCode.GetBlockHeaders, oneHeader(7n), EthCode.BlockHeaders))).toBe(1);
+    expect(peer.isClosing).toBe(false);
+    // No pool: pooled transactions are unknown, and the reply says so with no items.
+    const pooled = await ask(channel, EthCode.GetPooledTransactions, encodeHashesRequest({ requestId: 8n, hashes: [new Uint8Array(32)] }), EthCode.PooledTransactions);
+    expect([...iterate([...iterate(readOne(pooled))][1]!)]).toHaveLength(0);
+  });
+
+  it('a flood from a peer that never reads its replies: memory stays bounded, another peer is served', async () => {
+    const { enode } = await server();
+    const flooder = await client(enode);
+    const other = await client(enode);
+    gc();
+    const before = process.memoryUsage();
+    // 5,000 requests for 100 headers (~55 KB each): 275 MB of replies if nothing pushed back.
+    const sends: Array<Promise<void>> = [];
+    for (let i = 0; i < 5000; i++) sends.push(flooder.channel.send(EthCode.GetBlockHeaders, encodeGetBlockHeaders({ requestId: BigInt(i), origin: 1n, amount: 100n, skip: 0n, reverse: false })).catch(() => {}));
+    await sleep(2_000);
+    const started = performance.now();
+    expect(headersOf(await ask(other.channel, EthCode.GetBlockHeaders, oneHeader(1n), EthCode.BlockHeaders, 5_000))).toBe(1);
+    const answeredIn = performance.now() - started;
+    gc();
+    const after = process.memoryUsage();
+    const held = after.heapUsed + after.arrayBuffers - before.heapUsed - before.arrayBuffers;
+    console.log(`flood: another peer answered in ${answeredIn.toFixed(0)} ms; ${(held / 1e6).toFixed(1)} MB held by both ends`);
+    expect(held).toBeLessThan(64e6);
+    expect(flooder.peer.isClosing).toBe(false);
+    flooder.peer.destroy();
+    await Promise.all(sends);
+  }, 30_000);
+});
