@@ -84,4 +84,24 @@ describe('rlpx listen', () => {
       error: null,
     });
   });
+
+  it('--chain without --serve: sends that chain\'s Status; a probe on it is compatible, one on another chain exits 1', async () => {
+    const listener = cli.spawn(['listen', '--port', '0', '--json', '--chain', 'sepolia'], { timeout: 15_000 });
+    const { enode } = JSON.parse(await listener.waitForLine(() => true, 8_000, 'the first line')) as { enode: string };
+    const ok = await cli.run(['ping', enode, '--json', '--count', '1', '--chain', 'sepolia'], { timeout: 12_000 });
+    expectExit(ok, 0);
+    expect(lastJson(ok.stdout)).toMatchObject({ eth: { networkId: 11155111, latestBlock: 0, fork: 'compatible' } });
+    const other = await cli.run(['ping', enode, '--json', '--count', '1', '--chain', 'hoodi'], { timeout: 12_000 });
+    expectExit(other, 1);
+  });
+
+  it.each([
+    [['--serve', '/nonexistent'], /--serve needs --chain or --genesis/],
+    [['--serve', '/nonexistent', '--chain', 'sepolia'], /--serve \/nonexistent: cannot open/],
+    [['--chain', 'nowhere'], /unknown chain "nowhere"/],
+  ])('usage errors: %j exits 2', async (args, message) => {
+    const r = await cli.run(['listen', '--port', '0', ...args], { timeout: 10_000 });
+    expectExit(r, 2);
+    expect(r.stderr).toMatch(message);
+  });
 });
