@@ -55,7 +55,7 @@ export class ProtocolError extends RlpxError {
 }
 
 /** Which deadline a TimeoutError is about. */
-export type Deadline = 'connect' | 'handshake' | 'hello' | 'read' | 'write' | 'pong' | 'status' | 'probe';
+export type Deadline = 'connect' | 'handshake' | 'hello' | 'read' | 'write' | 'pong' | 'status' | 'probe' | 'request';
 
 /** A deadline passed: handshake, Hello, read or pong (0x0b), or writes stalled (0x01). */
 export class TimeoutError extends RlpxError {

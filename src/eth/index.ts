@@ -63,3 +63,6 @@ export {
   ommersHash,
   receiptsRoot,
 } from './verify.js';
+export { EthClient, MAX_SERVE, type HeadersQuery, type BlockRef } from './client.js';
+export { RequestTracker, DEFAULT_REQUEST_TIMEOUT, TOMBSTONE_MS, MAX_PENDING, type RequestOptions, type RequestBody, type ResponseOf } from './tracker.js';
+export { emptyAnswer, type EthRequest, type EthAnswer, type RequestHandler } from './answer.js';

@@ -1,6 +1,10 @@
 /**
- * The eth subprotocol: the Status handshake both ways and the peer's block range (eth/69+),
- * and, given a ChainSource, answers to the peer's requests (serve-session.ts).
+ * The eth subprotocol on a Peer: the Status handshake both ways, the peer's block range
+ * (eth/69+), our requests to the peer (request(), used by EthClient) and answers to its
+ * requests (empty lists by default, what the `answer` handler gives, or, with a `source`, a
+ * chain served by geth's rules: serve-session.ts). Announcements
+ * (Transactions, NewPooledTransactionHashes) are ignored; a code the version lacks, a second
+ * Status or a malformed message closes the peer with 0x10, as geth does.
  *
  * With a chain configured it sends our Status first, as geth and reth do, advertising the
  * genesis block (or the head it is given) and the fork ID of that head, and checks the
@@ -15,12 +19,14 @@ import { ethConfig, type EthConfig, type EthOptions } from '../options.js';
 import { DisconnectReason } from '../reasons.js';
 import type { ProtocolChannel } from '../peer/channel.js';
 import type { Peer, Protocol } from '../peer/peer.js';
+import { emptyAnswer, type EthRequest, type RequestHandler } from './answer.js';
 import type { Chain } from './chain.js';
 import type { ChainSource } from './chain-source.js';
-import { StatusError } from './errors.js';
+import { MessageError, StatusError } from './errors.js';
+import { decodeMessage, encodeMessage, isResponse, messageName, RESPONSE_OF, type RequestName } from './messages.js';
+import { RequestTracker, type RequestBody, type RequestOptions, type ResponseOf } from './tracker.js';
 import { forkId, type ForkVerdict, type Head } from './forkid.js';
 import { BLOCK_RANGE_UPDATE_CODE, BlockRangeTracker, encodeBlockRangeUpdate, validateBlockRange, type BlockRange, type PeerRange } from './range.js';
-import type { MessageError } from './errors.js';
 import { serveSession } from './serve-session.js';
 import { decodeStatus, encodeStatus, ETH_STATUS_CODE, validateStatus, type EthStatus } from './status.js';
 
@@ -59,16 +65,19 @@ export interface EthResponderOptions extends EthOptions {
    * closed with 0x10). geth sends one after a SetHead.
    */
   allowRangeRewind?: boolean;
-  /**
-   * Serve this chain: answer GetBlockHeaders, GetBlockBodies, GetReceipts and
-   * GetBlockAccessLists by geth's rules (give `chain` and `head` to match it).
-   */
-  source?: ChainSource;
   /** Our clock for the fork ID rules, in seconds (default: now). */
   now?: () => bigint;
   /** Without a chain: refuse remotes on another network or genesis (closed with 0x10). */
   networkId?: bigint;
   genesisHash?: Uint8Array;
+  /** Answers the peer's requests (default: empty lists, same request id). */
+  answer?: RequestHandler;
+  /**
+   * Serve this chain instead: GetBlockHeaders, GetBlockBodies, GetReceipts and
+   * GetBlockAccessLists answered by geth v1.17.5's rules, one request at a time per peer, the
+   * peer's socket held while 64 wait (give `chain` and `head` to advertise it).
+   */
+  source?: ChainSource;
 }
 
 /** The outcome of a Status exchange. */
@@ -86,7 +95,7 @@ export interface EthResponderEvents {
   range: [peer: Peer, range: PeerRange];
   /** With a source: a request answered with `items` items. */
   served: [peer: Peer, code: number, items: number];
-  /** With a source: a request refused (the peer is closed with 0x10). */
+  /** With a source: a malformed request (the peer is closed with 0x10). */
   refused: [peer: Peer, error: MessageError];
 }
 
@@ -96,6 +105,7 @@ interface Exchange {
   reject(e: Error): void;
   range: BlockRangeTracker;
   channel?: ProtocolChannel;
+  tracker?: RequestTracker;
 }
 
 const nowSeconds = (): bigint => BigInt(Math.floor(Date.now() / 1000));
@@ -130,6 +140,23 @@ export class EthResponder extends EventEmitter<EthResponderEvents> {
     return this.#exchanges.get(peer)?.range.range;
   }
 
+  /** The eth version negotiated with a peer, once its Status is in. */
+  version(peer: Peer): number | undefined {
+    return this.#exchanges.get(peer)?.channel?.version;
+  }
+
+  /**
+   * Send a request to a peer (after its Status) and resolve with the decoded response. The
+   * response may hold at most `maxItems` items. A bad response closes the peer with 0x10
+   * and rejects; a timeout or abort rejects and leaves the peer open.
+   */
+  async request<K extends RequestName>(peer: Peer, name: K, body: RequestBody<K>, maxItems: number, options: RequestOptions = {}): Promise<ResponseOf<K>> {
+    await this.status(peer, options.signal ? { signal: options.signal } : {});
+    const tracker = this.#exchanges.get(peer)?.tracker;
+    if (!tracker) throw new ClosedError('no eth session with this peer');
+    return tracker.request(name, body, maxItems, options);
+  }
+
   /** What we advertise now (with a chain). */
   localHead(): LocalHead {
     const chain = this.chain;
@@ -156,7 +183,11 @@ export class EthResponder extends EventEmitter<EthResponderEvents> {
     promise.catch(() => {});
     const exchange: Exchange = { promise, resolve, reject, range: new BlockRangeTracker({ allowRewind: this.#options.allowRangeRewind ?? false }) };
     this.#exchanges.set(peer, exchange);
-    void peer.closed.then((info) => exchange.reject(info.error ?? new ClosedError(`peer closed: ${info.name}`)));
+    void peer.closed.then((info) => {
+      const err = info.error ?? new ClosedError(`peer closed: ${info.name}`);
+      exchange.reject(err);
+      exchange.tracker?.close(err);
+    });
     // Peers are past Hello: one without an eth channel will never send a Status.
     if (!peer.protocol('eth')) exchange.reject(new ProtocolError('peer does not run eth', { reason: DisconnectReason.UselessPeer }));
     return (x = exchange);
@@ -205,7 +236,7 @@ export class EthResponder extends EventEmitter<EthResponderEvents> {
     };
     channel.on('message', (code, payload) => {
       if (done) {
-        if (code !== BLOCK_RANGE_UPDATE_CODE) return; // a probe ignores the rest of eth
+        if (code !== BLOCK_RANGE_UPDATE_CODE) return this.#after(channel, peer, exchange, code, payload);
         let range: PeerRange;
         try {
           range = exchange.range.update(payload);
@@ -231,6 +262,8 @@ export class EthResponder extends EventEmitter<EthResponderEvents> {
       }
       done = true;
       exchange.channel = channel;
+      exchange.tracker = new RequestTracker(channel.version, (c, p) => channel.send(c, p));
+      if (peer.isClosing) exchange.tracker.close(new ClosedError('peer closed'));
       exchange.range.start(handshake.status);
       sendOurs();
       // Mirror the remote chain so its checks (network, genesis, fork ID, range) pass.
@@ -244,6 +277,42 @@ export class EthResponder extends EventEmitter<EthResponderEvents> {
         });
       }
     });
+  }
+
+  /** A message after Status other than BlockRangeUpdate. Throws to close the peer with 0x10. */
+  #after(channel: ProtocolChannel, peer: Peer, exchange: Exchange, code: number, payload: Uint8Array): void {
+    const version = channel.version;
+    const name = messageName(version, code);
+    if (!name) throw new MessageError('code', `eth/${version} has no message 0x${code.toString(16)}`);
+    if (name === 'Status') throw new MessageError('code', 'a second Status');
+    if (isResponse(name)) return exchange.tracker!.deliver(name, payload);
+    if (!(name in RESPONSE_OF)) return; // announcements: a node without a pool ignores them
+    if (this.#options.source) {
+      // The serve session answers requests in turn; a malformed one closes the peer now, with its error.
+      try {
+        decodeMessage(version, code, payload);
+      } catch (err) {
+        if (err instanceof MessageError) this.emit('refused', peer, err);
+        throw err;
+      }
+      return;
+    }
+    const request = decodeMessage(version, code, payload) as EthRequest;
+    const handler = this.#options.answer;
+    const reply = (answer: unknown): void => {
+      if (peer.isClosing) return;
+      const response = RESPONSE_OF[name as RequestName];
+      const { code: rc, payload: rp } = encodeMessage(version, response, { ...(answer as object), requestId: request.message.requestId } as never);
+      channel.send(rc, rp).catch(() => {});
+    };
+    if (!handler) return reply(emptyAnswer(request));
+    Promise.resolve()
+      .then(() => handler(peer, request, version))
+      .then(
+        (a) => reply(a ?? emptyAnswer(request)),
+        () => reply(emptyAnswer(request)),
+      )
+      .catch(() => {});
   }
 }
 

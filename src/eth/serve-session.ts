@@ -4,17 +4,16 @@
  * channel's iterator holds the peer's socket while 64 requests wait, so a flood costs us a
  * bounded queue, not memory.
  *
- * What arrives besides requests: Transactions and announcements are ignored; responses are
- * left to whoever asked (a client on the same channel); a second Status, a code eth does not
- * use (0x0b-0x0e), a malformed or oversized (> 10 MiB) request closes the peer with 0x10, as
- * geth's handler does.
+ * A malformed or oversized (> 10 MiB) request closes the peer with 0x10, as geth's handler
+ * does. Everything else (responses to our own requests, announcements, a second Status, codes
+ * eth does not use) is the responder's (protocol.ts).
  */
 import { DisconnectReason } from '../reasons.js';
 import type { ProtocolChannel } from '../peer/channel.js';
 import type { Peer } from '../peer/peer.js';
 import type { ChainSource } from './chain-source.js';
 import { MessageError } from './errors.js';
-import { decodeMessage, encodeBlockAccessLists, encodeBlockBodies, encodeBlockHeaders, encodeCells, encodePooledTransactions, encodeReceipts, EthCode, type EthMessage } from './messages.js';
+import { decodeMessage, encodeBlockAccessLists, encodeBlockBodies, encodeBlockHeaders, encodeCells, encodePooledTransactions, encodeReceipts, EthCode, messageName, RESPONSE_OF, type EthMessage } from './messages.js';
 import { serveBlockAccessLists, serveBodies, serveHeaders, serveReceipts69, serveReceipts70 } from './serve.js';
 
 export interface ServeSessionOptions {
@@ -24,21 +23,6 @@ export interface ServeSessionOptions {
   /** Each request refused (the peer is then closed with 0x10). */
   onRefused?: (err: MessageError) => void;
 }
-
-/** What a server leaves alone: announcements, transactions, and responses (a client's business). */
-const IGNORED = new Set<number>([
-  0x01, // NewBlockHashes: geth (eth/69+) refuses it; a server has no use for it, so it is dropped
-  0x07, // NewBlock: likewise
-  EthCode.Transactions,
-  EthCode.NewPooledTransactionHashes,
-  EthCode.BlockRangeUpdate, // checked by the responder
-  EthCode.BlockHeaders,
-  EthCode.BlockBodies,
-  EthCode.PooledTransactions,
-  EthCode.Receipts,
-  EthCode.BlockAccessLists,
-  EthCode.Cells,
-]);
 
 interface Reply {
   code: number;
@@ -50,11 +34,12 @@ interface Reply {
 export async function serveSession(channel: ProtocolChannel, peer: Peer, source: ChainSource, options: ServeSessionOptions = {}): Promise<void> {
   try {
     for await (const { code, payload } of channel.messages({ signal: options.signal })) {
-      if (IGNORED.has(code)) continue;
+      // Only requests: the responder checks and handles everything else.
+      const name = messageName(channel.version, code);
+      if (!name || !(name in RESPONSE_OF)) continue;
       let reply: Reply;
       try {
         const m = decodeMessage(channel.version, code, payload);
-        if (m.name === 'Status') throw new MessageError('code', 'a second Status');
         reply = await answer(channel.version, m, source);
       } catch (err) {
         const refused = err instanceof MessageError ? err : new MessageError('field', (err as Error).message, { cause: err });

@@ -16,10 +16,9 @@ import { dial } from '../../src/peer/dial.js';
 import type { Peer } from '../../src/peer/peer.js';
 import { listen, type Server } from '../../src/peer/server.js';
 import { generatePrivateKey } from '../../src/crypto/secp256k1.js';
-import { ask } from '../helpers/eth-ask.js';
+import { ask, rawEth } from '../helpers/eth-ask.js';
 import { gethBinaries, type GethNode } from '../helpers/geth.js';
 import { gethPerFile, startChainGeth } from '../helpers/geth-chain.js';
-import { within } from '../helpers/loopback.js';
 import { servedChainDir } from '../helpers/served-chain.js';
 
 const bin = gethBinaries();
@@ -68,11 +67,10 @@ describe.skipIf(!bin)('our replies are geth\'s, byte for byte', () => {
     head = { earliestBlock: 0n, latestBlock: h.number, latestBlockHash: h.hash, time: h.time };
     server = await listen({ privateKey: generatePrivateKey(), port: 0, pingInterval: 0, protocols: ethStatusResponder({ chain, head: () => head, source: store }).protocols });
     const channelTo = async (enode: string): Promise<ProtocolChannel> => {
-      const eth = ethStatusResponder({ chain, head: () => head });
+      const eth = rawEth(chain, head);
       const peer = await dial(enode, { privateKey: generatePrivateKey(), pingInterval: 0, protocols: eth.protocols });
       peers.push(peer);
-      await within(eth.status(peer), 5_000, 'status');
-      return peer.protocol('eth')!;
+      return eth.channel(peer);
     };
     ours = await channelTo(server.enode);
     theirs = await channelTo(geth.enode);

@@ -19,8 +19,9 @@ import { ethStatusResponder, type EthResponder, type LocalHead } from '../../src
 import { encodeRawList, iterate, readOne } from '../../src/eth/rlp-view.js';
 import type { ProtocolChannel } from '../../src/peer/channel.js';
 import type { Peer } from '../../src/peer/peer.js';
+import type { Server } from '../../src/peer/server.js';
 import { DisconnectReason } from '../../src/reasons.js';
-import { ask } from '../helpers/eth-ask.js';
+import { ask, rawEth } from '../helpers/eth-ask.js';
 import { ethtestData } from '../helpers/geth-chain.js';
 import { Resources, sleep, testDial, testServer, within } from '../helpers/loopback.js';
 
@@ -44,16 +45,15 @@ describe('serving: bad input', () => {
   });
   afterAll(() => store.close());
 
-  const server = async (): Promise<{ enode: string; eth: EthResponder }> => {
+  const server = async (): Promise<{ enode: string; eth: EthResponder; server: Server }> => {
     const eth = ethStatusResponder({ chain, head: () => head, source: store });
     const s = await testServer(res, { protocols: eth.protocols });
-    return { enode: s.enode, eth };
+    return { enode: s.enode, eth, server: s };
   };
   const client = async (enode: string): Promise<{ peer: Peer; channel: ProtocolChannel }> => {
-    const eth = ethStatusResponder({ chain, head: () => head });
+    const eth = rawEth(chain, head);
     const peer = await testDial(res, enode, { protocols: eth.protocols, privateKey: generatePrivateKey() });
-    await within(eth.status(peer), 5_000, 'status');
-    return { peer, channel: peer.protocol('eth')! };
+    return { peer, channel: await eth.channel(peer) };
   };
   const headersOf = (reply: Uint8Array): number => [...iterate([...iterate(readOne(reply))][1]!)].length;
   const oneHeader = (id: bigint): Uint8Array => encodeGetBlockHeaders({ requestId: id, origin: 5n, amount: 1n, skip: 0n, reverse: false });
@@ -64,26 +64,37 @@ describe('serving: bad input', () => {
     ['a non-canonical request id', EthCode.GetBlockBodies, Uint8Array.of(0xc4, 0x82, 0x00, 0x01, 0xc0)],
     ['not RLP', EthCode.GetReceipts, Uint8Array.of(0xf9, 0xff)],
     ['a code eth does not use (0x0b)', 0x0b, RLP.encode([1, []])],
+    // geth (eth/69+) refuses the PoW announcements as codes it does not handle.
+    ['NewBlockHashes (0x01)', 0x01, RLP.encode([[new Uint8Array(32), 1]])],
+    ['NewBlock (0x07)', 0x07, RLP.encode([[1], 2])],
+    ['a response nobody asked for', EthCode.BlockHeaders, RLP.encode([99, []])],
     ['a second Status', EthCode.Status, RLP.encode([72, 1, new Uint8Array(32), [new Uint8Array(4), 0], 0, 0, new Uint8Array(32)])],
     ['a request over 10 MiB', EthCode.GetBlockBodies, encodeRawList([RLP.encode(1), encodeRawList(Array.from({ length: 330_000 }, () => RLP.encode(new Uint8Array(32))))])],
-  ])('%s: closed with 0x10, the refusal named', async (_what, code, payload) => {
-    const { enode, eth } = await server();
-    const refused = new Promise<Error>((r) => eth.once('refused', (_p, err) => r(err)));
+  ])('%s: closed with 0x10, the error named', async (_what, code, payload) => {
+    const { enode, server: s } = await server();
+    const remote = new Promise<Peer>((r) => s.once('peer', r));
     const { peer, channel } = await client(enode);
     await channel.send(code, payload);
     const info = await within(peer.closed, 5_000, 'close');
     expect(info).toMatchObject({ reason: DisconnectReason.SubprotocolError, initiator: 'remote' });
-    expect((await within(refused, 1_000, 'refused')).name).toBe('MessageError');
+    const ours = await within((await remote).closed, 2_000, 'our close');
+    expect(ours).toMatchObject({ reason: DisconnectReason.SubprotocolError, initiator: 'local' });
+    expect(ours.error?.name).toMatch(/^(Message|Response)Error$/);
+  });
+
+  it("a malformed request is reported as 'refused'", async () => {
+    const { enode, eth } = await server();
+    const refused = new Promise<Error>((r) => eth.once('refused', (_p, err) => r(err)));
+    const { channel } = await client(enode);
+    await channel.send(EthCode.GetBlockHeaders, RLP.encode([1, [5, 1, 0]]));
+    expect((await within(refused, 5_000, 'refused')).message).toMatch(/GetBlockHeaders query/);
   });
 
   it('transactions and announcements are ignored: the peer stays and is served', async () => {
     const { enode } = await server();
     const { peer, channel } = await client(enode);
     await channel.send(EthCode.Transactions, RLP.encode([[1, 2, 3]]));
-    await channel.send(0x01, RLP.encode([[new Uint8Array(32), 1]])); // NewBlockHashes
-    await channel.send(0x07, RLP.encode([[1], 2])); // NewBlock, malformed too
     await channel.send(EthCode.NewPooledTransactionHashes, RLP.encode([new Uint8Array(1), [1], [new Uint8Array(32)], new Uint8Array(16)]));
-    await channel.send(EthCode.BlockHeaders, RLP.encode([99, []])); // a response nobody asked us for
     expect(headersOf(await ask(channel, EthCode.GetBlockHeaders, oneHeader(7n), EthCode.BlockHeaders))).toBe(1);
     expect(peer.isClosing).toBe(false);
     // No pool: pooled transactions are unknown, and the reply says so with no items.
