@@ -1,13 +1,16 @@
 /**
  * "geth's rules", byte for byte: the same random requests (huge skips and amounts, hash and
  * number origins, unknown hashes, paged receipts) to a geth that imported the ethtest chain
- * and to our node serving that chain; every reply must be the same bytes.
+ * and to our node serving that chain; every reply must be the same bytes. Then our own client
+ * fetches and verifies the whole chain from our serving node, dialing it and dialed by it.
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bytesToHex } from '../../src/crypto/bytes.js';
 import type { Chain } from '../../src/eth/chain.js';
+import { EthClient } from '../../src/eth/client.js';
 import { FileStore } from '../../src/eth/file-store.js';
+import { verifyHeaderChain } from '../../src/eth/verify.js';
 import { chainFromGenesis, genesisHeaderOf } from '../../src/eth/genesis.js';
 import { encodeGetBlockHeaders, encodeGetReceipts, encodeHashesRequest, EthCode } from '../../src/eth/messages.js';
 import { ethStatusResponder, type LocalHead } from '../../src/eth/protocol.js';
@@ -20,6 +23,7 @@ import { ask, rawEth } from '../helpers/eth-ask.js';
 import { gethBinaries, type GethNode } from '../helpers/geth.js';
 import { gethPerFile, startChainGeth } from '../helpers/geth-chain.js';
 import { servedChainDir } from '../helpers/served-chain.js';
+import { within } from '../helpers/loopback.js';
 
 const bin = gethBinaries();
 const U64 = (1n << 64n) - 1n;
@@ -50,8 +54,10 @@ describe.skipIf(!bin)('our replies are geth\'s, byte for byte', () => {
   let theirs: ProtocolChannel;
   let server: Server | undefined;
   const peers: Peer[] = [];
+  const closers: Array<() => Promise<void>> = [];
   afterAll(async () => {
     for (const p of peers) p.destroy();
+    for (const c of closers) await c();
     await server?.close();
     await store?.close();
     served?.cleanup();
@@ -110,4 +116,34 @@ describe.skipIf(!bin)('our replies are geth\'s, byte for byte', () => {
       await same('GetBlockAccessLists', EthCode.GetBlockAccessLists, encodeHashesRequest({ requestId: BigInt(i), hashes: hashes() }), EthCode.BlockAccessLists);
     }
   }, 240_000);
+
+  it.each(['dials', 'is dialed by'] as const)('our client %s our serving node: the whole chain, every item verified', async (how) => {
+    const eth = ethStatusResponder({ chain, head: () => head });
+    const client = new EthClient(eth);
+    let peer: Peer;
+    if (how === 'dials') {
+      peer = await dial(server!.enode, { privateKey: generatePrivateKey(), pingInterval: 0, protocols: eth.protocols });
+    } else {
+      // The serving node dials a listening client.
+      const listener = await listen({ privateKey: generatePrivateKey(), port: 0, pingInterval: 0, protocols: eth.protocols });
+      const arrived = new Promise<Peer>((r) => listener.once('peer', r));
+      const serving = ethStatusResponder({ chain, head: () => head, source: store });
+      peers.push(await dial(listener.enode, { privateKey: generatePrivateKey(), pingInterval: 0, protocols: serving.protocols }));
+      peer = await within(arrived, 5_000, 'the serving node to dial');
+      closers.push(() => listener.close());
+    }
+    peers.push(peer);
+    await within(eth.status(peer), 5_000, 'status');
+    const headers = await client.getBlockHeaders(peer, { origin: 0, amount: 601 });
+    expect(headers.map((h) => bytesToHex(h.hash))).toEqual(Array.from({ length: 601 }, (_, n) => bytesToHex(store.hashAt(n)!)));
+    verifyHeaderChain(headers);
+    const blocks = headers.slice(1);
+    const bodies = await client.getBlockBodies(peer, blocks);
+    expect(bodies).toHaveLength(600);
+    // Receipts in requests of 100 blocks; block 11's (over 10 MiB) come in pages.
+    let receipts = 0;
+    for (let i = 0; i < blocks.length; i += 100) receipts += (await client.getReceipts(peer, blocks.slice(i, i + 100), { timeout: 30_000 })).length;
+    expect(receipts).toBe(600);
+    expect(peer.isClosing).toBe(false);
+  }, 120_000);
 });
