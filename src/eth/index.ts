@@ -66,3 +66,6 @@ export {
 export { EthClient, MAX_SERVE, type HeadersQuery, type BlockRef } from './client.js';
 export { RequestTracker, DEFAULT_REQUEST_TIMEOUT, TOMBSTONE_MS, MAX_PENDING, type RequestOptions, type RequestBody, type ResponseOf } from './tracker.js';
 export { emptyAnswer, type EthRequest, type EthAnswer, type RequestHandler } from './answer.js';
+export type { ChainSource, StoredHeader, SourceHead } from './chain-source.js';
+export { FileStore, ChainFileError, type FileStoreOptions } from './file-store.js';
+export { serveHeaders, serveBodies, serveReceipts69, serveReceipts70, serveBlockAccessLists, SOFT_RESPONSE_LIMIT, type HeaderQuery, type Receipts70 } from './serve.js';

@@ -14,12 +14,12 @@
  * - GetBlockAccessLists: an unknown BAL is the empty string (0x80), not the end of the reply.
  */
 import { equalBytes } from '../crypto/bytes.js';
+import { MAX_ETH_MESSAGE_SIZE } from './messages.js';
 import { encodeRawList, iterate, readOne } from './rlp-view.js';
 import type { ChainSource, StoredHeader } from './chain-source.js';
 
 /** geth's limits (eth/protocols/eth/handler.go, protocol.go). */
 export const SOFT_RESPONSE_LIMIT = 2 * 1024 * 1024;
-export const MAX_PACKET_SIZE = 10 * 1024 * 1024;
 export const MAX_HEADERS_SERVE = 1024;
 export const MAX_BODIES_SERVE = 1024;
 export const MAX_RECEIPTS_SERVE = 1024;
@@ -31,7 +31,7 @@ const U64 = (1n << 64n) - 1n;
 const u64 = (n: bigint): bigint => n & U64;
 const ZERO_HASH = new Uint8Array(32);
 
-export interface HeadersQuery {
+export interface HeaderQuery {
   /** A block number, or a 32-byte hash. */
   origin: bigint | Uint8Array;
   amount: bigint;
@@ -40,7 +40,7 @@ export interface HeadersQuery {
 }
 
 /** The headers a GetBlockHeaders query gets, raw, in reply order. */
-export async function serveHeaders(source: ChainSource, query: HeadersQuery): Promise<Uint8Array[]> {
+export async function serveHeaders(source: ChainSource, query: HeaderQuery): Promise<Uint8Array[]> {
   if (query.amount === 0n) return [];
   // geth treats the zero hash as "no hash": the query is by number (0 unless given).
   const byHash = query.origin instanceof Uint8Array && !equalBytes(query.origin, ZERO_HASH) ? query.origin : undefined;
@@ -69,7 +69,7 @@ async function headersFrom(source: ChainSource, number: bigint, count: bigint): 
   return out;
 }
 
-async function contiguous(source: ChainSource, query: HeadersQuery, byHash: Uint8Array | undefined, number: bigint): Promise<Uint8Array[]> {
+async function contiguous(source: ChainSource, query: HeaderQuery, byHash: Uint8Array | undefined, number: bigint): Promise<Uint8Array[]> {
   const count = query.amount > BigInt(MAX_HEADERS_SERVE) ? BigInt(MAX_HEADERS_SERVE) : query.amount;
   if (!byHash) {
     const from = query.reverse ? number : u64(number + count - 1n);
@@ -124,7 +124,7 @@ async function headerAt(source: ChainSource, hash: Uint8Array, number: bigint): 
   return h && h.number === number ? h : undefined;
 }
 
-async function walk(source: ChainSource, query: HeadersQuery, byHash: Uint8Array | undefined, number: bigint): Promise<Uint8Array[]> {
+async function walk(source: ChainSource, query: HeaderQuery, byHash: Uint8Array | undefined, number: bigint): Promise<Uint8Array[]> {
   const out: Uint8Array[] = [];
   const budget = { left: MAX_NON_CANONICAL };
   const step = u64(query.skip + 1n);
@@ -216,7 +216,7 @@ export async function serveReceipts70(source: ChainSource, hashes: readonly Uint
     if (bytes >= SOFT_RESPONSE_LIMIT || lists.length >= MAX_RECEIPTS_SERVE) break;
     const list = await receiptsOf(source, hashes[i]!);
     if (!list) break;
-    const part = sliceReceipts(list, i === 0 ? firstIndex : 0n, MAX_PACKET_SIZE - bytes);
+    const part = sliceReceipts(list, i === 0 ? firstIndex : 0n, MAX_ETH_MESSAGE_SIZE - bytes);
     if (!part) break; // not even the first receipt fits
     lists.push(part.list);
     bytes += part.list.length;
