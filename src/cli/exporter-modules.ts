@@ -19,6 +19,8 @@ export interface ModuleSpec {
   eth: {
     /** Require the eth Status (and so eth): without it the probe fails. */
     require: boolean;
+    /** With require: ask for the header of the latest block the Status names; fail unless it comes (default true). */
+    serves: boolean;
     /** Check the Status against a chain: a name (mainnet, sepolia, ...) or a genesis.json. */
     chain?: string;
     genesis?: string;
@@ -35,7 +37,7 @@ export const MODULE_DEFAULTS: Readonly<ModuleSpec> = Object.freeze({
   // Short gaps: a scrape should be quick, and three Pings still show loss and jitter.
   pings: Object.freeze({ count: 3, interval_ms: 10 }),
   health: 'l7',
-  eth: Object.freeze({ require: false }),
+  eth: Object.freeze({ require: false, serves: true }),
   full_ok: false,
 });
 
@@ -98,14 +100,14 @@ export function verifyModule(name: string, raw: unknown): ModuleSpec {
   only(`${at}.pings`, pings, ['count', 'interval_ms']);
   const eth = m['eth'] ?? {};
   if (!isObject(eth)) throw new ConfigError(`${at}.eth must be a mapping`);
-  only(`${at}.eth`, eth, ['require', 'chain', 'genesis', 'network_id']);
+  only(`${at}.eth`, eth, ['require', 'serves', 'chain', 'genesis', 'network_id']);
   const health = m['health'] ?? d.health;
   if (health !== 'l7' && health !== 'geth') throw new ConfigError(`${at}.health must be l7 or geth, got ${JSON.stringify(health)}`);
   const spec: ModuleSpec = {
     timeout_ms: int(`${at}.timeout_ms`, m['timeout_ms'], d.timeout_ms, 1),
     pings: { count: int(`${at}.pings.count`, pings['count'], d.pings.count, 1), interval_ms: int(`${at}.pings.interval_ms`, pings['interval_ms'], d.pings.interval_ms, 0) },
     health,
-    eth: { require: bool(`${at}.eth.require`, eth['require'], d.eth.require) },
+    eth: { require: bool(`${at}.eth.require`, eth['require'], d.eth.require), serves: bool(`${at}.eth.serves`, eth['serves'], d.eth.serves) },
     full_ok: bool(`${at}.full_ok`, m['full_ok'], d.full_ok),
   };
   const chain = str(`${at}.eth.chain`, eth['chain']);

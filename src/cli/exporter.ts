@@ -125,6 +125,7 @@ export async function exporterCommand(argv: string[], out: (line: string) => voi
         deadline: left,
         health: s.health,
         requireEth: s.eth.require,
+        serves: s.eth.serves,
         chain: mod.chain,
         fullOk: s.full_ok,
         signal: gone.signal,

@@ -12,6 +12,8 @@ import { TimeoutError } from '../errors.js';
 import type { ForkVerdict } from '../eth/forkid.js';
 import { ethStatusResponder, type EthHandshake } from '../eth/protocol.js';
 import { dial } from '../peer/dial.js';
+import { ethReport } from '../probe/report.js';
+import { checkServes } from '../probe/serves.js';
 import { formatEnode, parseEnode, type Enode } from '../peer/enode.js';
 import type { Peer } from '../peer/peer.js';
 import type { CloseInfo } from '../peer/peer.js';
@@ -82,6 +84,7 @@ export interface MonitorMetrics {
   disconnects: Counter<'target' | 'reason' | 'by' | 'cause'>;
   reconnects: Counter<'target'>;
   latestBlock: Gauge<'target'>;
+  serves: Gauge<'target'>;
   fork: Gauge<'target' | 'verdict'>;
   lag: Gauge<'target'>;
 }
@@ -109,6 +112,7 @@ export function createMetrics(): MonitorMetrics {
       registers: [registry],
     }),
     reconnects: new Counter({ name: 'rlpx_reconnects_total', help: 'Reconnect attempts', labelNames: ['target'], registers: [registry] }),
+    serves: new Gauge({ name: 'rlpx_eth_serves', help: '1 when the node served the header of the latest block its Status names (asked once per session), 0 when not', labelNames: ['target'], registers: [registry] }),
     latestBlock: new Gauge({ name: 'rlpx_eth_latest_block', help: "The node's latest block, from its eth Status and BlockRangeUpdates", labelNames: ['target'], registers: [registry] }),
     fork: new Gauge({
       name: 'rlpx_eth_fork',
@@ -200,6 +204,15 @@ export async function monitorCommand(argv: string[], out: (line: string) => void
       (h) => {
         heads(t, h.status.latestBlock, h.fork);
         log('eth', t, { latestBlock: Number(h.status.latestBlock), fork: h.fork }, `eth: latest block ${h.status.latestBlock}, fork ${h.fork}`);
+        // Once per session: does the node serve the head it announces?
+        const report = ethReport(h);
+        const closed = new AbortController();
+        void peer.closed.then(() => closed.abort(new Error('closed')));
+        void checkServes(eth, peer, report, { signal: AbortSignal.any([signal, closed.signal]), timeout }).then(() => {
+          if (report.serves === null) return;
+          m.serves.set({ target: t.label }, report.serves ? 1 : 0);
+          log('serves', t, { serves: report.serves, reason: report.servesReason }, `eth: serves ${report.serves}${report.servesReason ? ` (${report.servesReason})` : ''}`);
+        });
       },
       (err: unknown) => {
         // Another chain or fork: the node is still where its Status says.

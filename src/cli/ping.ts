@@ -159,6 +159,7 @@ function printHuman(j: PingJson, human: (line: string) => void): void {
   if (e) {
     human(`  eth       v${e.version}, network ${e.networkId}, genesis ${e.genesis.slice(0, 18)}…, fork id ${e.forkId.hash}/${e.forkId.next}: ${e.fork}`);
     human(`  blocks    ${e.earliestBlock}..${e.latestBlock}, latest ${e.latestBlockHash}`);
+    if (e.serves !== null) human(`  serves    ${e.serves ? 'yes: the header of its latest block came back' : `no: ${e.servesReason}`}`);
   }
   if (j.full) human(`the node is full (too many peers): alive, ${j.ok ? 'healthy with --full-ok' : 'unhealthy without --full-ok'}`);
   if (j.error && !j.ok) human(`  error     ${j.error}`);

@@ -13,6 +13,7 @@ import type { Hello } from '../peer/hello.js';
 import type { CloseInfo, Peer } from '../peer/peer.js';
 import { DisconnectReason, reasonName } from '../reasons.js';
 import { ethReport as probeEthReport } from '../probe/report.js';
+import { checkServes } from '../probe/serves.js';
 import { parseClientId } from './client-id.js';
 import type { Enr } from '../discovery/enr.js';
 import { CRAWL_SCHEMA_VERSION, isTooManyPeers, nodeError, type CrawlStage, type EnrReport, type EthReport, type HelloReport, type NodeResult } from './result.js';
@@ -44,8 +45,8 @@ function helloReport(h: Hello): HelloReport {
 
 /** The probe's eth report with the verdict's detail, in the schema's field order. */
 function ethReport(h: EthHandshake): EthReport {
-  const { earliestBlock, latestBlock, latestBlockHash, ...head } = probeEthReport(h);
-  return { ...head, forkDetail: h.forkDetail ?? null, earliestBlock, latestBlock, latestBlockHash };
+  const { earliestBlock, latestBlock, latestBlockHash, serves, servesReason, ...head } = probeEthReport(h);
+  return { ...head, forkDetail: h.forkDetail ?? null, earliestBlock, latestBlock, latestBlockHash, serves, servesReason };
 }
 
 function enrReport(enr: Enr): EnrReport {
@@ -107,8 +108,11 @@ export async function crawlNode(target: DialTarget, ctx: NodeContext): Promise<N
     const status = peer.protocol('eth') ? ctx.eth.status(peer, { signal }) : undefined;
     const [pinged, eth] = await Promise.allSettled([ping, status]);
     const closed = peer.closeInfo;
-    if (eth.status === 'fulfilled' && eth.value) r.eth = ethReport(eth.value);
-    else if (eth.status === 'rejected') {
+    if (eth.status === 'fulfilled' && eth.value) {
+      r.eth = ethReport(eth.value);
+      // The data-level check: does the node serve the head it announces?
+      if (!peer.isClosing) await checkServes(ctx.eth, peer, r.eth, { signal, timeout: ctx.timeout });
+    } else if (eth.status === 'rejected') {
       const err = eth.reason as unknown;
       if (err instanceof StatusError && err.status) {
         const fork = CHAIN_CHECKS.has(err.check) ? 'incompatible' : (err.fork?.verdict ?? 'unchecked');

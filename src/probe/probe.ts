@@ -1,6 +1,7 @@
 /**
  * One L7 probe of one node, shared by `rlpx ping` and `rlpx exporter`: TCP connect, RLPx
- * handshake, Hello, the eth Status (awaited only when required), N Pings, Disconnect 0x08.
+ * handshake, Hello, the eth Status (awaited only when required), the "serves" check (asks for
+ * the header of the latest block the Status names), N Pings, Disconnect 0x08.
  * It never throws: every outcome is a ProbeResult with phase timings and a step log.
  *
  * A node that completes the RLPx handshake and then sends Disconnect 0x04 (too many peers)
@@ -18,8 +19,9 @@ import type { Peer } from '../peer/peer.js';
 import { DisconnectReason, reasonName } from '../reasons.js';
 import type { Chain } from '../eth/chain.js';
 import { ethReport, hint, type EthReport } from './report.js';
+import { checkServes } from './serves.js';
 
-export const PHASES = ['connect', 'handshake', 'hello', 'status', 'ping'] as const;
+export const PHASES = ['connect', 'handshake', 'hello', 'status', 'headers', 'ping'] as const;
 export type Phase = (typeof PHASES)[number];
 
 export interface ProbeSettings {
@@ -34,6 +36,12 @@ export interface ProbeSettings {
   health: HealthMode;
   /** Fail unless the node runs eth and its Status passes; otherwise a Status is only reported. */
   requireEth: boolean;
+  /**
+   * With requireEth: after the Status, ask for the header of the latest block it names
+   * (GetBlockHeaders [latestHash, 1, 0, 0]) and fail unless exactly that header comes back
+   * within `timeout` (default true).
+   */
+  serves?: boolean;
   /** Check the remote Status against this chain (we then speak first, after a short wait). */
   chain?: Chain | undefined;
   fullOk: boolean;
@@ -41,7 +49,7 @@ export interface ProbeSettings {
   signal?: AbortSignal | undefined;
   /** Stops the pinging only: the probe still leaves with 0x08 and reports (Ctrl-C in `rlpx ping`). */
   stopPings?: AbortSignal | undefined;
-  /** Called once the session is up (after Hello, and the Status when required). */
+  /** Called once the session is up (after Hello, and the Status when required; before the serves check). */
   onSession?: (result: ProbeResult) => void;
   /** Called after each Ping: its RTT in ms, or why it was lost. */
   onPing?: (index: number, rtt: number | undefined, why?: string) => void;
@@ -202,12 +210,20 @@ export async function probe(target: string | Enode, s: ProbeSettings): Promise<P
         throw err;
       }
       leave();
+      s.onSession?.(r);
+      if (s.serves ?? true) {
+        enter('headers');
+        log(`GetBlockHeaders [${r.eth!.latestBlockHash}, 1, 0, 0]`);
+        await checkServes(eth, p, r.eth!, { signal, timeout: s.timeout });
+        if (signal.aborted) throw signal.reason;
+        leave();
+        log(r.eth!.serves ? 'serves: the header of its latest block came back' : `serves: false (${r.eth!.servesReason})`);
+      }
     } else if (p.protocol('eth')) {
       // Not required: reported if it comes while we ping, never waited for.
       eth.status(p, { signal }).then(onStatus, onStatusError);
     }
-
-    s.onSession?.(r);
+    if (!s.requireEth) s.onSession?.(r);
     enter('ping');
     const pingsOver = s.stopPings ? AbortSignal.any([signal, s.stopPings]) : signal;
     for (let i = 0; i < s.count && !p.isClosing && !pingsOver.aborted; i++) {
@@ -235,7 +251,7 @@ export async function probe(target: string | Enode, s: ProbeSettings): Promise<P
     }
     const info = await p.closed;
     r.disconnect = { reason: info.reason, name: reasonName(info.reason), by: info.initiator };
-    if (info.initiator === 'remote') {
+    if (info.initiator === 'remote' && r.eth?.serves !== false) {
       if (info.reason === DisconnectReason.TooManyPeers) r.full = true;
       r.error ??= `disconnected by the remote: ${reasonName(info.reason)}`;
     }
@@ -243,6 +259,10 @@ export async function probe(target: string | Enode, s: ProbeSettings): Promise<P
     const lost = s.count - r.received;
     if (s.health === 'l7' && lost > 0) r.error ??= `${lost} of ${s.count} pings got no pong`;
     r.success = info.initiator === 'local' && (s.health === 'geth' || lost === 0);
+    if (r.eth?.serves === false) {
+      r.success = false;
+      r.error = `the node does not serve its own head: ${r.eth.servesReason}`;
+    }
   } catch (err) {
     fail(err);
     if (peer && !peer.isClosing) peer.destroy();
@@ -262,3 +282,4 @@ export async function probe(target: string | Enode, s: ProbeSettings): Promise<P
   log(`${r.success ? 'probe succeeded' : 'probe failed'} in ${r.durationMs.toFixed(1)} ms${r.error && !r.success ? `: ${r.error}` : ''}`);
   return r;
 }
+

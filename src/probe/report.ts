@@ -14,6 +14,10 @@ export interface EthReport {
   latestBlock: number;
   latestBlockHash: string;
   fork: EthHandshake['fork'];
+  /** Whether the node served the header of its latest block; null when not checked (or not reached). */
+  serves: boolean | null;
+  /** Why not, when `serves` is false. */
+  servesReason: string | null;
 }
 
 const hex = (b: Uint8Array): string => `0x${bytesToHex(b)}`;
@@ -28,6 +32,8 @@ export function ethReport({ status: s, fork }: EthHandshake): EthReport {
     latestBlock: Number(s.latestBlock),
     latestBlockHash: hex(s.latestBlockHash),
     fork,
+    serves: null,
+    servesReason: null,
   };
 }
 

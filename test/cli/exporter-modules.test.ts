@@ -24,7 +24,7 @@ describe('probe modules', () => {
     writeFileSync(join(dir, 'k'), `${bytesToHex(key)}\n`);
     const yaml = parseModules(`modules:\n  main:\n    timeout_ms: 2000\n    pings: { count: 5, interval_ms: 0 }\n    health: geth\n    eth: { require: true, chain: sepolia }\n    key_file: ${join(dir, 'k')}\n    full_ok: true\n`, undefined);
     const m = yaml.get('main')!;
-    expect(m.spec).toEqual({ timeout_ms: 2000, pings: { count: 5, interval_ms: 0 }, health: 'geth', eth: { require: true, chain: 'sepolia' }, key_file: join(dir, 'k'), full_ok: true });
+    expect(m.spec).toEqual({ timeout_ms: 2000, pings: { count: 5, interval_ms: 0 }, health: 'geth', eth: { require: true, serves: true, chain: 'sepolia' }, key_file: join(dir, 'k'), full_ok: true });
     expect(m.privateKey).toEqual(key);
     expect(m.chain).toBe(CHAINS['sepolia']);
     const json = parseModules(JSON.stringify({ modules: { j: { pings: { count: 2 } } } }), undefined);

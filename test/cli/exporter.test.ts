@@ -172,13 +172,20 @@ describe('rlpx exporter over HTTP', () => {
 
   it("a module with a chain: rlpx_probe_eth_fork_compatible 1 on that chain; on another, failure and the node's own network id", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rlpx-exporter-'));
-    writeFileSync(join(dir, 'm.json'), JSON.stringify({ modules: { sepolia: { eth: { require: true, chain: 'sepolia' } }, holesky: { eth: { require: true, chain: 'holesky' } } } }));
+    writeFileSync(join(dir, 'm.json'), JSON.stringify({ modules: { sepolia: { eth: { require: true, serves: false, chain: 'sepolia' } }, serves: { eth: { require: true, chain: 'sepolia' } }, holesky: { eth: { require: true, chain: 'holesky' } } } }));
     const { base } = await exporter(['--config', join(dir, 'm.json')]);
     const { server: s } = await server({ protocols: ethStatusResponder({ chain: CHAINS['sepolia']! }).protocols });
     const same = parseMetrics((await get(probeUrl(base, s.enode, '&module=sepolia'))).body).samples;
     expect(sampleValue(same, 'probe_success', {})).toBe(1);
     expect(sampleValue(same, 'rlpx_probe_eth_fork_compatible', {})).toBe(1);
     expect(sampleValue(same, 'rlpx_probe_eth_network_id', {})).toBe(11155111);
+    expect(sampleValue(same, 'rlpx_probe_eth_serves', {})).toBeUndefined(); // not asked
+    // Asked (the default), our node holds no sepolia blocks: it answers empty, so it does not serve.
+    const served = parseMetrics((await get(probeUrl(base, s.enode, '&module=serves'))).body).samples;
+    expect(sampleValue(served, 'probe_success', {})).toBe(0);
+    expect(sampleValue(served, 'rlpx_probe_eth_serves', {})).toBe(0);
+    expect(sampleValue(served, 'rlpx_probe_eth_fork_compatible', {})).toBe(1);
+    expect(sampleValue(served, 'rlpx_probe_phase_duration_seconds', { phase: 'headers' })).toBeGreaterThan(0);
     const other = parseMetrics((await get(probeUrl(base, s.enode, '&module=holesky'))).body).samples;
     expect(sampleValue(other, 'probe_success', {})).toBe(0);
     expect(sampleValue(other, 'rlpx_probe_eth_network_id', {})).toBe(11155111); // where the node is, though not where we want it

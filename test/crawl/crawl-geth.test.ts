@@ -74,13 +74,15 @@ describe.skipIf(!bin)('crawl: real geths, with and without a chain', () => {
       earliestBlock: 0,
       latestBlock: ETHTEST_BLOCKS,
       latestBlockHash: head.hash,
+      serves: true,
+      servesReason: null,
     });
     expect(c.disconnect).toEqual({ reason: 8, name: 'client quitting', by: 'local' });
     expect(c.error).toBeNull();
 
     const b = got.get(bare.enode)!;
     expectGethHello(b, bare);
-    expect(b.eth).toMatchObject({ version: 72, networkId: GETH_NETWORK_ID, genesis: bareGenesis, fork: 'unchecked', earliestBlock: 0, latestBlock: 0, latestBlockHash: bareGenesis });
+    expect(b.eth).toMatchObject({ version: 72, networkId: GETH_NETWORK_ID, genesis: bareGenesis, fork: 'unchecked', earliestBlock: 0, latestBlock: 0, latestBlockHash: bareGenesis, serves: true });
     expect(b.eth!.forkId.hash).toMatch(/^0x[0-9a-f]{8}$/);
     expect(b).toMatchObject({ error: null, disconnect: { reason: 8, name: 'client quitting', by: 'local' } });
   });

@@ -125,12 +125,14 @@ describe('crawl: one result per node, every field', () => {
     };
     const [mirror] = await run([node.enode]);
     expect(mirror!.hello!.caps).toEqual(['eth/69', 'eth/70', 'eth/71', 'eth/72']);
-    expect(mirror!.eth).toEqual({ ...status, fork: 'unchecked', forkDetail: null });
+    // Our node holds no blocks: it answers the header request empty, so it does not serve.
+    const noServe = { serves: false, servesReason: 'an empty answer: the node does not have the block it announces' };
+    expect(mirror!.eth).toEqual({ ...status, fork: 'unchecked', forkDetail: null, ...noServe });
     expect(mirror).toMatchObject({ outcome: 'reachable', error: null, disconnect: { reason: 8, by: 'local' } });
     expect(mirror!.rttMs).toBeGreaterThan(0);
 
     const [own] = await run([node.enode], { chain: sepolia });
-    expect(own!.eth).toEqual({ ...status, fork: 'compatible', forkDetail: 'same fork state (rule 1)' });
+    expect(own!.eth).toEqual({ ...status, fork: 'compatible', forkDetail: 'same fork state (rule 1)', ...noServe });
     expect(own).toMatchObject({ outcome: 'reachable', error: null, disconnect: { reason: 8, by: 'local' } });
 
     const [other] = await run([node.enode], { chain: CHAINS.mainnet! });

@@ -104,7 +104,7 @@ describe('CrawlSummary', () => {
   it('counts outcomes, errors, clients, versions, caps, networks, verdicts and the latest-block spread', () => {
     const s = new CrawlSummary();
     const eth = (latestBlock: number, networkId = 1, fork: 'compatible' | 'incompatible' = 'compatible') =>
-      ({ version: 69, networkId, genesis: '0x00', forkId: { hash: '0x00000000', next: 0 }, fork, forkDetail: null, earliestBlock: 0, latestBlock, latestBlockHash: '0x00' });
+      ({ version: 69, networkId, genesis: '0x00', forkId: { hash: '0x00000000', next: 0 }, fork, forkDetail: null, earliestBlock: 0, latestBlock, latestBlockHash: '0x00', serves: null, servesReason: null });
     s.add(node({ eth: eth(100) }));
     s.add(node({ eth: eth(300) }));
     s.add(node({ eth: eth(200) }));

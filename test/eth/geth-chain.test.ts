@@ -124,6 +124,8 @@ describe.skipIf(!bin)('eth with a geth that has a chain', () => {
       latestBlock: Number(await geth.rpc<string>('eth_blockNumber')),
       latestBlockHash: head.hash,
       fork: 'compatible',
+      serves: true,
+      servesReason: null,
     });
   });
 

@@ -29,12 +29,16 @@ describe('rlpx ping, eth', () => {
     expect(lastJson(strict.stdout)).toMatchObject({ eth: null, error: expect.stringMatching(/drop --eth/) });
   });
 
-  it('--chain sepolia against a node on sepolia: compatible; --chain holesky: exit 1', async () => {
+  it('--chain sepolia against a node on sepolia without its blocks: compatible, does not serve, exit 1; --chain holesky: exit 1', async () => {
     const sepolia = CHAINS['sepolia']!;
     const s = await testServer(res, { protocols: ethStatusResponder({ chain: sepolia }).protocols });
     const ok = await cli.run(['ping', s.enode, '--chain', 'sepolia', '--json', '--count', '1'], { timeout: 10_000 });
-    expect(ok.code, ok.stdout + ok.stderr).toBe(0);
-    expect(lastJson(ok.stdout)).toMatchObject({ eth: { networkId: 11155111, latestBlock: 0, fork: 'compatible' } });
+    expect(ok.code, ok.stdout + ok.stderr).toBe(1);
+    expect(lastJson(ok.stdout)).toMatchObject({
+      eth: { networkId: 11155111, latestBlock: 0, fork: 'compatible', serves: false, servesReason: 'an empty answer: the node does not have the block it announces' },
+      error: expect.stringMatching(/does not serve its own head/),
+      disconnect: { reason: 8, by: 'local' },
+    });
     const other = await cli.run(['ping', s.enode, '--chain', 'holesky', '--json', '--count', '1'], { timeout: 10_000 });
     expect(other.code).toBe(1);
     expect(lastJson(other.stdout)).toMatchObject({ ok: false, eth: { networkId: 11155111, fork: 'incompatible' }, error: expect.stringMatching(/network 11155111 != 17000/) });
