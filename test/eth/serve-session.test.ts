@@ -2,7 +2,8 @@
  * A serving node against bad input, on loopback (no geth): malformed, oversized and unknown
  * requests close the peer with 0x10; transactions and announcements are ignored; a flood of
  * requests from a peer that does not read its replies holds memory bounded while another
- * peer is still served. The store is the ethtest chain (go-ethereum's testdata).
+ * peer is still served; and the probe's "serves" check against our node, whole or truncated.
+ * The store is the ethtest chain (go-ethereum's testdata).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,6 +22,7 @@ import type { ProtocolChannel } from '../../src/peer/channel.js';
 import type { Peer } from '../../src/peer/peer.js';
 import type { Server } from '../../src/peer/server.js';
 import { DisconnectReason } from '../../src/reasons.js';
+import { Cli, lastJson } from '../helpers/cli.js';
 import { ask, rawEth } from '../helpers/eth-ask.js';
 import { ethtestData } from '../helpers/geth-chain.js';
 import { Resources, sleep, testDial, testServer, within } from '../helpers/loopback.js';
@@ -124,4 +126,42 @@ describe('serving: bad input', () => {
     flooder.peer.destroy();
     await Promise.all(sends);
   }, 30_000);
+});
+
+describe('serves, against our serving node', () => {
+  const cli = new Cli();
+  afterEach(() => cli.killAll());
+  let full: FileStore;
+  let chain: Chain;
+  let head: LocalHead;
+  beforeAll(async () => {
+    const text = readFileSync(data.genesis, 'utf8');
+    chain = chainFromGenesis(text);
+    full = await FileStore.open(join(data.chain, '..'), { genesisHeader: genesisHeaderOf(JSON.parse(text) as Record<string, unknown>) });
+    const h = await full.head();
+    head = { earliestBlock: 0n, latestBlock: h.number, latestBlockHash: h.hash, time: h.time };
+  });
+  afterAll(() => full.close());
+
+  const ping = async (source: FileStore): Promise<{ code: number | null; eth: { latestBlock: number; serves: boolean; servesReason: string | null } }> => {
+    const s = await testServer(res, { protocols: ethStatusResponder({ chain, head: () => head, source }).protocols });
+    const r = await cli.run(['ping', s.enode, '--eth', '--genesis', data.genesis, '--json', '--count', '1'], { timeout: 15_000 });
+    return { code: r.code, eth: lastJson<{ eth: { latestBlock: number; serves: boolean; servesReason: string | null } }>(r.stdout).eth };
+  };
+
+  it('the whole chain: serves true, exit 0', async () => {
+    expect(await ping(full)).toMatchObject({ code: 0, eth: { latestBlock: 600, serves: true } });
+  });
+
+  it('a store truncated at block 300 below the head it advertises (600): serves false, exit 1', async () => {
+    const truncated = await FileStore.open(join(data.chain, '..'), { genesisHeader: genesisHeaderOf(JSON.parse(readFileSync(data.genesis, 'utf8')) as Record<string, unknown>), maxBlock: 300n });
+    try {
+      expect((await truncated.head()).number).toBe(300n);
+      const r = await ping(truncated);
+      expect(r).toMatchObject({ code: 1, eth: { latestBlock: 600, serves: false } });
+      expect(r.eth.servesReason).toMatch(/\S/);
+    } finally {
+      await truncated.close();
+    }
+  });
 });
