@@ -117,6 +117,8 @@ export class EthResponder extends EventEmitter<EthResponderEvents> {
   readonly #options: EthResponderOptions;
   readonly #config: EthConfig;
   readonly #exchanges = new WeakMap<Peer, Exchange>();
+  /** Channels of peers past Status, until they close: where announceRange() goes. */
+  readonly #live = new Set<ProtocolChannel>();
 
   constructor(options: EthResponderOptions = {}) {
     super({ captureRejections: false });
@@ -164,6 +166,18 @@ export class EthResponder extends EventEmitter<EthResponderEvents> {
     const head = this.#options.head?.() ?? { earliestBlock: 0n, latestBlock: 0n, latestBlockHash: chain.genesisHash, time: chain.genesisTime };
     validateBlockRange(head); // never advertise what geth would refuse
     return head;
+  }
+
+  /**
+   * Our head moved: send `range` (default: localHead()) to every peer whose Status exchange is
+   * done, as geth does when its head moves (it waits for 32 blocks, or a rewind). Resolves when
+   * all are queued; a peer that closes meanwhile is skipped.
+   */
+  async announceRange(range: BlockRange = this.localHead()): Promise<number> {
+    validateBlockRange(range);
+    const payload = encodeBlockRangeUpdate({ earliestBlock: range.earliestBlock, latestBlock: range.latestBlock, latestBlockHash: range.latestBlockHash });
+    const sent = await Promise.allSettled([...this.#live].map((ch) => ch.send(BLOCK_RANGE_UPDATE_CODE, payload)));
+    return sent.filter((r) => r.status === 'fulfilled').length;
   }
 
   /** Announce a new range of ours to a peer whose Status exchange is done. */
@@ -262,6 +276,8 @@ export class EthResponder extends EventEmitter<EthResponderEvents> {
       }
       done = true;
       exchange.channel = channel;
+      this.#live.add(channel);
+      void peer.closed.then(() => this.#live.delete(channel));
       exchange.tracker = new RequestTracker(channel.version, (c, p) => channel.send(c, p));
       if (peer.isClosing) exchange.tracker.close(new ClosedError('peer closed'));
       exchange.range.start(handshake.status);

@@ -92,6 +92,19 @@ describe('serving: bad input', () => {
     expect((await within(refused, 5_000, 'refused')).message).toMatch(/GetBlockHeaders query/);
   });
 
+  it('when our head moves, announceRange() sends every peer a BlockRangeUpdate', async () => {
+    let ours: LocalHead = { ...head, latestBlock: 500n, latestBlockHash: store.hashAt(500)! };
+    const eth = ethStatusResponder({ chain, head: () => ours, source: store });
+    const s = await testServer(res, { protocols: eth.protocols });
+    const theirs = ethStatusResponder({ chain, head: () => head });
+    const peer = await testDial(res, s.enode, { protocols: theirs.protocols, privateKey: generatePrivateKey() });
+    expect((await within(theirs.status(peer), 5_000, 'status')).status.latestBlock).toBe(500n);
+    const moved = new Promise<bigint>((r) => theirs.once('range', (_p, range) => r(range.latestBlock)));
+    ours = head;
+    expect(await eth.announceRange()).toBe(1);
+    expect(await within(moved, 5_000, 'BlockRangeUpdate')).toBe(600n);
+  });
+
   it('transactions and announcements are ignored: the peer stays and is served', async () => {
     const { enode } = await server();
     const { peer, channel } = await client(enode);
