@@ -95,3 +95,15 @@ export function loadChain(values: { chain?: string | undefined; genesis?: string
   if (networkId !== undefined) throw new UsageError('--network-id needs --chain or --genesis');
   return undefined;
 }
+
+/**
+ * JSON with exact integers: a bigint is written as a JSON number with all its digits, never
+ * rounded to a double (JSON allows any length; jq 1.7+, Python and Go's json.Number read it
+ * exactly, while JavaScript's JSON.parse rounds above 2^53 - 1 unless given a reviver that
+ * reads the source text).
+ */
+export function exactJson(value: unknown): string {
+  const mark = '\u0000bigint:';
+  const text = JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? `${mark}${v}` : v));
+  return text.replace(/"\\u0000bigint:(-?\d+)"/g, '$1');
+}

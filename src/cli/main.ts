@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-/** The rlpx command: ping, listen, monitor, exporter, crawl, demo. */
+/** The rlpx command: ping, listen, monitor, exporter, crawl, fetch, demo. */
 import { pingCommand, PING_USAGE } from './ping.js';
 import { listenCommand, LISTEN_USAGE } from './listen.js';
 import { monitorCommand, MONITOR_USAGE } from './monitor.js';
 import { demoCommand, DEMO_USAGE } from './demo.js';
 import { exporterCommand, EXPORTER_USAGE } from './exporter.js';
 import { crawlCommand, CRAWL_USAGE } from './crawl.js';
+import { fetchCommand, FETCH_USAGE } from './fetch.js';
 import { Exit, UsageError } from './common.js';
 import { VERSION } from '../version.js';
 import { keccakBackend } from '../crypto/keccak.js';
@@ -22,6 +23,7 @@ const USAGE = `rlpx: devp2p RLPx health checks
   ${MONITOR_USAGE}
   ${EXPORTER_USAGE}
   ${CRAWL_USAGE}
+  ${FETCH_USAGE}
   ${DEMO_USAGE}
   usage: rlpx --version                 version and crypto backends in use
 
@@ -48,6 +50,8 @@ async function main(argv: string[]): Promise<number> {
       return exporterCommand(rest, out, stop.signal);
     case 'crawl':
       return crawlCommand(rest, out, stop.signal);
+    case 'fetch':
+      return fetchCommand(rest, out, stop.signal);
     case 'demo':
       return demoCommand(rest, out, stop.signal);
     case '--version':

@@ -1,7 +1,7 @@
 /**
  * A ChainSource over files: a genesis (block 0), `chain.rlp` in geth's export format (RLP
  * blocks `[header, txs, uncles, withdrawals?]` one after another, from block 0 or 1), and
- * optionally the receipts file `rlpx fetch` writes (receipt-file.ts).
+ * optionally the receipts file `rlpx fetch` writes (receipts-file.ts).
  *
  * Loading reads each block once and checks it: numbers follow one another, each parent hash
  * is the previous block's hash, and the body matches its header (transactions root, ommers
@@ -18,7 +18,7 @@ import { readAt, rlpFileItems } from './rlp-file.js';
 import { encodeRawList, fields as listFields, readOne, type RlpView } from './rlp-view.js';
 import { verifyBody } from './verify.js';
 import type { ChainSource, SourceHead, StoredHeader } from './chain-source.js';
-import { readReceiptsFile, type ReceiptsIndex } from './receipt-file.js';
+import { indexReceiptsFile, type ReceiptsIndex } from './receipts-index.js';
 
 /** A block larger than this is refused: geth's messages stop at 10 MiB, a block is far smaller. */
 const MAX_BLOCK_SIZE = 16 * 1024 * 1024;
@@ -97,7 +97,7 @@ export class FileStore implements ChainSource {
     try {
       const store = new FileStore(file, await load(file, path, options));
       const receipts = options.receiptsFile ?? join(dir, 'receipts.rlp');
-      store.#receipts = await readReceiptsFile(receipts, store, { optional: options.receiptsFile === undefined });
+      store.#receipts = await indexReceiptsFile(receipts, store, { optional: options.receiptsFile === undefined });
       return store;
     } catch (err) {
       await file.close();

@@ -1,7 +1,7 @@
 /**
- * rlpx/eth: the eth subprotocol for health checks. Chains and their fork IDs (EIP-2124),
- * genesis hashes from geth genesis files, the eth/69 Status and BlockRangeUpdate codecs, and
- * the responder that runs the handshake on a Peer.
+ * rlpx/eth: the eth subprotocol. Chains and their fork IDs (EIP-2124), genesis hashes from
+ * geth genesis files, codecs of every eth/69-72 message, the responder that runs eth on a
+ * Peer, the request client, and the checks of what a peer returns.
  */
 export { CHAINS, chainByName, BLOCK_FORKS, TIME_FORKS, type Chain } from './chain.js';
 export { chainFromGenesis, readGenesisFile, genesisHashOf, genesisHeaderOf, allocRoot, type GenesisOptions } from './genesis.js';
@@ -69,3 +69,5 @@ export { emptyAnswer, type EthRequest, type EthAnswer, type RequestHandler } fro
 export type { ChainSource, StoredHeader, SourceHead } from './chain-source.js';
 export { FileStore, ChainFileError, type FileStoreOptions } from './file-store.js';
 export { serveHeaders, serveBodies, serveReceipts69, serveReceipts70, serveBlockAccessLists, SOFT_RESPONSE_LIMIT, type HeaderQuery, type Receipts70 } from './serve.js';
+export { downloadBlocks, type DownloadOptions, type DownloadedBlock } from './download.js';
+export { encodeReceiptsEntry, readReceiptsFile, type ReceiptsEntry } from './receipts-file.js';

@@ -28,7 +28,7 @@ function helpOptions(text: string): Row[] {
 }
 
 describe('--help and the README agree', () => {
-  it.each(['ping', 'listen', 'monitor', 'exporter', 'crawl', 'demo'])('rlpx %s --help', async (command) => {
+  it.each(['ping', 'listen', 'monitor', 'exporter', 'crawl', 'fetch', 'demo'])('rlpx %s --help', async (command) => {
     const r = await cli.run([command, '--help'], { timeout: 10_000 });
     expectExit(r, 0);
     expect(r.stdout).toMatch(new RegExp(`^usage: rlpx ${command}`));
@@ -44,6 +44,6 @@ describe('--help and the README agree', () => {
     expect(v.stdout).toMatch(new RegExp(`^rlpx ${VERSION.replace(/\./g, '\\.')} `));
     const h = await cli.run(['help'], { timeout: 10_000 });
     expectExit(h, 0);
-    for (const c of ['ping', 'listen', 'monitor', 'exporter', 'crawl', 'demo']) expect(h.stdout).toContain(`usage: rlpx ${c}`);
+    for (const c of ['ping', 'listen', 'monitor', 'exporter', 'crawl', 'fetch', 'demo']) expect(h.stdout).toContain(`usage: rlpx ${c}`);
   });
 });

@@ -100,7 +100,7 @@ describe('FileStore', () => {
     const h2 = (decodeHeader([...iterate(readOne(blocks[1]!))][0]!.raw)).hash;
     const file = join(dir, 'receipts-bad.rlp');
     // A receipt that no block 1 has: its root is not block 1's receipts root.
-    writeFileSync(file, concat([RLP.encode([h1, [[2, Uint8Array.of(1), 21000, []]]]), RLP.encode([h2, []])]));
+    writeFileSync(file, concat([RLP.encode([1, h1, [[2, Uint8Array.of(1), 21000, []]]]), RLP.encode([2, h2, []])]));
     const chainFile = join(dir, 'chain-small.rlp');
     writeFileSync(chainFile, concat(blocks.slice(0, 2)));
     await expect(FileStore.open(dir, { genesisHeader, chainFile, receiptsFile: file })).rejects.toThrow(/receipts of block 1: .*receipts root/);

@@ -1,54 +1,29 @@
 /**
- * The ethtest chain as `rlpx listen --serve` reads it: chain.rlp and genesis.json from the Go
- * module cache, and a receipts.rlp made from what a geth that imported the chain says over
- * JSON-RPC (eth_getBlockReceipts), in the receipts file's format: `[blockHash, receipts]` per
- * block, each receipt `[type, status, cumulativeGas, logs]`.
+ * The ethtest chain as `rlpx listen --serve` reads it: chain.rlp from the suite's testdata
+ * (go-ethereum's module cache), and receipts.rlp fetched with `rlpx fetch --receipts` from a
+ * geth that imported that chain (every list verified against its header on the way).
  */
-import { mkdtempSync, openSync, closeSync, writeSync, symlinkSync, rmSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RLP } from '@ethereumjs/rlp';
-import { hexToBytes } from '../../src/crypto/bytes.js';
+import { Cli } from './cli.js';
 import type { GethNode } from './geth.js';
 import { ethtestData } from './geth-chain.js';
-
-interface RpcLog {
-  address: string;
-  topics: string[];
-  data: string;
-}
-interface RpcReceipt {
-  type: string;
-  status?: string;
-  root?: string;
-  cumulativeGasUsed: string;
-  logs: RpcLog[];
-  blockHash: string;
-}
-
-const bytes = (hex: string): Uint8Array => hexToBytes(hex.replace(/^0x/, ''));
-
-/** A receipt as eth/69 sends it: status 0x01 on success, empty on failure, or a state root. */
-function networkReceipt(r: RpcReceipt): unknown[] {
-  const status = r.root ? bytes(r.root) : r.status === '0x1' ? Uint8Array.of(1) : new Uint8Array(0);
-  return [BigInt(r.type), status, BigInt(r.cumulativeGasUsed), r.logs.map((l) => [bytes(l.address), l.topics.map(bytes), bytes(l.data)])];
-}
 
 /** A directory with chain.rlp (linked) and receipts.rlp for blocks 1..head, from `geth`. */
 export async function servedChainDir(geth: GethNode): Promise<{ dir: string; genesis: string; cleanup(): void }> {
   const data = ethtestData();
   const dir = mkdtempSync(join(tmpdir(), 'rlpx-served-'));
-  symlinkSync(data.chain, join(dir, 'chain.rlp'));
-  const head = Number(await geth.rpc<string>('eth_blockNumber'));
-  const fd = openSync(join(dir, 'receipts.rlp'), 'w');
+  const fetched = join(dir, 'fetched');
+  const cli = new Cli();
   try {
-    for (let n = 1; n <= head; n++) {
-      const block = await geth.rpc<{ hash: string }>('eth_getBlockByNumber', [`0x${n.toString(16)}`, false]);
-      const receipts = await geth.rpc<RpcReceipt[]>('eth_getBlockReceipts', [`0x${n.toString(16)}`]);
-      writeSync(fd, RLP.encode([bytes(block.hash), receipts.map(networkReceipt)] as never));
-    }
+    const r = await cli.run(['fetch', geth.enode, '--out', fetched, '--receipts', '--genesis', data.genesis, '--json'], { timeout: 120_000 });
+    if (r.code !== 0) throw new Error(`rlpx fetch failed (${r.code}):\n${r.stdout}\n${r.stderr}`);
   } finally {
-    closeSync(fd);
+    await cli.killAll();
   }
+  renameSync(join(fetched, 'receipts.rlp'), join(dir, 'receipts.rlp'));
+  rmSync(fetched, { recursive: true, force: true });
+  symlinkSync(data.chain, join(dir, 'chain.rlp'));
   return { dir, genesis: data.genesis, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
