@@ -7,13 +7,15 @@
  * is the previous block's hash, and the body matches its header (transactions root, ommers
  * hash, withdrawals root, present iff the header has one). What stays in memory is an index
  * (offsets, hashes): bodies, headers and receipts are read back from the files on demand, so
- * a 100,000-block file loads in bounded memory (about 60 bytes a block).
+ * a 100,000-block file loads in bounded memory (about 60 bytes a block); the last ones served
+ * stay in a cache of bounded size (32 MiB by default).
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bytesToHex, equalBytes } from '../crypto/bytes.js';
 import { decodeBlockView, type Block } from './block.js';
 import { decodeHeader, type BlockHeader } from './header.js';
+import { ByteLru } from './byte-lru.js';
 import { readAt, rlpFileItems } from './rlp-file.js';
 import { encodeRawList, fields as listFields, readOne, type RlpView } from './rlp-view.js';
 import { verifyBody } from './verify.js';
@@ -38,7 +40,11 @@ export interface FileStoreOptions {
   receiptsFile?: string;
   /** Serve only up to this block (a store that holds less than it could). */
   maxBlock?: bigint;
+  /** Bytes of recently served headers, bodies and receipts kept in memory (default 32 MiB). */
+  cacheBytes?: number;
 }
+
+export const DEFAULT_CACHE_BYTES = 32 * 1024 * 1024;
 
 /** Offsets of a block in chain.rlp: the header, then the body fields up to the block's end. */
 interface Index {
@@ -74,10 +80,13 @@ export class FileStore implements ChainSource {
   readonly #byHash: Map<string, number>;
   readonly #head: SourceHead;
   #receipts: ReceiptsIndex | undefined;
+  /** Recently served items by kind and number: 'h' header, 'b' body, 'r' receipts. */
+  readonly #cache: ByteLru<string>;
 
   /** Use FileStore.open(). */
-  protected constructor(file: FileHandle, loaded: Loaded) {
+  protected constructor(file: FileHandle, loaded: Loaded, cacheBytes: number) {
     this.#file = file;
+    this.#cache = new ByteLru(cacheBytes);
     this.#genesis = loaded.genesis;
     this.#first = loaded.first;
     this.#index = loaded.index;
@@ -95,7 +104,7 @@ export class FileStore implements ChainSource {
       throw new ChainFileError(`cannot open ${path}: ${(err as Error).message}`);
     }
     try {
-      const store = new FileStore(file, await load(file, path, options));
+      const store = new FileStore(file, await load(file, path, options), options.cacheBytes ?? DEFAULT_CACHE_BYTES);
       const receipts = options.receiptsFile ?? join(dir, 'receipts.rlp');
       store.#receipts = await indexReceiptsFile(receipts, store, { optional: options.receiptsFile === undefined });
       return store;
@@ -146,19 +155,22 @@ export class FileStore implements ChainSource {
     if (n === undefined) return undefined;
     if (n === 0) return this.#genesis.body;
     const i = n - this.#first;
-    const from = this.#index.headerEnd[i]!;
-    const size = this.#index.blockEnd[i]! - from;
-    const prefix = listPrefix(size);
-    const out = new Uint8Array(prefix.length + size);
-    out.set(prefix, 0);
-    await readAt(this.#file, from, size, out.subarray(prefix.length));
-    return out;
+    return this.#cache.through(`b${n}`, async () => {
+      const from = this.#index.headerEnd[i]!;
+      const size = this.#index.blockEnd[i]! - from;
+      const prefix = listPrefix(size);
+      const out = new Uint8Array(prefix.length + size);
+      out.set(prefix, 0);
+      await readAt(this.#file, from, size, out.subarray(prefix.length));
+      return out;
+    });
   }
 
   async receipts(hash: Uint8Array): Promise<Uint8Array | undefined> {
     const n = this.#numberOf(hash);
-    if (n === undefined || !this.#receipts) return undefined;
-    return this.#receipts.get(n);
+    const receipts = this.#receipts;
+    if (n === undefined || !receipts) return undefined;
+    return this.#cache.through(`r${n}`, () => receipts.get(n));
   }
 
   async blockAccessList(): Promise<Uint8Array | undefined> {
@@ -180,7 +192,7 @@ export class FileStore implements ChainSource {
     const i = n - this.#first;
     if (i < 0 || i >= this.#index.count) return undefined;
     const start = this.#index.headerStart[i]!;
-    const raw = await readAt(this.#file, start, this.#index.headerEnd[i]! - start);
+    const raw = (await this.#cache.through(`h${n}`, () => readAt(this.#file, start, this.#index.headerEnd[i]! - start)))!;
     return { number: BigInt(n), hash: this.hashAt(n)!, parentHash: this.hashAt(n - 1)!, raw };
   }
 }
