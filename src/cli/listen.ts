@@ -92,6 +92,7 @@ export async function listenCommand(argv: string[], out: (line: string) => void,
     const hash = `0x${bytesToHex(head.hash)}`;
     emit('serving', { dir: values.serve, latestBlock: Number(head.number), latestBlockHash: hash }, `serving      ${values.serve}: blocks 0-${head.number}, head ${hash}`);
   }
+  eth.on('sourceError', (peer, err) => emit('source-error', { id: peer.id, error: err.message }, `source-error ${peer.id.slice(0, 16)} ${err.message}`));
   eth.on('refused', (peer, err) => emit('refused', { id: peer.id, error: err.message }, `refused      ${peer.id.slice(0, 16)} ${err.message}`));
 
   server.on('peer', (peer) => {

@@ -173,7 +173,7 @@ export class FileStore implements ChainSource {
     return this.#cache.through(`r${n}`, () => receipts.get(n));
   }
 
-  async blockAccessList(): Promise<Uint8Array | undefined> {
+  async blockAccessList(_hash: Uint8Array): Promise<Uint8Array | undefined> {
     return undefined; // chain.rlp carries no BALs (geth's export format has none)
   }
 

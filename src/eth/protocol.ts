@@ -97,6 +97,8 @@ export interface EthResponderEvents {
   served: [peer: Peer, code: number, items: number];
   /** With a source: a malformed request (the peer is closed with 0x10). */
   refused: [peer: Peer, error: MessageError];
+  /** With a source: it failed while answering a request, which was answered empty. */
+  sourceError: [peer: Peer, error: Error];
 }
 
 interface Exchange {
@@ -290,6 +292,7 @@ export class EthResponder extends EventEmitter<EthResponderEvents> {
         void serveSession(channel, peer, o.source, {
           onServed: (code, items) => this.emit('served', peer, code, items),
           onRefused: (err) => this.emit('refused', peer, err),
+          onSourceError: (err) => this.emit('sourceError', peer, err),
         });
       }
     });

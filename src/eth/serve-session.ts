@@ -13,7 +13,8 @@ import type { ProtocolChannel } from '../peer/channel.js';
 import type { Peer } from '../peer/peer.js';
 import type { ChainSource } from './chain-source.js';
 import { MessageError } from './errors.js';
-import { decodeMessage, encodeBlockAccessLists, encodeBlockBodies, encodeBlockHeaders, encodeCells, encodePooledTransactions, encodeReceipts, EthCode, messageName, RESPONSE_OF, type EthMessage } from './messages.js';
+import { emptyAnswer, type EthRequest } from './answer.js';
+import { decodeMessage, encodeMessage, type RequestName, encodeBlockAccessLists, encodeBlockBodies, encodeBlockHeaders, encodeCells, encodePooledTransactions, encodeReceipts, EthCode, messageName, RESPONSE_OF, type EthMessage } from './messages.js';
 import { serveBlockAccessLists, serveBodies, serveHeaders, serveReceipts69, serveReceipts70 } from './serve.js';
 
 export interface ServeSessionOptions {
@@ -22,6 +23,8 @@ export interface ServeSessionOptions {
   onServed?: (code: number, items: number) => void;
   /** Each request refused (the peer is then closed with 0x10). */
   onRefused?: (err: MessageError) => void;
+  /** The source failed while answering (the request was answered empty). */
+  onSourceError?: (err: Error) => void;
 }
 
 interface Reply {
@@ -37,15 +40,23 @@ export async function serveSession(channel: ProtocolChannel, peer: Peer, source:
       // Only requests: the responder checks and handles everything else.
       const name = messageName(channel.version, code);
       if (!name || !(name in RESPONSE_OF)) continue;
-      let reply: Reply;
+      let m: EthMessage;
       try {
-        const m = decodeMessage(channel.version, code, payload);
-        reply = await answer(channel.version, m, source);
+        m = decodeMessage(channel.version, code, payload);
       } catch (err) {
-        const refused = err instanceof MessageError ? err : new MessageError('field', (err as Error).message, { cause: err });
-        options.onRefused?.(refused);
+        // The responder refuses a malformed request first; this is the same check, kept here.
+        options.onRefused?.(err instanceof MessageError ? err : new MessageError('field', (err as Error).message, { cause: err }));
         void peer.disconnect(DisconnectReason.SubprotocolError).catch(() => {});
         return;
+      }
+      let reply: Reply;
+      try {
+        reply = await answer(channel.version, m, source);
+      } catch (err) {
+        // Our source failed (say its file changed): not the peer's fault; it still gets an answer.
+        options.onSourceError?.(err as Error);
+        const { code: rc, payload: rp } = encodeMessage(channel.version, RESPONSE_OF[m.name as RequestName], emptyAnswer(m as EthRequest) as never);
+        reply = { code: rc, payload: rp, items: 0 };
       }
       if (peer.isClosing) return;
       await channel.send(reply.code, reply.payload);

@@ -13,6 +13,7 @@ import { RLP } from '@ethereumjs/rlp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { generatePrivateKey } from '../../src/crypto/secp256k1.js';
 import type { Chain } from '../../src/eth/chain.js';
+import type { ChainSource } from '../../src/eth/chain-source.js';
 import { FileStore } from '../../src/eth/file-store.js';
 import { chainFromGenesis, genesisHeaderOf } from '../../src/eth/genesis.js';
 import { encodeGetBlockHeaders, encodeHashesRequest, EthCode } from '../../src/eth/messages.js';
@@ -103,6 +104,29 @@ describe('serving: bad input', () => {
     ours = head;
     expect(await eth.announceRange()).toBe(1);
     expect(await within(moved, 5_000, 'BlockRangeUpdate')).toBe(600n);
+  });
+
+  it('a source that fails: the request is answered empty, the peer stays, the failure is reported', async () => {
+    const failing: ChainSource = {
+      head: () => store.head(),
+      earliest: () => store.earliest(),
+      headerByNumber: (n) => store.headerByNumber(n),
+      headerByHash: (h) => store.headerByHash(h),
+      body: async () => {
+        throw new Error('chain.rlp is gone');
+      },
+      receipts: (h) => store.receipts(h),
+      blockAccessList: (h) => store.blockAccessList(h),
+    };
+    const eth = ethStatusResponder({ chain, head: () => head, source: failing });
+    const failed = new Promise<Error>((r) => eth.once('sourceError', (_p, err) => r(err)));
+    const s = await testServer(res, { protocols: eth.protocols });
+    const { peer, channel } = await client(s.enode);
+    const reply = await ask(channel, EthCode.GetBlockBodies, encodeHashesRequest({ requestId: 3n, hashes: [store.hashAt(5)!] }), EthCode.BlockBodies);
+    expect([...iterate([...iterate(readOne(reply))][1]!)]).toHaveLength(0);
+    expect((await within(failed, 1_000, 'sourceError')).message).toBe('chain.rlp is gone');
+    expect(headersOf(await ask(channel, EthCode.GetBlockHeaders, oneHeader(4n), EthCode.BlockHeaders))).toBe(1);
+    expect(peer.isClosing).toBe(false);
   });
 
   it('transactions and announcements are ignored: the peer stays and is served', async () => {
