@@ -7,7 +7,9 @@ import { parseArgs } from 'node:util';
 import { reasonName, DisconnectReason } from '../reasons.js';
 import { bytesToHex } from '../crypto/bytes.js';
 import type { Chain } from '../eth/chain.js';
+import { genesisSource } from '../eth/chain-source.js';
 import { ChainFileError, FileStore } from '../eth/file-store.js';
+import { decodeHeader } from '../eth/header.js';
 import { genesisHeaderOf } from '../eth/genesis.js';
 import { ethStatusResponder, type EthResponderOptions } from '../eth/protocol.js';
 import { listen } from '../peer/server.js';
@@ -24,7 +26,7 @@ export const LISTEN_OPTIONS: OptionDocs = {
   'ping-interval': { type: 'string', arg: 'MS', default: '15000', help: 'ms between our Pings to each peer' },
   json: { type: 'boolean', help: 'one JSON object per event' },
   chain: { type: 'string', arg: 'NAME', help: 'our chain: send its Status (genesis as head) and check the remote\'s (mainnet, sepolia, holesky, hoodi)' },
-  genesis: { type: 'string', arg: 'FILE', help: 'our chain from a genesis.json: send its Status and check the remote\'s' },
+  genesis: { type: 'string', arg: 'FILE', help: 'our chain from a genesis.json: send its Status, check the remote\'s, serve block 0' },
   'network-id': { type: 'string', arg: 'N', help: 'with --chain or --genesis: the network id, if not the chain id' },
   serve: { type: 'string', arg: 'DIR', help: 'serve DIR/chain.rlp (geth export) and DIR/receipts.rlp; needs --chain or --genesis' },
   ...HELP_OPTION,
@@ -62,6 +64,12 @@ export async function listenCommand(argv: string[], out: (line: string) => void,
   const store = values.serve !== undefined ? await openStore(values.serve, chain!, values.genesis) : undefined;
   const ethOptions: EthResponderOptions = { disconnectOnTimeout: false };
   if (chain) Object.assign(ethOptions, { chain, allowRangeRewind: true });
+  if (!store && values.genesis !== undefined && chain) {
+    // Without --serve a genesis file still gives us block 0: the head we announce, served.
+    const header = genesisHeaderOf(JSON.parse(readFileSync(values.genesis, 'utf8')) as Record<string, unknown>);
+    const fields = decodeHeader(header);
+    Object.assign(ethOptions, { source: genesisSource(header, { time: fields.timestamp, withdrawals: fields.withdrawalsRoot !== undefined }) });
+  }
   if (store) {
     const head = await store.head();
     const local = { earliestBlock: await store.earliest(), latestBlock: head.number, latestBlockHash: head.hash, time: head.time };
@@ -87,6 +95,12 @@ export async function listenCommand(argv: string[], out: (line: string) => void,
     out(values.json ? JSON.stringify({ event, time: new Date().toISOString(), ...fields }) : text);
 
   out(values.json ? JSON.stringify({ event: 'listening', enode: server.enode }) : server.enode);
+  if (!store && values.genesis !== undefined && chain) {
+    // Without --serve a genesis file still gives us block 0: the head we announce, served.
+    const header = genesisHeaderOf(JSON.parse(readFileSync(values.genesis, 'utf8')) as Record<string, unknown>);
+    const fields = decodeHeader(header);
+    Object.assign(ethOptions, { source: genesisSource(header, { time: fields.timestamp, withdrawals: fields.withdrawalsRoot !== undefined }) });
+  }
   if (store) {
     const head = await store.head();
     const hash = `0x${bytesToHex(head.hash)}`;
