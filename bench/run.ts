@@ -196,14 +196,17 @@ async function main(): Promise<void> {
 }
 
 // Benchmarks that are programs of their own, each run alone by --only NAME: the crawl
-// (bench/crawl.ts) and the exporter (bench/exporter.ts), with their own flags and tables.
+// (bench/crawl.ts), the exporter (bench/exporter.ts) and the eth fetch (bench/eth-fetch.ts),
+// with their own flags and tables.
 const argv = process.argv.slice(2);
 const alone = (name: string): boolean => argv.includes(`--only=${name}`) || argv.some((a, i) => a === '--only' && argv[i + 1] === name);
 (alone('crawl')
   ? import('./crawl.js').then((m) => m.crawlBenchMain(argv))
   : alone('exporter')
     ? import('./exporter.js').then((m) => m.main(argv))
-    : main()
+    : alone('eth-fetch')
+      ? import('./eth-fetch.js').then((m) => m.main(argv))
+      : main()
 ).catch((err) => {
   console.error(err);
   process.exit(1);

@@ -10,7 +10,7 @@
 import { publicKeyOf } from './crypto/secp256k1.js';
 import { VERSION } from './version.js';
 import { frameWireSize, MAX_FRAME_SIZE } from './wire/frame.js';
-import { MAX_MESSAGE_SIZE } from './wire/message.js';
+import { MAX_MESSAGE_SIZE, MIN_MESSAGE_SIZE } from './wire/message.js';
 import type { ConnectionConfig } from './wire/connection.js';
 import { validateProtocolSpec } from './peer/capabilities.js';
 import { encodeHello } from './peer/hello.js';
@@ -86,7 +86,7 @@ export interface PeerOptions {
   /** Sustained inbound Pings per second tolerated, and the burst above it. */
   maxPingRate?: number;
   pingBurst?: number;
-  /** Largest decoded message payload accepted after Hello. */
+  /** Largest decoded message payload accepted after Hello, MIN_MESSAGE_SIZE (64) to 16 MiB. */
   maxMessageSize?: number;
   /**
    * Answer Pings (default true). False makes a deliberately unresponsive peer, for test
@@ -244,7 +244,7 @@ function peerConfig(o: PeerOptions): PeerConfig {
     pongTimeout: checkTimer('pongTimeout', pick(o.pongTimeout, d.pongTimeout)),
     maxPingRate: checkInteger('maxPingRate', pick(o.maxPingRate, d.maxPingRate)),
     pingBurst: checkInteger('pingBurst', pick(o.pingBurst, d.pingBurst)),
-    maxMessageSize: checkInteger('maxMessageSize', pick(o.maxMessageSize, d.maxMessageSize), 0, MAX_MESSAGE_SIZE),
+    maxMessageSize: checkInteger('maxMessageSize', pick(o.maxMessageSize, d.maxMessageSize), MIN_MESSAGE_SIZE, MAX_MESSAGE_SIZE),
     answerPings: checkBoolean('answerPings', pick(o.answerPings, d.answerPings)),
   } satisfies PeerConfig);
 }

@@ -25,6 +25,10 @@ describe('options', () => {
     expect(() => dialConfig({ privateKey, healthMode: 'l4' as 'l7' })).toThrow(RangeError);
     expect(() => dialConfig({ privateKey, clientId: 7 as unknown as string })).toThrow(TypeError);
     expect(() => dialConfig({ privateKey, connectTimeout: 0 })).toThrow(RangeError);
+    // maxMessageSize leaves room for the base protocol's Ping, Pong and Disconnect.
+    expect(() => dialConfig({ privateKey, maxMessageSize: 0 })).toThrow(RangeError);
+    expect(() => dialConfig({ privateKey, maxMessageSize: 63 })).toThrow(RangeError);
+    expect(dialConfig({ privateKey, maxMessageSize: 64 }).peer.maxMessageSize).toBe(64);
     expect(() => listenConfig({ privateKey, port: 70000 })).toThrow(RangeError);
     expect(() => listenConfig({ privateKey, host: 1 as unknown as string })).toThrow(TypeError);
     expect(() => ethConfig({ timeout: -5 })).toThrow(RangeError);

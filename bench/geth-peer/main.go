@@ -4,6 +4,7 @@
 //	geth-peer listen                 serve the echo; prints its enode, then one JSON line per session
 //	geth-peer drive  -enode E -n N -size S -mode pingpong|stream [-reps 3] [-warmup W]
 //	geth-peer hsload -enode E -n N -c C [-reps 3] [-warmup W]
+//	geth-peer fetch  -enode E -to M [-batch 128] [-reps 3]   blocks 1..M with bodies and receipts, verified
 //
 // The protocol ("bench", version 1, two codes): code 0 is a request, code 1 echoes its payload.
 // Every mode writes JSON on stdout and exits non-zero, with the reason on stderr, on any failure.
@@ -73,6 +74,8 @@ func main() {
 	conc := fs.Int("c", 1, "handshakes in flight (hsload)")
 	reps := fs.Int("reps", 3, "timed repetitions")
 	warmup := fs.Int("warmup", -1, "untimed messages or handshakes first (default n/10)")
+	to := fs.Uint64("to", 0, "last block (fetch)")
+	batch := fs.Uint64("batch", 128, "headers per request (fetch)")
 	fs.Parse(os.Args[2:])
 	if *warmup < 0 {
 		*warmup = *n / 10
@@ -90,6 +93,11 @@ func main() {
 			fail("hsload needs -enode, -n >= 1, -c >= 1, -reps >= 1")
 		}
 		hsload(*enodeURL, *n, *conc, *reps, *warmup)
+	case "fetch":
+		if *enodeURL == "" || *to < 1 || *batch < 1 || *reps < 1 {
+			fail("fetch needs -enode, -to >= 1, -batch >= 1, -reps >= 1")
+		}
+		fetch(*enodeURL, *to, *batch, *reps)
 	default:
 		fail("unknown mode %q", os.Args[1])
 	}

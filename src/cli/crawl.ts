@@ -10,7 +10,7 @@ import { csvHeader, csvRow, idsInOutput, type NodeResult } from '../crawl/result
 import { collectSeeds } from '../crawl/seeds.js';
 import { CrawlSummary } from '../crawl/summary.js';
 import { DnsTreeError } from '../discovery/errors.js';
-import { Exit, UsageError, intOption, loadChain, loadKey } from './common.js';
+import { Exit, UsageError, exactJson, intOption, loadChain, loadKey } from './common.js';
 import { argsOf, helpText, HELP_OPTION, KEY_DOCS, type OptionDocs } from './help.js';
 
 export const CRAWL_USAGE = `usage: rlpx crawl [ENODE...] [--nodes FILE|-]... [--dns URL]... [options]`;
@@ -84,7 +84,8 @@ export async function crawlCommand(argv: string[], out: (line: string) => void, 
   const timeout = intOption(values.timeout, 'timeout', CRAWL_DEFAULTS.timeout, 1);
   const rate = intOption(values.rate, 'rate', CRAWL_DEFAULTS.rate, 0);
   const limit = values.limit === undefined ? Infinity : intOption(values.limit, 'limit', 0, 1);
-  const network = values.network === undefined ? undefined : intOption(values.network, 'network', 0);
+  // Exact: a network id may be any uint64.
+  const network = values.network === undefined ? undefined : BigInt(intOption(values.network, 'network', 0) >= 0 ? values.network : '0');
   const chain = loadChain(values);
   const privateKey = loadKey(values);
   let skip = new Set<string>();
@@ -117,7 +118,7 @@ export async function crawlCommand(argv: string[], out: (line: string) => void, 
   for (const u of seeds.undialable) err(`rlpx crawl: not dialable (no IP and TCP port): ${u.enr.toText()} from ${u.sources.join(', ')}`);
 
   const run = crawl(seeds.targets, { privateKey, concurrency, timeout, rate, skip, ...(chain ? { chain } : {}), ...(signal ? { signal } : {}) });
-  const keep = (r: NodeResult): boolean => (network === undefined || r.eth?.networkId === network) && (!chain || r.eth?.fork === 'compatible');
+  const keep = (r: NodeResult): boolean => (network === undefined || (r.eth !== null && BigInt(r.eth.networkId) === network)) && (!chain || r.eth?.fork === 'compatible');
   const tty = process.stderr.isTTY === true;
   const crawlStarted = performance.now();
   const ticker = tty ? setInterval(() => process.stderr.write(progressLine(run.done, run.total, crawlStarted)), 250) : undefined;
@@ -128,7 +129,7 @@ export async function crawlCommand(argv: string[], out: (line: string) => void, 
     for await (const r of run) {
       summary.add(r);
       if (!keep(r)) continue;
-      out(values.csv ? csvRow(r) : JSON.stringify(r));
+      out(values.csv ? csvRow(r) : exactJson(r));
       if (++written >= limit) break;
     }
   } catch (e) {

@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { reasonName, DisconnectReason } from '../reasons.js';
 import { bytesToHex } from '../crypto/bytes.js';
-import { StatusError } from '../eth/errors.js';
+import { StatusError } from '../eth/status.js';
 import { TimeoutError } from '../errors.js';
 import type { ForkVerdict } from '../eth/forkid.js';
 import { ethStatusResponder, type EthHandshake } from '../eth/protocol.js';

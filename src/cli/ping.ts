@@ -8,7 +8,7 @@ import { reasonName } from '../reasons.js';
 import { parseEnode } from '../peer/enode.js';
 import { probe, type ProbeResult } from '../probe/probe.js';
 import type { EthReport } from '../probe/report.js';
-import { Exit, UsageError, intOption, loadChain, loadKey, ms, round, summarize } from './common.js';
+import { Exit, UsageError, exactJson, intOption, loadChain, loadKey, ms, round, summarize } from './common.js';
 import { argsOf, CHAIN_DOCS, helpText, HELP_OPTION, KEY_DOCS, type OptionDocs } from './help.js';
 
 export const PING_USAGE = `usage: rlpx ping <enode> [--count N] [--interval MS] [--timeout MS] [--deadline MS] [--full-ok] [--key HEX | --key-file FILE] [--json] [--eth [--chain NAME | --genesis FILE [--network-id N]]]`;
@@ -16,11 +16,23 @@ export const PING_USAGE = `usage: rlpx ping <enode> [--count N] [--interval MS] 
 /** The default --deadline: with Node's start-up, a run fits a Kubernetes probe's `timeoutSeconds: 5`. */
 export const PING_DEADLINE = 4_500;
 
+/** What a run needs besides the waits between Pings: connect, handshakes and a last Pong from a node that answers. */
+const PING_SLACK = 2_500;
+
+/**
+ * The deadline without --deadline: PING_DEADLINE, or longer when --count and --interval ask
+ * for more waiting than it leaves room for, so that they alone never cut a run short (4 Pings
+ * 10 s apart get 32.5 s; the defaults, 3 Pings 1 s apart, keep 4.5 s).
+ */
+export function defaultPingDeadline(count: number, interval: number): number {
+  return Math.max(PING_DEADLINE, (count - 1) * interval + PING_SLACK);
+}
+
 export const PING_OPTIONS: OptionDocs = {
   count: { type: 'string', arg: 'N', default: '3', help: 'Pings to send' },
   interval: { type: 'string', arg: 'MS', default: '1000', help: 'ms between Pings' },
   timeout: { type: 'string', arg: 'MS', default: '5000', help: 'deadline of each phase (connect, handshake, Hello, Status) and of each Pong' },
-  deadline: { type: 'string', arg: 'MS', default: String(PING_DEADLINE), help: 'limit of the whole run; fits timeoutSeconds: 5 of a Kubernetes exec probe' },
+  deadline: { type: 'string', arg: 'MS', default: `${PING_DEADLINE}, or (count - 1) × interval + ${PING_SLACK} if longer`, help: 'limit of the whole run; 4500 fits timeoutSeconds: 5 of a Kubernetes exec probe' },
   'full-ok': { type: 'boolean', help: 'a node that answers "too many peers" (0x04) after the handshake is healthy: exit 0, not 1' },
   json: { type: 'boolean', help: 'print one JSON object, the result, as the last stdout line; for every outcome' },
   eth: { type: 'boolean', help: 'require the eth Status (and so eth); without it a Status is only reported' },
@@ -103,7 +115,7 @@ async function run(argv: string[], out: (line: string) => void, signal?: AbortSi
   const count = intOption(str('count'), 'count', 3, 1);
   const interval = intOption(str('interval'), 'interval', 1000);
   const timeout = intOption(str('timeout'), 'timeout', 5000, 1);
-  const deadline = intOption(str('deadline'), 'deadline', PING_DEADLINE, 1);
+  const deadline = intOption(str('deadline'), 'deadline', defaultPingDeadline(count, interval), 1);
   const privateKey = loadKey({ key: str('key'), 'key-file': str('key-file') });
   const chain = loadChain({ chain: str('chain'), genesis: str('genesis'), 'network-id': str('network-id') });
   const json = v['json'] === true;
@@ -133,7 +145,7 @@ async function run(argv: string[], out: (line: string) => void, signal?: AbortSi
   const j = toJson(r, count);
   const code = r.success ? Exit.Ok : r.alive ? Exit.Unhealthy : Exit.Error;
   if (json) {
-    out(JSON.stringify(j));
+    out(exactJson(j));
     return code;
   }
   if (!r.remote && !r.full) {

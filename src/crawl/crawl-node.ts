@@ -5,7 +5,7 @@
  */
 import { bytesToHex } from '../crypto/bytes.js';
 import { TimeoutError } from '../errors.js';
-import { StatusError } from '../eth/errors.js';
+import { StatusError } from '../eth/status.js';
 import type { EthHandshake, EthResponder } from '../eth/protocol.js';
 import type { DialConfig } from '../options.js';
 import { connectRlpx, startPeer } from '../peer/dial.js';

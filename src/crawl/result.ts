@@ -4,7 +4,7 @@
  */
 import type { EthReport as ProbeEthReport } from '../probe/report.js';
 import { DisconnectedError, EciesError, FrameError, HandshakeError, KeyError, NetworkError, ProtocolError, SnappyError, TimeoutError } from '../errors.js';
-import { StatusError } from '../eth/errors.js';
+import { StatusError } from '../eth/status.js';
 import { DisconnectReason } from '../reasons.js';
 import type { ClientId } from './client-id.js';
 

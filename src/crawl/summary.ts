@@ -64,7 +64,7 @@ export class CrawlSummary {
       bump(d.forks, r.eth.fork);
       let list = this.#blocks.get(net);
       if (!list) this.#blocks.set(net, (list = []));
-      list.push(r.eth.latestBlock);
+      list.push(Number(r.eth.latestBlock)); // a statistic: a double is close enough
     }
     if (r.rttMs !== null) this.#rtts.push(r.rttMs);
   }

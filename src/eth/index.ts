@@ -7,8 +7,8 @@ export { CHAINS, chainByName, BLOCK_FORKS, TIME_FORKS, type Chain } from './chai
 export { chainFromGenesis, readGenesisFile, genesisHashOf, genesisHeaderOf, allocRoot, type GenesisOptions } from './genesis.js';
 export { trieRoot, EMPTY_TRIE_ROOT } from './trie.js';
 export { forkId, checkForkId, chainForks, type ForkId, type ForkCheck, type ForkVerdict, type Head } from './forkid.js';
-export { StatusError, BlockRangeError, GenesisError, type StatusCheck, type BlockRangeCheck } from './errors.js';
-export { encodeStatus, decodeStatus, validateStatus, ETH_STATUS_CODE, MAX_STATUS_SIZE, type EthStatus, type StatusExpectation } from './status.js';
+export { BlockRangeError, GenesisError, type BlockRangeCheck } from './errors.js';
+export { encodeStatus, decodeStatus, validateStatus, StatusError, ETH_STATUS_CODE, MAX_STATUS_SIZE, type EthStatus, type StatusExpectation, type StatusCheck } from './status.js';
 export {
   encodeBlockRangeUpdate,
   decodeBlockRangeUpdate,

@@ -22,13 +22,13 @@ import type { Peer, Protocol } from '../peer/peer.js';
 import { emptyAnswer, type EthRequest, type RequestHandler } from './answer.js';
 import type { Chain } from './chain.js';
 import type { ChainSource } from './chain-source.js';
-import { MessageError, StatusError } from './errors.js';
+import { MessageError } from './errors.js';
 import { decodeMessage, encodeMessage, isResponse, messageName, RESPONSE_OF, type RequestName } from './messages.js';
 import { RequestTracker, type RequestBody, type RequestOptions, type ResponseOf } from './tracker.js';
 import { forkId, type ForkVerdict, type Head } from './forkid.js';
 import { BLOCK_RANGE_UPDATE_CODE, BlockRangeTracker, encodeBlockRangeUpdate, validateBlockRange, type BlockRange, type PeerRange } from './range.js';
 import { serveSession } from './serve-session.js';
-import { decodeStatus, encodeStatus, ETH_STATUS_CODE, validateStatus, type EthStatus } from './status.js';
+import { decodeStatus, encodeStatus, ETH_STATUS_CODE, StatusError, validateStatus, type EthStatus } from './status.js';
 
 /** eth versions and their message-code counts, as geth v1.17 offers them. */
 export const ETH_VERSIONS: ReadonlyArray<{ version: number; length: number }> = [

@@ -10,13 +10,33 @@
 import { RLP } from '@ethereumjs/rlp';
 import { bytesToHex, equalBytes } from '../crypto/bytes.js';
 import type { Chain } from './chain.js';
-import { StatusError } from './errors.js';
+import { ProtocolError } from '../errors.js';
+import { DisconnectReason } from '../reasons.js';
 import { decodeList, fixedBytes, isZero, uint64 } from './fields.js';
 import { checkForkId, type ForkCheck, type ForkId, type Head } from './forkid.js';
 
 export type { ForkId } from './forkid.js';
 
 export const ETH_STATUS_CODE = 0x00;
+
+export type StatusCheck = 'version' | 'network' | 'genesis' | 'forkid' | 'range' | 'hash' | 'size' | 'rlp' | 'code';
+
+/** A remote Status that is malformed or on another chain. */
+export class StatusError extends ProtocolError {
+  override name = 'StatusError';
+  readonly check: StatusCheck;
+  /** The decoded Status, when it could be decoded: a mismatch still says where the node is. */
+  readonly status: EthStatus | undefined;
+  /** Our verdict on its fork ID, when a chain was configured and the Status decoded. */
+  readonly fork: ForkCheck | undefined;
+  constructor(check: StatusCheck, message: string, options: { cause?: unknown; status?: EthStatus; fork?: ForkCheck } = {}) {
+    super(`eth status: ${message}`, { reason: DisconnectReason.SubprotocolError, cause: options.cause });
+    this.check = check;
+    this.status = options.status;
+    this.fork = options.fork;
+  }
+}
+
 /**
  * Largest Status payload decoded: about 20 times any Status geth sends. It bounds the work of
  * @ethereumjs/rlp's decode, which is O(depth x size) and allocates per item, so a 16 MiB

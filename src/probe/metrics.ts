@@ -37,8 +37,8 @@ export function probeRegistry(r: ProbeResult): Registry {
   if (r.disconnect) disc.set({ by: r.disconnect.by }, r.disconnect.reason);
   // Unlabelled gauges always print (0 when unset): these exist only when there is a Status.
   if (r.eth) {
-    gauge(reg, 'rlpx_probe_eth_latest_block', "The node's latest block, from its eth Status").set(r.eth.latestBlock);
-    gauge(reg, 'rlpx_probe_eth_network_id', "The node's network id, from its eth Status").set(r.eth.networkId);
+    gauge(reg, 'rlpx_probe_eth_latest_block', "The node's latest block, from its eth Status").set(Number(r.eth.latestBlock));
+    gauge(reg, 'rlpx_probe_eth_network_id', "The node's network id, from its eth Status").set(Number(r.eth.networkId));
     if (r.eth.serves !== null) gauge(reg, 'rlpx_probe_eth_serves', '1 when the node served the header of the latest block its Status names, 0 when not').set(r.eth.serves ? 1 : 0);
     if (r.eth.fork !== 'unchecked') {
       gauge(reg, 'rlpx_probe_eth_fork_compatible', "1 when the node's fork ID is compatible with the module's chain (EIP-2124), 0 when not").set(r.eth.fork === 'compatible' ? 1 : 0);

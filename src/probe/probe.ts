@@ -8,7 +8,7 @@
  * is alive and answering: `full` is set, and `success` follows the caller's `fullOk`.
  */
 import { bytesToHex } from '../crypto/bytes.js';
-import { StatusError } from '../eth/errors.js';
+import { StatusError } from '../eth/status.js';
 import { ethStatusResponder, type EthHandshake } from '../eth/protocol.js';
 import { DisconnectedError, TimeoutError } from '../errors.js';
 import { dialConfig } from '../options.js';

@@ -1,17 +1,25 @@
 /** How a probe tells what it saw: the eth Status as plain JSON, and what to fix after a failure. */
 import { bytesToHex } from '../crypto/bytes.js';
-import { StatusError } from '../eth/errors.js';
+import { StatusError } from '../eth/status.js';
 import type { EthHandshake } from '../eth/protocol.js';
 import { HandshakeError, NetworkError, RlpxError, TimeoutError } from '../errors.js';
 import { DisconnectReason } from '../reasons.js';
 
+/**
+ * A uint64 for JSON: a number while it is exact (up to 2^53 - 1), a bigint above, which the
+ * commands write with all its digits (exactJson in src/cli/common.ts).
+ */
+export type Uint64 = number | bigint;
+
+export const exactUint = (v: bigint): Uint64 => (v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v);
+
 export interface EthReport {
   version: number;
-  networkId: number;
+  networkId: Uint64;
   genesis: string;
-  forkId: { hash: string; next: number };
-  earliestBlock: number;
-  latestBlock: number;
+  forkId: { hash: string; next: Uint64 };
+  earliestBlock: Uint64;
+  latestBlock: Uint64;
   latestBlockHash: string;
   fork: EthHandshake['fork'];
   /** Whether the node served the header of its latest block; null when not checked (or not reached). */
@@ -25,11 +33,11 @@ const hex = (b: Uint8Array): string => `0x${bytesToHex(b)}`;
 export function ethReport({ status: s, fork }: EthHandshake): EthReport {
   return {
     version: s.version,
-    networkId: Number(s.networkId),
+    networkId: exactUint(s.networkId),
     genesis: hex(s.genesisHash),
-    forkId: { hash: hex(s.forkId.hash), next: Number(s.forkId.next) },
-    earliestBlock: Number(s.earliestBlock),
-    latestBlock: Number(s.latestBlock),
+    forkId: { hash: hex(s.forkId.hash), next: exactUint(s.forkId.next) },
+    earliestBlock: exactUint(s.earliestBlock),
+    latestBlock: exactUint(s.latestBlock),
     latestBlockHash: hex(s.latestBlockHash),
     fork,
     serves: null,

@@ -10,6 +10,12 @@ import { MAX_DECODED_SIZE, snappyCompress, snappyDecompress } from './snappy.js'
 
 /** Largest message payload (decoded), as geth: what a frame's 24-bit size can carry. */
 export const MAX_MESSAGE_SIZE = MAX_DECODED_SIZE;
+/**
+ * The smallest maxMessageSize a peer may be given: room for every base-protocol message that
+ * follows Hello (Disconnect, Ping, Pong: a few bytes each, compressed or not). Below it a
+ * peer would refuse the remote's Ping and could not read its Disconnect.
+ */
+export const MIN_MESSAGE_SIZE = 64;
 
 export interface Message {
   code: number;

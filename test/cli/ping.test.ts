@@ -139,6 +139,14 @@ describe('rlpx ping', () => {
     expect(lastJson<PingJson>(r.stdout)).toMatchObject({ ok: false, alive: false, failed_phase: 'handshake', error: 'interrupted' });
   });
 
+  it('--count and --interval without --deadline: the default deadline makes room for them', async () => {
+    const { server: s } = await server();
+    // 3 Pings 2.5 s apart need 5 s of waiting, past the 4.5 s default: the run is not cut short.
+    const r = await cli.run(['ping', s.enode, '--json', '--count', '3', '--interval', '2500'], { timeout: 15_000 });
+    expectExit(r, 0);
+    expect(lastJson<PingJson>(r.stdout)).toMatchObject({ ok: true, sent: 3, received: 3 });
+  });
+
   it('--deadline also stops the pinging: exit 1 once the session is up', async () => {
     const { server: s } = await server({ answerPings: false });
     const r = await cli.run(['ping', s.enode, '--json', '--deadline', '700', '--count', '5', '--interval', '100'], { timeout: 10_000 });

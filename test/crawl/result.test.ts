@@ -8,7 +8,7 @@ import { CRAWL_SCHEMA_VERSION, classify, CSV_COLUMNS, csvHeader, csvRow, idsInOu
 import { CrawlSummary } from '../../src/crawl/summary.js';
 import { TokenBucket } from '../../src/crawl/token-bucket.js';
 import { DisconnectedError, HandshakeError, NetworkError, ProtocolError, TimeoutError } from '../../src/errors.js';
-import { StatusError } from '../../src/eth/errors.js';
+import { StatusError } from '../../src/eth/status.js';
 
 function node(over: Partial<NodeResult> = {}): NodeResult {
   return {

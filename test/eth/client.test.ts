@@ -13,9 +13,11 @@ import { EthClient } from '../../src/eth/client.js';
 import { MessageError, ResponseError } from '../../src/eth/errors.js';
 import { forkId } from '../../src/eth/forkid.js';
 import { EMPTY_OMMERS_HASH, makeHeader, type BlockHeader } from '../../src/eth/header.js';
-import { decodeMessage, encodeBlockBodies, encodeBlockHeaders, EthCode, MAX_ETH_MESSAGE_SIZE } from '../../src/eth/messages.js';
+import { decodeMessage, encodeBlockBodies, encodeBlockHeaders, encodeReceipts, EthCode, MAX_ETH_MESSAGE_SIZE } from '../../src/eth/messages.js';
 import { ethStatusResponder } from '../../src/eth/protocol.js';
 import { encodeRawList } from '../../src/eth/rlp-view.js';
+import { logsBloom } from '../../src/eth/receipt.js';
+import { receiptsRoot } from '../../src/eth/verify.js';
 import { encodeStatus, ETH_STATUS_CODE, type EthStatus } from '../../src/eth/status.js';
 import type { ProtocolChannel } from '../../src/peer/channel.js';
 import type { Peer, Protocol } from '../../src/peer/peer.js';
@@ -181,6 +183,28 @@ describe('answers from a hand-driven node', () => {
     const h = handDriven((ch, code, p) => void ch.send(EthCode.BlockBodies, encodeBlockBodies({ requestId: requestId(code, p), bodies: [{ transactions: [], uncles: [] }] })));
     const { peer, client } = await connect(h.protocols);
     await closesWith(peer, client.getBlockBodies(peer, [HEAD]), ResponseError, 'mismatch');
+  });
+
+  it('getReceipts pages through lastBlockIncomplete (eth/70+) and verifies the whole list', async () => {
+    const rs = Array.from({ length: 5 }, (_, i) => ({ type: 2, postStateOrStatus: Uint8Array.of(1), cumulativeGasUsed: BigInt(21000 * (i + 1)), logs: [{ address: new Uint8Array(20).fill(i), topics: [new Uint8Array(32).fill(i)], data: Uint8Array.of(i) }] }));
+    const bloom = logsBloom(rs.flatMap((r) => r.logs));
+    const a = makeHeader({ ...header(1n), receiptsRoot: receiptsRoot(rs.slice(0, 2)), logsBloom: logsBloom(rs.slice(0, 2).flatMap((r) => r.logs)) });
+    const b = makeHeader({ ...header(2n, a.hash), receiptsRoot: receiptsRoot(rs), logsBloom: bloom });
+    const asked: bigint[] = [];
+    const h = handDriven((ch, code, p) => {
+      const q = decodeMessage(72, code, p).message as { requestId: bigint; firstBlockReceiptIndex: bigint; hashes: Uint8Array[] };
+      asked.push(q.firstBlockReceiptIndex);
+      // Block a whole and 2 of b's 5, then 2 more of b, then the last one.
+      const pages: Record<string, [boolean, typeof rs[]]> = { '0': [true, [rs.slice(0, 2), rs.slice(0, 2)]], '2': [true, [rs.slice(2, 4)]], '4': [false, [rs.slice(4)]] };
+      const [incomplete, lists] = pages[String(q.firstBlockReceiptIndex)]!;
+      void ch.send(EthCode.Receipts, encodeReceipts(72, { requestId: q.requestId, lastBlockIncomplete: incomplete, receipts: lists }));
+    });
+    const { peer, client } = await connect(h.protocols);
+    const got = await client.getReceipts(peer, [a, b]);
+    expect(asked).toEqual([0n, 2n, 4n]);
+    expect(got.map((l) => l.length)).toEqual([2, 5]);
+    expect(got[1]!.map((r) => r.cumulativeGasUsed)).toEqual(rs.map((r) => r.cumulativeGasUsed));
+    expect(peer.isClosing).toBe(false);
   });
 
   it('a timeout rejects, the peer stays, the late answer is dropped quietly; abort likewise', async () => {

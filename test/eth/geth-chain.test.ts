@@ -162,12 +162,19 @@ describe.skipIf(!bin)('eth with a geth that has a chain', () => {
     const first = JSON.parse(await mon.waitForLine(() => true, 8_000, 'the first line')) as { url: string };
     const ev = (l: string): boolean => (JSON.parse(l) as { event: string }).event === 'eth';
     await mon.waitForLines(ev, 2, 8_000, "'eth' events");
+    // The serves check of each: geth serves its head, ours (no blocks) answers empty.
+    const sv = (l: string): boolean => (JSON.parse(l) as { event: string }).event === 'serves';
+    const serves = (await mon.waitForLines(sv, 2, 8_000, "'serves' events")).map((l) => JSON.parse(l) as { target: string; serves: boolean });
+    expect(serves.find((e) => e.target === geth.enode)?.serves).toBe(true);
+    expect(serves.find((e) => e.target !== geth.enode)?.serves).toBe(false);
     const { samples, types } = parseMetrics(await (await fetch(first.url, { signal: AbortSignal.timeout(3_000) })).text());
     for (const name of ['rlpx_eth_latest_block', 'rlpx_eth_fork', 'rlpx_eth_lag_blocks']) expect(types.get(name), name).toBe('gauge');
     expect(sampleValue(samples, 'rlpx_eth_latest_block', { target: gethLabel })).toBe(600);
     expect(sampleValue(samples, 'rlpx_eth_latest_block', { target: oursLabel })).toBe(0);
     expect(sampleValue(samples, 'rlpx_eth_lag_blocks', { target: gethLabel })).toBe(0);
     expect(sampleValue(samples, 'rlpx_eth_lag_blocks', { target: oursLabel })).toBe(600);
+    expect(sampleValue(samples, 'rlpx_eth_serves', { target: gethLabel })).toBe(1);
+    expect(sampleValue(samples, 'rlpx_eth_serves', { target: oursLabel })).toBe(0);
     for (const target of [gethLabel, oursLabel]) {
       expect(sampleValue(samples, 'rlpx_eth_fork', { target, verdict: 'compatible' })).toBe(1);
       expect(sampleValue(samples, 'rlpx_eth_fork', { target, verdict: 'incompatible' })).toBe(0);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bytesToHex } from '../../src/crypto/bytes.js';
 import { generatePrivateKey } from '../../src/crypto/secp256k1.js';
-import { StatusError } from '../../src/eth/errors.js';
+import { StatusError } from '../../src/eth/status.js';
 import { chainFromGenesis, genesisHashOf } from '../../src/eth/genesis.js';
 import { ethStatusResponder } from '../../src/eth/protocol.js';
 import { dial } from '../../src/peer/dial.js';

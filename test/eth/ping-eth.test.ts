@@ -44,6 +44,19 @@ describe('rlpx ping, eth', () => {
     expect(lastJson(other.stdout)).toMatchObject({ ok: false, eth: { networkId: 11155111, fork: 'incompatible' }, error: expect.stringMatching(/network 11155111 != 17000/) });
   });
 
+  it('--json writes uint64s above 2^53 - 1 exactly, with all their digits', async () => {
+    const networkId = (1n << 64n) - 1n;
+    const latest = (1n << 63n) + 1n;
+    const chain = { ...CHAINS['sepolia']!, networkId };
+    const s = await testServer(res, { protocols: ethStatusResponder({ chain, head: () => ({ earliestBlock: 9007199254740993n, latestBlock: latest, latestBlockHash: new Uint8Array(32).fill(7), time: 0n }) }).protocols });
+    const r = await cli.run(['ping', s.enode, '--json', '--eth', '--count', '1'], { timeout: 10_000 });
+    const line = r.stdout.trimEnd().split('\n').pop()!;
+    expect(line).toContain('"networkId":18446744073709551615,');
+    expect(line).toContain('"earliestBlock":9007199254740993,"latestBlock":9223372036854775809,');
+    expect(line).toContain('"genesis":"0x25a5cc10'); // numbers below 2^53 stay plain JSON numbers:
+    expect(lastJson<{ eth: { version: number } }>(r.stdout).eth.version).toBe(72);
+  });
+
   it('usage errors exit 2 with one line on stderr', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rlpx-ping-eth-'));
     res.add(() => rmSync(dir, { recursive: true, force: true }));

@@ -6,7 +6,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RLP } from '@ethereumjs/rlp';
 import type { Chain } from '../../src/eth/chain.js';
-import { BlockRangeError, StatusError } from '../../src/eth/errors.js';
+import { BlockRangeError } from '../../src/eth/errors.js';
+import { StatusError } from '../../src/eth/status.js';
 import { forkId } from '../../src/eth/forkid.js';
 import { ethStatusResponder, type EthResponder } from '../../src/eth/protocol.js';
 import { BLOCK_RANGE_UPDATE_CODE, encodeBlockRangeUpdate, type PeerRange } from '../../src/eth/range.js';

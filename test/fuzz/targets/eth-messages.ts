@@ -13,6 +13,7 @@ import { decodeHeader, encodeHeader, makeHeader, EMPTY_OMMERS_HASH, type HeaderF
 import { decodeMessage, encodeMessage, EthCode, type MessageName } from '../../../src/eth/messages.js';
 import { decodeReceiptList, encodeReceiptList, type Receipt } from '../../../src/eth/receipt.js';
 import { readOne } from '../../../src/eth/rlp-view.js';
+import { encodeReceiptsEntry, readReceiptsFile } from '../../../src/eth/receipts-file.js';
 import { decodePooledTransactionItem, encodeTransaction, makeTransaction, pooledTransactionItem, type TransactionFields } from '../../../src/eth/transaction.js';
 import { exactBytes, mutate, mutationsArb, rlpTree, bytes, type Mutation, type Rlp } from '../generators.js';
 import { bigintSafe, check, expectTyped, hexOf, same, timed, type AnyTarget, type FuzzTarget, type Outcome } from '../harness.js';
@@ -218,5 +219,21 @@ export function ethMessageTargets(): AnyTarget[] {
         return out;
       },
     ),
+    itemTarget(
+      'eth-receipts-file',
+      'readReceiptsFile(receipts.rlp bytes)',
+      250,
+      fc.array(fc.record({ number: u64, hash: h32, receipts: fc.array(receiptArb, { maxLength: 2 }) }), { maxLength: 3 }),
+      (es) => concat(es.map((e) => encodeReceiptsEntry(e.number, e.hash, e.receipts))),
+      (b) => [...readReceiptsFile(b)],
+      (es) => concat(es.map((e) => encodeReceiptsEntry(e.number, e.hash, e.receipts))),
+    ),
   ] as unknown as AnyTarget[];
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) (out.set(p, at), (at += p.length));
+  return out;
 }
