@@ -1,13 +1,15 @@
 /**
  * Serving rate: `rlpx listen --serve` against geth, both serving the ethtest chain (600 blocks,
- * receipts fetched from that geth with `rlpx fetch --receipts`), to the same client (ours,
- * EthClient) in this process, one request at a time. For each server and kind: items per
- * second over a fixed window, the server's CPU per item (/proc utime+stime), and at the end
- * our server's peak RSS (VmHWM).
+ * receipts fetched from that geth with `rlpx fetch --receipts`), to the same clients:
+ * - ours (EthClient) in this process, one request at a time: for each server and kind, items
+ *   per second over a fixed window and the server's CPU per item (/proc utime+stime);
+ * - the Go client on go-ethereum's eth packet types (bench/geth-peer fetch): blocks 1..600
+ *   with bodies and receipts, verified, 3 times on one session; its time and the server's CPU.
+ * At the end our server's peak RSS (VmHWM).
  *
  *   npx tsx bench/eth-serve.ts [seconds per figure, default 5]
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { generatePrivateKey } from '../src/crypto/secp256k1.js';
@@ -17,7 +19,7 @@ import { chainFromGenesis, genesisHeaderOf } from '../src/eth/genesis.js';
 import { ethStatusResponder } from '../src/eth/protocol.js';
 import { dial } from '../src/peer/dial.js';
 import type { Peer } from '../src/peer/peer.js';
-import { gethBinaries } from '../test/helpers/geth.js';
+import { gethBinaries, gethPeerBinary } from '../test/helpers/geth.js';
 import { startChainGeth } from '../test/helpers/geth-chain.js';
 import { servedChainDir } from '../test/helpers/served-chain.js';
 
@@ -81,6 +83,20 @@ async function main(): Promise<void> {
       figures.push(await measure(name, pid, 'bodies', async () => (await client.getBlockBodies(peer, hashes)).length));
       figures.push(await measure(name, pid, 'receipt lists', async () => (await client.getReceipts(peer, small)).length));
     }
+    const goClient = gethPeerBinary();
+    const goRuns: Array<{ server: string; ms: number; cpuMsPerBlock: number }> = [];
+    if (goClient) {
+      for (const [name, enode, pid] of [
+        ['geth', geth.enode, gethProcessPid(geth.port)],
+        ['ours', ourEnode, ours.pid!],
+      ] as const) {
+        const cpu0 = cpuOf(pid);
+        const out = execFileSync(goClient, ['fetch', '-enode', enode, '-to', '600', '-batch', '128', '-reps', '3'], { encoding: 'utf8', timeout: 300_000 });
+        const run = JSON.parse(out.trim().split('\n').pop()!) as { ms: number[] };
+        const best = Math.min(...run.ms);
+        goRuns.push({ server: name, ms: best, cpuMsPerBlock: ((cpuOf(pid) - cpu0) * 1000) / (600 * run.ms.length) });
+      }
+    }
     const rss = readFileSync(`/proc/${ours.pid}/status`, 'utf8').match(/VmHWM:\s+(\d+) kB/)?.[1];
     console.log(`| kind | geth items/s | ours items/s | ours/geth | geth CPU µs/item | ours CPU µs/item |`);
     console.log(`| --- | --- | --- | --- | --- | --- |`);
@@ -89,6 +105,8 @@ async function main(): Promise<void> {
       const o = figures.find((f) => f.server === 'ours' && f.kind === kind)!;
       console.log(`| ${kind} | ${g.perSecond.toFixed(0)} | ${o.perSecond.toFixed(0)} | ${(o.perSecond / g.perSecond).toFixed(2)}× | ${g.cpuUsPerItem.toFixed(1)} | ${o.cpuUsPerItem.toFixed(1)} |`);
     }
+    for (const r of goRuns) console.log(`Go client (geth-peer fetch, 600 blocks + bodies + receipts, best of 3) from ${r.server}: ${r.ms.toFixed(0)} ms, server CPU ${r.cpuMsPerBlock.toFixed(3)} ms/block`);
+    if (goRuns.length === 2) console.log(`ours/geth serving rate to the Go client: ${(goRuns[0]!.ms / goRuns[1]!.ms).toFixed(2)}×`);
     console.log(`our server's peak RSS: ${rss ? (Number(rss) / 1024).toFixed(1) : '?'} MiB; ${SECONDS} s per figure, one request in flight, client: ours (EthClient) for both`);
   } finally {
     for (const p of peers) p.destroy();
