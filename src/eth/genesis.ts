@@ -84,6 +84,11 @@ export function allocRoot(alloc: Json): Uint8Array {
 
 /** geth's genesis hash of a parsed genesis.json. */
 export function genesisHashOf(genesis: Json): Uint8Array {
+  return keccak256(genesisHeaderOf(genesis));
+}
+
+/** The RLP of geth's genesis header for a parsed genesis.json (block 0 of a served chain). */
+export function genesisHeaderOf(genesis: Json): Uint8Array {
   const config = (genesis['config'] ?? {}) as Json;
   const num = integer(genesis['number'], 'number') ?? 0n;
   const time = integer(genesis['timestamp'], 'timestamp') ?? 0n;
@@ -132,7 +137,7 @@ export function genesisHashOf(genesis: Json): Uint8Array {
   } else if (excessBlobGas !== undefined) optional[3] = excessBlobGas;
   if (timeFork('pragueTime')) optional[5] = EMPTY_REQUESTS_HASH;
   for (let i = 0; i < optional.length; i++) header.push(optional[i] ?? 0n);
-  return keccak256(RLP.encode(header));
+  return RLP.encode(header);
 }
 
 export interface GenesisOptions {

@@ -4,7 +4,7 @@
  * Peer, the request client, and the checks of what a peer returns.
  */
 export { CHAINS, chainByName, BLOCK_FORKS, TIME_FORKS, type Chain } from './chain.js';
-export { chainFromGenesis, readGenesisFile, genesisHashOf, allocRoot, type GenesisOptions } from './genesis.js';
+export { chainFromGenesis, readGenesisFile, genesisHashOf, genesisHeaderOf, allocRoot, type GenesisOptions } from './genesis.js';
 export { trieRoot, EMPTY_TRIE_ROOT } from './trie.js';
 export { forkId, checkForkId, chainForks, type ForkId, type ForkCheck, type ForkVerdict, type Head } from './forkid.js';
 export { BlockRangeError, GenesisError, type BlockRangeCheck } from './errors.js';
@@ -67,5 +67,8 @@ export {
 export { EthClient, MAX_SERVE, type HeadersQuery, type BlockRef } from './client.js';
 export { RequestTracker, DEFAULT_REQUEST_TIMEOUT, TOMBSTONE_MS, MAX_PENDING, type RequestOptions, type RequestBody, type ResponseOf } from './tracker.js';
 export { emptyAnswer, type EthRequest, type EthAnswer, type RequestHandler } from './answer.js';
+export type { ChainSource, StoredHeader, SourceHead } from './chain-source.js';
+export { FileStore, ChainFileError, type FileStoreOptions } from './file-store.js';
+export { serveHeaders, serveBodies, serveReceipts69, serveReceipts70, serveBlockAccessLists, SOFT_RESPONSE_LIMIT, type HeaderQuery, type Receipts70 } from './serve.js';
 export { downloadBlocks, type DownloadOptions, type DownloadedBlock } from './download.js';
 export { encodeReceiptsEntry, readReceiptsFile, type ReceiptsEntry } from './receipts-file.js';

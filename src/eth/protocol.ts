@@ -1,7 +1,8 @@
 /**
  * The eth subprotocol on a Peer: the Status handshake both ways, the peer's block range
  * (eth/69+), our requests to the peer (request(), used by EthClient) and answers to its
- * requests (empty lists by default, or what the `answer` handler gives). Announcements
+ * requests (empty lists by default, what the `answer` handler gives, or, with a `source`, a
+ * chain served by geth's rules: serve-session.ts). Announcements
  * (Transactions, NewPooledTransactionHashes) are ignored; a code the version lacks, a second
  * Status or a malformed message closes the peer with 0x10, as geth does.
  *
@@ -20,11 +21,13 @@ import type { ProtocolChannel } from '../peer/channel.js';
 import type { Peer, Protocol } from '../peer/peer.js';
 import { emptyAnswer, type EthRequest, type RequestHandler } from './answer.js';
 import type { Chain } from './chain.js';
+import type { ChainSource } from './chain-source.js';
 import { MessageError } from './errors.js';
 import { decodeMessage, encodeMessage, isResponse, messageName, RESPONSE_OF, type RequestName } from './messages.js';
 import { RequestTracker, type RequestBody, type RequestOptions, type ResponseOf } from './tracker.js';
 import { forkId, type ForkVerdict, type Head } from './forkid.js';
 import { BLOCK_RANGE_UPDATE_CODE, BlockRangeTracker, encodeBlockRangeUpdate, validateBlockRange, type BlockRange, type PeerRange } from './range.js';
+import { serveSession } from './serve-session.js';
 import { decodeStatus, encodeStatus, ETH_STATUS_CODE, StatusError, validateStatus, type EthStatus } from './status.js';
 
 /** eth versions and their message-code counts, as geth v1.17 offers them. */
@@ -69,6 +72,12 @@ export interface EthResponderOptions extends EthOptions {
   genesisHash?: Uint8Array;
   /** Answers the peer's requests (default: empty lists, same request id). */
   answer?: RequestHandler;
+  /**
+   * Serve this chain instead: GetBlockHeaders, GetBlockBodies, GetReceipts and
+   * GetBlockAccessLists answered by geth v1.17.5's rules, one request at a time per peer, the
+   * peer's socket held while 64 wait (give `chain` and `head` to advertise it).
+   */
+  source?: ChainSource;
 }
 
 /** The outcome of a Status exchange. */
@@ -84,6 +93,12 @@ export interface EthResponderEvents {
   status: [peer: Peer, handshake: EthHandshake];
   /** A peer's range moved (BlockRangeUpdate). */
   range: [peer: Peer, range: PeerRange];
+  /** With a source: a request answered with `items` items. */
+  served: [peer: Peer, code: number, items: number];
+  /** With a source: a malformed request (the peer is closed with 0x10). */
+  refused: [peer: Peer, error: MessageError];
+  /** With a source: it failed while answering a request, which was answered empty. */
+  sourceError: [peer: Peer, error: Error];
 }
 
 interface Exchange {
@@ -104,6 +119,8 @@ export class EthResponder extends EventEmitter<EthResponderEvents> {
   readonly #options: EthResponderOptions;
   readonly #config: EthConfig;
   readonly #exchanges = new WeakMap<Peer, Exchange>();
+  /** Channels of peers past Status, until they close: where announceRange() goes. */
+  readonly #live = new Set<ProtocolChannel>();
 
   constructor(options: EthResponderOptions = {}) {
     super({ captureRejections: false });
@@ -151,6 +168,18 @@ export class EthResponder extends EventEmitter<EthResponderEvents> {
     const head = this.#options.head?.() ?? { earliestBlock: 0n, latestBlock: 0n, latestBlockHash: chain.genesisHash, time: chain.genesisTime };
     validateBlockRange(head); // never advertise what geth would refuse
     return head;
+  }
+
+  /**
+   * Our head moved: send `range` (default: localHead()) to every peer whose Status exchange is
+   * done, as geth does when its head moves (it waits for 32 blocks, or a rewind). Resolves when
+   * all are queued; a peer that closes meanwhile is skipped.
+   */
+  async announceRange(range: BlockRange = this.localHead()): Promise<number> {
+    validateBlockRange(range);
+    const payload = encodeBlockRangeUpdate({ earliestBlock: range.earliestBlock, latestBlock: range.latestBlock, latestBlockHash: range.latestBlockHash });
+    const sent = await Promise.allSettled([...this.#live].map((ch) => ch.send(BLOCK_RANGE_UPDATE_CODE, payload)));
+    return sent.filter((r) => r.status === 'fulfilled').length;
   }
 
   /** Announce a new range of ours to a peer whose Status exchange is done. */
@@ -249,6 +278,8 @@ export class EthResponder extends EventEmitter<EthResponderEvents> {
       }
       done = true;
       exchange.channel = channel;
+      this.#live.add(channel);
+      void peer.closed.then(() => this.#live.delete(channel));
       exchange.tracker = new RequestTracker(channel.version, (c, p) => channel.send(c, p));
       if (peer.isClosing) exchange.tracker.close(new ClosedError('peer closed'));
       exchange.range.start(handshake.status);
@@ -257,6 +288,13 @@ export class EthResponder extends EventEmitter<EthResponderEvents> {
       if (!chain) channel.send(ETH_STATUS_CODE, encodeStatus({ ...handshake.status, version: channel.version })).catch(() => {});
       exchange.resolve(handshake);
       this.emit('status', peer, handshake);
+      if (o.source) {
+        void serveSession(channel, peer, o.source, {
+          onServed: (code, items) => this.emit('served', peer, code, items),
+          onRefused: (err) => this.emit('refused', peer, err),
+          onSourceError: (err) => this.emit('sourceError', peer, err),
+        });
+      }
     });
   }
 
@@ -268,6 +306,16 @@ export class EthResponder extends EventEmitter<EthResponderEvents> {
     if (name === 'Status') throw new MessageError('code', 'a second Status');
     if (isResponse(name)) return exchange.tracker!.deliver(name, payload);
     if (!(name in RESPONSE_OF)) return; // announcements: a node without a pool ignores them
+    if (this.#options.source) {
+      // The serve session answers requests in turn; a malformed one closes the peer now, with its error.
+      try {
+        decodeMessage(version, code, payload);
+      } catch (err) {
+        if (err instanceof MessageError) this.emit('refused', peer, err);
+        throw err;
+      }
+      return;
+    }
     const request = decodeMessage(version, code, payload) as EthRequest;
     const handler = this.#options.answer;
     const reply = (answer: unknown): void => {

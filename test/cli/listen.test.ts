@@ -9,6 +9,7 @@ import { dial } from '../../src/peer/dial.js';
 import { formatEnode, parseEnode } from '../../src/peer/enode.js';
 import { DisconnectReason } from '../../src/reasons.js';
 import { lastJson } from '../helpers/cli.js';
+import { ethtestData } from '../helpers/geth-chain.js';
 import { cliSuite, expectExit, type PingJson } from '../helpers/cli-suite.js';
 import { HOST, within } from '../helpers/loopback.js';
 
@@ -83,5 +84,35 @@ describe('rlpx listen', () => {
       disconnect: { reason: 8, name: 'client quitting', by: 'local' },
       error: null,
     });
+  });
+
+  it('--chain without --serve: sends that chain\'s Status (compatible) but has no block to serve (serves false, exit 1)', async () => {
+    const listener = cli.spawn(['listen', '--port', '0', '--json', '--chain', 'sepolia'], { timeout: 15_000 });
+    const { enode } = JSON.parse(await listener.waitForLine(() => true, 8_000, 'the first line')) as { enode: string };
+    const same = await cli.run(['ping', enode, '--json', '--count', '1', '--chain', 'sepolia'], { timeout: 12_000 });
+    expectExit(same, 1);
+    expect(lastJson(same.stdout)).toMatchObject({ eth: { networkId: 11155111, latestBlock: 0, fork: 'compatible', serves: false } });
+    const other = await cli.run(['ping', enode, '--json', '--count', '1', '--chain', 'hoodi'], { timeout: 12_000 });
+    expectExit(other, 1);
+    expect(lastJson(other.stdout)).toMatchObject({ eth: { fork: 'incompatible' } });
+  });
+
+  it('--genesis without --serve: that chain\'s Status, and its genesis served (serves true, exit 0)', async () => {
+    const genesis = ethtestData().genesis;
+    const listener = cli.spawn(['listen', '--port', '0', '--json', '--genesis', genesis], { timeout: 15_000 });
+    const { enode } = JSON.parse(await listener.waitForLine(() => true, 8_000, 'the first line')) as { enode: string };
+    const r = await cli.run(['ping', enode, '--json', '--count', '1', '--genesis', genesis], { timeout: 12_000 });
+    expectExit(r, 0);
+    expect(lastJson(r.stdout)).toMatchObject({ eth: { latestBlock: 0, fork: 'compatible', serves: true } });
+  });
+
+  it.each([
+    [['--serve', '/nonexistent'], /--serve needs --chain or --genesis/],
+    [['--serve', '/nonexistent', '--chain', 'sepolia'], /--serve \/nonexistent: cannot open/],
+    [['--chain', 'nowhere'], /unknown chain "nowhere"/],
+  ])('usage errors: %j exits 2', async (args, message) => {
+    const r = await cli.run(['listen', '--port', '0', ...args], { timeout: 10_000 });
+    expectExit(r, 2);
+    expect(r.stderr).toMatch(message);
   });
 });
