@@ -10,31 +10,23 @@ import { randomBytes } from '../crypto/random.js';
 import { keccak256 } from '../crypto/keccak.js';
 import { publicKeyOf } from '../crypto/secp256k1.js';
 import { parseEnode } from '../peer/enode.js';
-import { decodeEnr, encodeEnr, type Enr, type ForkIdEntry, type RlpItem } from './enr.js';
+import { decodeEnr, type Enr } from './enr.js';
 import { lookup } from './lookup.js';
 import { makeNode, nodeFromEnr, nodeToEnode, type DiscoveryNode } from './node.js';
+import { announcedIp, NodeRuntime, refreshLookups, selfRecord, type SelfRecordOptions } from './node-runtime.js';
 import { Table } from './table.js';
 import { UdpPort } from './udp-port.js';
 import { V4Udp, type V4Counters, type V4Limits } from './v4-udp.js';
 
-export interface DiscoveryV4Options {
-  privateKey: Uint8Array;
+export interface DiscoveryV4Options extends SelfRecordOptions {
   /** Bind address (default '0.0.0.0'); ignored when `udp` is given. Bind the address you announce. */
   host?: string;
   /** UDP port to bind (0: any). */
   port?: number;
   /** A port shared with another protocol (discv5); we add our handler first and leave it open on close. */
   udp?: UdpPort;
-  /** IP in our record and PINGs. Default: the bound address, or 127.0.0.1 for a wildcard bind (as geth's fallback). */
-  announceIp?: string;
-  /** TCP port in our record (an RLPx listener's); default the UDP port. */
-  tcpPort?: number;
   /** enode:// or enr: texts, or nodes: where lookups start when the table is empty. */
   bootnodes?: readonly (string | DiscoveryNode)[];
-  /** The `eth` entry (EIP-2124 fork ID) to publish; the caller computes it from its chain. */
-  eth?: ForkIdEntry;
-  /** More record entries, as RLP items. */
-  enrExtra?: Record<string, RlpItem>;
   limits?: V4Limits;
   /** Liveness check interval (ms), default 3000; 0 turns checks off. */
   revalidateIntervalMs?: number;
@@ -70,8 +62,7 @@ export class DiscoveryV4 extends EventEmitter<DiscoveryV4Events> implements Asyn
   readonly #port: UdpPort;
   readonly #ownsPort: boolean;
   #enr: Enr;
-  readonly #timers: NodeJS.Timeout[] = [];
-  readonly #close = new AbortController();
+  readonly #run = new NodeRuntime();
   #closing: Promise<void> | undefined;
 
   /** @internal Use startDiscoveryV4. */
@@ -82,12 +73,9 @@ export class DiscoveryV4 extends EventEmitter<DiscoveryV4Events> implements Asyn
     this.#port = port;
     this.#ownsPort = ownsPort;
     const { host, port: udpPort } = port.address;
-    const ip = options.announceIp ?? (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
+    const ip = announcedIp(host, options.announceIp);
     const tcp = options.tcpPort ?? udpPort;
-    this.#enr = encodeEnr(
-      { seq: BigInt(Date.now()), ...(isIP(ip) === 6 ? { ip6: ip, udp6: udpPort, tcp6: tcp } : { ip, udp: udpPort, tcp }), ...(options.eth ? { eth: options.eth } : {}), ...(options.enrExtra ? { extra: options.enrExtra } : {}) },
-      options.privateKey,
-    );
+    this.#enr = selfRecord(options, host, udpPort);
     this.table = new Table({ selfId: this.id });
     this.table.onAdded = (n) => this.emit('added', n);
     this.table.onRemoved = (n) => this.emit('removed', n);
@@ -104,10 +92,10 @@ export class DiscoveryV4 extends EventEmitter<DiscoveryV4Events> implements Asyn
     });
     for (const b of this.bootnodes) this.table.add(b);
     const reval = options.revalidateIntervalMs ?? 3000;
-    if (reval > 0) this.#every(reval, () => this.#revalidate(reval));
+    if (reval > 0) this.#run.every(reval, () => this.#revalidate(reval));
     const refresh = options.refreshIntervalMs ?? 30 * 60_000;
     if (refresh > 0) {
-      this.#every(refresh, () => this.refresh());
+      this.#run.every(refresh, () => this.refresh());
       void this.refresh();
     }
   }
@@ -130,15 +118,15 @@ export class DiscoveryV4 extends EventEmitter<DiscoveryV4Events> implements Asyn
   }
 
   ping(node: DiscoveryNode, options: { signal?: AbortSignal } = {}): Promise<{ enrSeq: bigint }> {
-    return this.#udp.ping(node, this.#withClose(options));
+    return this.#udp.ping(node, this.#run.withClose(options));
   }
 
   requestEnr(node: DiscoveryNode, options: { signal?: AbortSignal } = {}): Promise<Enr> {
-    return this.#udp.requestEnr(node, this.#withClose(options));
+    return this.#udp.requestEnr(node, this.#run.withClose(options));
   }
 
   findNode(node: DiscoveryNode, target: Uint8Array, options: { signal?: AbortSignal } = {}): Promise<DiscoveryNode[]> {
-    return this.#udp.findNode(node, target, this.#withClose(options));
+    return this.#udp.findNode(node, target, this.#run.withClose(options));
   }
 
   /**
@@ -150,7 +138,7 @@ export class DiscoveryV4 extends EventEmitter<DiscoveryV4Events> implements Asyn
     const targetId = keccak256(pub);
     let seeds = this.table.closest(targetId, 16);
     if (seeds.length === 0) seeds = [...this.bootnodes];
-    const signal = this.#withClose(options).signal;
+    const signal = this.#run.withClose(options).signal;
     return lookup({
       target: targetId,
       seeds,
@@ -170,22 +158,17 @@ export class DiscoveryV4 extends EventEmitter<DiscoveryV4Events> implements Asyn
   }
 
   /** A self lookup then three random ones (geth's refresh); errors are the lookups' own business. */
-  async refresh(options: { signal?: AbortSignal } = {}): Promise<void> {
-    try {
-      await this.lookup(this.publicKey, options);
-      for (let i = 0; i < 3; i++) await this.lookup(undefined, options);
-    } catch {
-      // closed or aborted
-    }
+  refresh(options: { signal?: AbortSignal } = {}): Promise<void> {
+    return refreshLookups((target) => this.lookup(target, options), this.publicKey);
   }
 
   async #revalidate(minIntervalMs: number): Promise<void> {
     await this.table.revalidate(
       async (n) => {
-        const { enrSeq } = await this.#udp.ping(n, this.#withClose({}));
+        const { enrSeq } = await this.#udp.ping(n, this.#run.withClose({}));
         if (enrSeq > (n.enr?.seq ?? 0n)) {
           try {
-            const enr = await this.#udp.requestEnr(n, this.#withClose({}));
+            const enr = await this.#udp.requestEnr(n, this.#run.withClose({}));
             return { alive: true, node: { ...n, enr } };
           } catch {
             return { alive: true };
@@ -197,26 +180,10 @@ export class DiscoveryV4 extends EventEmitter<DiscoveryV4Events> implements Asyn
     );
   }
 
-  #every(ms: number, fn: () => Promise<void>): void {
-    let running = false;
-    const t = setInterval(() => {
-      if (running) return;
-      running = true;
-      fn().catch(() => undefined).finally(() => (running = false));
-    }, ms);
-    t.unref();
-    this.#timers.push(t);
-  }
-
-  #withClose(options: { signal?: AbortSignal }): { signal?: AbortSignal } {
-    return { signal: options.signal ? AbortSignal.any([options.signal, this.#close.signal]) : this.#close.signal };
-  }
-
   /** Stop timers, fail pending requests, and close the socket if it is ours. */
   close(options: { signal?: AbortSignal } = {}): Promise<void> {
     this.#closing ??= (async () => {
-      for (const t of this.#timers) clearInterval(t);
-      this.#close.abort(new Error('discv4: closed'));
+      this.#run.stop(new Error('discv4: closed'));
       this.#udp.close();
       if (this.#ownsPort) await this.#port.close();
     })();

@@ -4,15 +4,15 @@
  * liveness checks, the endpoint that answers PING, FINDNODE and TALKREQ, and the client calls
  * ping, findNode, requestEnr and lookup. Start it with `startDiscoveryV5`.
  */
-import { isIP } from 'node:net';
 import { abortable } from '../abort.js';
 import { bytesToHex } from '../crypto/bytes.js';
 import { randomBytes } from '../crypto/random.js';
 import { nodeIdOf, publicKeyOf } from '../crypto/secp256k1.js';
 import { parseEnode } from '../peer/enode.js';
-import { decodeEnr, encodeEnr, type Enr, type ForkIdEntry, type RlpItem } from './enr.js';
+import { decodeEnr, type Enr } from './enr.js';
 import { lookup } from './lookup.js';
 import { makeNode, nodeFromEnr, logDistance, type DiscoveryNode } from './node.js';
+import { NodeRuntime, refreshLookups, selfRecord, type SelfRecordOptions } from './node-runtime.js';
 import { ipBytes, relayError } from './netutil.js';
 import { Table } from './table.js';
 import { UdpPort } from './udp-port.js';
@@ -23,22 +23,14 @@ import { answer } from './v5-server.js';
 import { V5Transport, type V5TransportOptions } from './v5-transport.js';
 
 export interface DiscoveryV5Options
-  extends Pick<V5TransportOptions, 'maxSessions' | 'sessionTtlMs' | 'packetRate' | 'challengeRate' | 'requestTimeoutMs' | 'maxPendingRequests'> {
-  privateKey: Uint8Array;
+  extends SelfRecordOptions,
+    Pick<V5TransportOptions, 'maxSessions' | 'sessionTtlMs' | 'packetRate' | 'challengeRate' | 'requestTimeoutMs' | 'maxPendingRequests'> {
   /** Bind address (default '0.0.0.0'); ignored when `udp` is given. Bind the address you announce. */
   host?: string;
   /** UDP port to bind (0: any). */
   port?: number;
   /** A port shared with discv4: it offers us what it does not claim; we leave it open on close. */
   udp?: UdpPort;
-  /** IP in our record. Default: the bound address, or 127.0.0.1 for a wildcard bind (as geth's fallback). */
-  announceIp?: string;
-  /** TCP port in our record (an RLPx listener's); default the UDP port. */
-  tcpPort?: number;
-  /** The `eth` entry (EIP-2124 fork ID) to publish; the caller computes it from its chain. */
-  eth?: ForkIdEntry;
-  /** More record entries, as RLP items, opaque to discovery. */
-  enrExtra?: Record<string, RlpItem>;
   /** Seeds: nodes, records, or "enr:" / "enode://" texts. */
   bootnodes?: readonly V5Target[];
   /** A table shared with discv4 (default: our own). See the README on sharing one. */
@@ -87,8 +79,7 @@ export class DiscoveryV5 implements AsyncDisposable {
   readonly #port: UdpPort;
   readonly #ownsPort: boolean;
   readonly #requestLimit: SourceRateLimit;
-  readonly #timers: NodeJS.Timeout[] = [];
-  readonly #close = new AbortController();
+  readonly #run = new NodeRuntime();
   readonly #removeHandler: () => void;
   #closing: Promise<void> | undefined;
 
@@ -98,7 +89,7 @@ export class DiscoveryV5 implements AsyncDisposable {
     this.#ownsPort = ownsPort;
     this.publicKey = publicKeyOf(o.privateKey);
     this.id = nodeIdOf(this.publicKey);
-    this.#enr = makeRecord(o, port.address.host, port.address.port);
+    this.#enr = selfRecord(o, port.address.host, port.address.port);
     this.table = o.table ?? new Table({ selfId: this.id });
     const rate = o.requestRate ?? 200;
     this.#requestLimit = new SourceRateLimit({ rate, burst: rate * 2 });
@@ -130,11 +121,11 @@ export class DiscoveryV5 implements AsyncDisposable {
     });
     for (const b of this.bootnodes) this.table.add(b);
     const reval = o.revalidateIntervalMs ?? 1000;
-    if (reval > 0) this.#every(reval, () => this.#revalidate(reval));
+    if (reval > 0) this.#run.every(reval, () => this.#revalidate(reval));
     // 0: no refresh at all, not even at start (the owner runs its own lookups, as a crawl does).
     const refresh = o.refreshIntervalMs ?? 30 * 60_000;
     if (refresh > 0) {
-      this.#every(refresh, () => this.refresh());
+      this.#run.every(refresh, () => this.refresh());
       if (this.bootnodes.length > 0) void this.refresh();
     }
   }
@@ -153,7 +144,7 @@ export class DiscoveryV5 implements AsyncDisposable {
   }
 
   async ping(target: V5Target, options: { signal?: AbortSignal } = {}): Promise<PongResult> {
-    const [pong] = await this.transport.request(toNode(target), { type: 'ping', enrSeq: this.#enr.seq }, this.#withClose(options));
+    const [pong] = await this.transport.request(toNode(target), { type: 'ping', enrSeq: this.#enr.seq }, this.#run.withClose(options));
     const p = pong as Extract<V5Message, { type: 'pong' }>;
     return { enrSeq: p.enrSeq, ip: p.ip, port: p.port };
   }
@@ -161,7 +152,7 @@ export class DiscoveryV5 implements AsyncDisposable {
   /** The records a node returns for these log-distances, checked: each at a requested distance, relayable, UDP port over 1024. */
   async findNode(target: V5Target, distances: number[], options: { signal?: AbortSignal } = {}): Promise<Enr[]> {
     const node = toNode(target);
-    const responses = await this.transport.request(node, { type: 'findnode', distances }, this.#withClose(options));
+    const responses = await this.transport.request(node, { type: 'findnode', distances }, this.#run.withClose(options));
     const out = new Map<string, Enr>();
     const sender = ipBytes(node.ip);
     for (const r of responses) {
@@ -208,7 +199,7 @@ export class DiscoveryV5 implements AsyncDisposable {
   async lookup(target: Uint8Array = randomBytes(32), options: { signal?: AbortSignal; onFound?: (node: DiscoveryNode, from: DiscoveryNode) => void } = {}): Promise<DiscoveryNode[]> {
     let seeds = this.table.closest(target, 16);
     if (seeds.length === 0) seeds = [...this.bootnodes];
-    const signal = this.#withClose(options).signal;
+    const signal = this.#run.withClose(options).signal;
     return lookup({
       target,
       seeds,
@@ -223,13 +214,8 @@ export class DiscoveryV5 implements AsyncDisposable {
   }
 
   /** A self lookup then three random ones (geth's refresh); errors are the lookups' own business. */
-  async refresh(options: { signal?: AbortSignal } = {}): Promise<void> {
-    try {
-      await this.lookup(this.id, options);
-      for (let i = 0; i < 3; i++) await this.lookup(undefined, options);
-    } catch {
-      // closed or aborted
-    }
+  refresh(options: { signal?: AbortSignal } = {}): Promise<void> {
+    return refreshLookups((target) => this.lookup(target, options), this.id);
   }
 
   /** One liveness check: PING the least recently checked node, and fetch its record if it is newer. */
@@ -248,26 +234,10 @@ export class DiscoveryV5 implements AsyncDisposable {
     );
   }
 
-  #every(ms: number, fn: () => Promise<void>): void {
-    let running = false;
-    const t = setInterval(() => {
-      if (running) return;
-      running = true;
-      fn().catch(() => undefined).finally(() => (running = false));
-    }, ms);
-    t.unref();
-    this.#timers.push(t);
-  }
-
-  #withClose(options: { signal?: AbortSignal }): { signal: AbortSignal } {
-    return { signal: options.signal ? AbortSignal.any([options.signal, this.#close.signal]) : this.#close.signal };
-  }
-
   /** Stop timers, fail pending requests, and close the port if it is ours. */
   close(options: { signal?: AbortSignal } = {}): Promise<void> {
     this.#closing ??= (async () => {
-      for (const t of this.#timers) clearInterval(t);
-      this.#close.abort(new V5RequestError('closed', 'discv5: closed'));
+      this.#run.stop(new V5RequestError('closed', 'discv5: closed'));
       this.transport.close();
       this.#removeHandler();
       if (this.#ownsPort) await this.#port.close();
@@ -284,20 +254,6 @@ export async function startDiscoveryV5(options: DiscoveryV5Options): Promise<Dis
   if (options.udp) return new DiscoveryV5(options, options.udp, false);
   const port = await UdpPort.bind({ host: options.host ?? '0.0.0.0', port: options.port ?? 0, ...(options.signal ? { signal: options.signal } : {}) });
   return new DiscoveryV5(options, port, true);
-}
-
-function makeRecord(o: DiscoveryV5Options, host: string, udp: number): Enr {
-  const ip = o.announceIp ?? (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
-  const tcp = o.tcpPort ?? udp;
-  return encodeEnr(
-    {
-      seq: BigInt(Date.now()),
-      ...(isIP(ip) === 6 ? { ip6: ip, udp6: udp, tcp6: tcp } : { ip, udp, tcp }),
-      ...(o.eth ? { eth: o.eth } : {}),
-      ...(o.enrExtra ? { extra: o.enrExtra } : {}),
-    },
-    o.privateKey,
-  );
 }
 
 /** A node to talk to, from a table node, a record, or "enr:"/"enode://" text. */
