@@ -271,10 +271,11 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.#closeInfo = full;
     clearInterval(this.#pingTimer);
     this.#pingTimer = undefined;
-    const closeError =
-      info.error ??
-      (info.initiator === 'remote' ? new DisconnectedError(`remote disconnected: ${full.name}`, info.reason) : new ClosedError(`disconnected: ${full.name}`));
-    this.#health.stop(closeError);
+    this.#health.stop(
+      () =>
+        info.error ??
+        (info.initiator === 'remote' ? new DisconnectedError(`remote disconnected: ${full.name}`, info.reason) : new ClosedError(`disconnected: ${full.name}`)),
+    );
     closeConnection(this.connection, info.reason as DisconnectReason, notify);
     // Already gone before we got here: no 'close' event from the socket will come.
     if (this.connection.ended) this.#onEnd();

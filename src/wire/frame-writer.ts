@@ -76,6 +76,8 @@ export class FrameWriter {
   /** Sends that resolve once the current batch is handed to the kernel. */
   #batchWritten: Settle[] = [];
   #stallTimer: NodeJS.Timeout | undefined;
+  /** No more writes (close()); the error is built only when something is refused with it. */
+  #shut = false;
   #closed: RlpxError | undefined;
   /** The tick in which this writer last wrote a frame at once (see #put). */
   #wroteAtOnce = -1;
@@ -99,7 +101,7 @@ export class FrameWriter {
    * whole connection).
    */
   write(body: Uint8Array, signal?: AbortSignal, written = false): Promise<void> {
-    if (this.#closed) return Promise.reject(this.#closed);
+    if (this.#shut) return Promise.reject(this.#closedError());
     if (body.length > MAX_FRAME_SIZE) {
       return Promise.reject(new RangeError(`message of ${body.length} bytes (encoded) exceeds the ${MAX_FRAME_SIZE}-byte frame limit`));
     }
@@ -132,7 +134,7 @@ export class FrameWriter {
 
   /** Resolves when a send would be written at once (nothing queued, the buffer under its cap). */
   writable(): Promise<void> {
-    if (this.#closed) return Promise.reject(this.#closed);
+    if (this.#shut) return Promise.reject(this.#closedError());
     if (this.#waiting.length === 0 && !this.#socket.writableNeedDrain) return QUEUED;
     return new Promise((resolve) => this.#roomWaiters.push(resolve));
   }
@@ -144,7 +146,7 @@ export class FrameWriter {
   }
 
   #flush(): void {
-    if (this.#closed) return;
+    if (this.#shut) return;
     while (this.#waiting.length > 0 && this.#hasRoom(this.#waiting[0]!.body.length)) {
       const entry = this.#waiting.shift()!;
       if (entry.onAbort) entry.signal!.removeEventListener('abort', entry.onAbort);
@@ -170,8 +172,14 @@ export class FrameWriter {
 
   /** No more writes: everything waiting is rejected. */
   close(): void {
-    this.#closed ??= new ClosedError('connection is closed');
-    this.abandon(this.#closed);
+    this.#shut = true;
+    if (this.#waiting.length > 0) return this.abandon(this.#closedError());
+    this.#disarmStall();
+    this.#wakeRoomWaiters();
+  }
+
+  #closedError(): RlpxError {
+    return (this.#closed ??= new ClosedError('connection is closed'));
   }
 
   /**
@@ -225,7 +233,8 @@ export class FrameWriter {
     this.#batchWritten = [];
     const socket = this.#socket;
     if (socket.destroyed || !socket.writable) {
-      const err = this.#closed ?? new ClosedError('connection is closed');
+      if (written.length === 0) return;
+      const err = this.#shut ? this.#closedError() : new ClosedError('connection is closed');
       for (const w of written) w.reject(err);
       return;
     }
