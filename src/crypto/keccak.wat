@@ -6,13 +6,15 @@
 ;; Constant time: no branch and no memory address depends on the data hashed. The only
 ;; branches and addresses depend on lengths, positions and the round counter.
 ;;
-;; Memory (one 64 KiB page, little-endian lanes as keccak specifies):
-;;   0     .. 200    the state being absorbed into (lane i at 8*i); byte p of the rate is at p
-;;   200   .. 400    a copy of it, padded and permuted by digest(): the digest is its first 32 bytes
+;; Memory (little-endian lanes as keccak specifies):
+;;   0     .. 200    unused
+;;   200   .. 400    a copy of a state, padded and permuted by digest(): the digest is its first 32 bytes
 ;;   512   .. 704    the 24 round constants
 ;;   1024  .. 64128  input, written by the caller before absorb() (INPUT_SIZE = 136 * 464 bytes)
+;;   65536 ..        the states, 200 bytes each (lane i at 8*i), placed by the caller, which grows
+;;                   the memory for more
 (module
-  (memory (export "memory") 1 1)
+  (memory (export "memory") 2)
 
   (data (i32.const 512)
     "\01\00\00\00\00\00\00\00\82\80\00\00\00\00\00\00" ;; RC[0], RC[1]
@@ -180,9 +182,9 @@
     (i64.store offset=192 (local.get $s) (local.get $a24))
   )
 
-  ;; Xor $len input bytes (from 1024) into the rate from byte position $pos (0 <= $pos < 136),
-  ;; permuting each time the rate is full; returns the new position.
-  (func (export "absorb") (param $pos i32) (param $len i32) (result i32)
+  ;; Xor $len input bytes (from 1024) into the rate of the state at $st from byte position $pos
+  ;; (0 <= $pos < 136), permuting each time the rate is full; returns the new position.
+  (func (export "absorb") (param $st i32) (param $pos i32) (param $len i32) (result i32)
     (local $in i32)
     (local.set $in (i32.const 1024))
     ;; single bytes up to a lane boundary
@@ -190,63 +192,64 @@
       (loop $bytes
         (br_if $aligned (i32.eqz (local.get $len)))
         (br_if $aligned (i32.eqz (i32.and (local.get $pos) (i32.const 7))))
-        (i32.store8 (local.get $pos) (i32.xor (i32.load8_u (local.get $pos)) (i32.load8_u (local.get $in))))
+        (i32.store8 (i32.add (local.get $st) (local.get $pos)) (i32.xor (i32.load8_u (i32.add (local.get $st) (local.get $pos))) (i32.load8_u (local.get $in))))
         (local.set $pos (i32.add (local.get $pos) (i32.const 1)))
         (local.set $in (i32.add (local.get $in) (i32.const 1)))
         (local.set $len (i32.sub (local.get $len) (i32.const 1)))
         (if (i32.eq (local.get $pos) (i32.const 136))
-          (then (call $permute (i32.const 0)) (local.set $pos (i32.const 0))))
+          (then (call $permute (local.get $st)) (local.set $pos (i32.const 0))))
         (br $bytes)))
     ;; whole lanes
     (block $tail
       (loop $lanes
         (br_if $tail (i32.lt_u (local.get $len) (i32.const 8)))
-        (i64.store (local.get $pos) (i64.xor (i64.load (local.get $pos)) (i64.load (local.get $in))))
+        (i64.store (i32.add (local.get $st) (local.get $pos)) (i64.xor (i64.load (i32.add (local.get $st) (local.get $pos))) (i64.load (local.get $in))))
         (local.set $pos (i32.add (local.get $pos) (i32.const 8)))
         (local.set $in (i32.add (local.get $in) (i32.const 8)))
         (local.set $len (i32.sub (local.get $len) (i32.const 8)))
         (if (i32.eq (local.get $pos) (i32.const 136))
-          (then (call $permute (i32.const 0)) (local.set $pos (i32.const 0))))
+          (then (call $permute (local.get $st)) (local.set $pos (i32.const 0))))
         (br $lanes)))
     ;; the last 0..7 bytes: $pos is a lane boundary below 136, so the rate cannot fill here
     (block $done
       (loop $rest
         (br_if $done (i32.eqz (local.get $len)))
-        (i32.store8 (local.get $pos) (i32.xor (i32.load8_u (local.get $pos)) (i32.load8_u (local.get $in))))
+        (i32.store8 (i32.add (local.get $st) (local.get $pos)) (i32.xor (i32.load8_u (i32.add (local.get $st) (local.get $pos))) (i32.load8_u (local.get $in))))
         (local.set $pos (i32.add (local.get $pos) (i32.const 1)))
         (local.set $in (i32.add (local.get $in) (i32.const 1)))
         (local.set $len (i32.sub (local.get $len) (i32.const 1)))
         (br $rest)))
     (local.get $pos))
 
-  ;; The digest of what has been absorbed, the state left as it is: pad a copy (keccak's 0x01,
-  ;; then 0x80 in the last byte of the rate) and permute it. The digest is at 200 .. 232.
-  (func (export "digest") (param $pos i32)
-    (i64.store offset=200 (i32.const 0) (i64.load offset=0 (i32.const 0)))
-    (i64.store offset=208 (i32.const 0) (i64.load offset=8 (i32.const 0)))
-    (i64.store offset=216 (i32.const 0) (i64.load offset=16 (i32.const 0)))
-    (i64.store offset=224 (i32.const 0) (i64.load offset=24 (i32.const 0)))
-    (i64.store offset=232 (i32.const 0) (i64.load offset=32 (i32.const 0)))
-    (i64.store offset=240 (i32.const 0) (i64.load offset=40 (i32.const 0)))
-    (i64.store offset=248 (i32.const 0) (i64.load offset=48 (i32.const 0)))
-    (i64.store offset=256 (i32.const 0) (i64.load offset=56 (i32.const 0)))
-    (i64.store offset=264 (i32.const 0) (i64.load offset=64 (i32.const 0)))
-    (i64.store offset=272 (i32.const 0) (i64.load offset=72 (i32.const 0)))
-    (i64.store offset=280 (i32.const 0) (i64.load offset=80 (i32.const 0)))
-    (i64.store offset=288 (i32.const 0) (i64.load offset=88 (i32.const 0)))
-    (i64.store offset=296 (i32.const 0) (i64.load offset=96 (i32.const 0)))
-    (i64.store offset=304 (i32.const 0) (i64.load offset=104 (i32.const 0)))
-    (i64.store offset=312 (i32.const 0) (i64.load offset=112 (i32.const 0)))
-    (i64.store offset=320 (i32.const 0) (i64.load offset=120 (i32.const 0)))
-    (i64.store offset=328 (i32.const 0) (i64.load offset=128 (i32.const 0)))
-    (i64.store offset=336 (i32.const 0) (i64.load offset=136 (i32.const 0)))
-    (i64.store offset=344 (i32.const 0) (i64.load offset=144 (i32.const 0)))
-    (i64.store offset=352 (i32.const 0) (i64.load offset=152 (i32.const 0)))
-    (i64.store offset=360 (i32.const 0) (i64.load offset=160 (i32.const 0)))
-    (i64.store offset=368 (i32.const 0) (i64.load offset=168 (i32.const 0)))
-    (i64.store offset=376 (i32.const 0) (i64.load offset=176 (i32.const 0)))
-    (i64.store offset=384 (i32.const 0) (i64.load offset=184 (i32.const 0)))
-    (i64.store offset=392 (i32.const 0) (i64.load offset=192 (i32.const 0)))
+  ;; The digest of what the state at $st has absorbed, the state left as it is: pad a copy
+  ;; (keccak's 0x01, then 0x80 in the last byte of the rate) and permute it. The digest is at
+  ;; 200 .. 232.
+  (func (export "digest") (param $st i32) (param $pos i32)
+    (i64.store offset=200 (i32.const 0) (i64.load offset=0 (local.get $st)))
+    (i64.store offset=208 (i32.const 0) (i64.load offset=8 (local.get $st)))
+    (i64.store offset=216 (i32.const 0) (i64.load offset=16 (local.get $st)))
+    (i64.store offset=224 (i32.const 0) (i64.load offset=24 (local.get $st)))
+    (i64.store offset=232 (i32.const 0) (i64.load offset=32 (local.get $st)))
+    (i64.store offset=240 (i32.const 0) (i64.load offset=40 (local.get $st)))
+    (i64.store offset=248 (i32.const 0) (i64.load offset=48 (local.get $st)))
+    (i64.store offset=256 (i32.const 0) (i64.load offset=56 (local.get $st)))
+    (i64.store offset=264 (i32.const 0) (i64.load offset=64 (local.get $st)))
+    (i64.store offset=272 (i32.const 0) (i64.load offset=72 (local.get $st)))
+    (i64.store offset=280 (i32.const 0) (i64.load offset=80 (local.get $st)))
+    (i64.store offset=288 (i32.const 0) (i64.load offset=88 (local.get $st)))
+    (i64.store offset=296 (i32.const 0) (i64.load offset=96 (local.get $st)))
+    (i64.store offset=304 (i32.const 0) (i64.load offset=104 (local.get $st)))
+    (i64.store offset=312 (i32.const 0) (i64.load offset=112 (local.get $st)))
+    (i64.store offset=320 (i32.const 0) (i64.load offset=120 (local.get $st)))
+    (i64.store offset=328 (i32.const 0) (i64.load offset=128 (local.get $st)))
+    (i64.store offset=336 (i32.const 0) (i64.load offset=136 (local.get $st)))
+    (i64.store offset=344 (i32.const 0) (i64.load offset=144 (local.get $st)))
+    (i64.store offset=352 (i32.const 0) (i64.load offset=152 (local.get $st)))
+    (i64.store offset=360 (i32.const 0) (i64.load offset=160 (local.get $st)))
+    (i64.store offset=368 (i32.const 0) (i64.load offset=168 (local.get $st)))
+    (i64.store offset=376 (i32.const 0) (i64.load offset=176 (local.get $st)))
+    (i64.store offset=384 (i32.const 0) (i64.load offset=184 (local.get $st)))
+    (i64.store offset=392 (i32.const 0) (i64.load offset=192 (local.get $st)))
     (i32.store8 offset=200 (local.get $pos) (i32.xor (i32.load8_u offset=200 (local.get $pos)) (i32.const 0x01)))
     (i32.store8 offset=335 (i32.const 0) (i32.xor (i32.load8_u offset=335 (i32.const 0)) (i32.const 0x80)))
     (call $permute (i32.const 200)))
