@@ -55,7 +55,7 @@ const helloBodies = new WeakMap<HelloConfig, Uint8Array>();
 function helloBody(config: HelloConfig): Uint8Array {
   let body = helloBodies.get(config);
   if (!body) {
-    body = encodeMessage(P2PCode.Hello, encodeHello(localHello(config)), false);
+    body = encodeMessage(P2PCode.Hello, encodeHello(localHello(config)), false).slice(); // its own bytes: kept for the config's life
     helloBodies.set(config, body);
   }
   return body;

@@ -41,19 +41,29 @@ export function snappyCompress(data: Uint8Array): Uint8Array {
   const n = data.length;
   if (n === 0 || n > LITERAL_MAX) return compressSync(asBuffer(data));
   // varint(n) (one byte, n < 128) ‖ literal tag ((n - 1) << 2, n <= 60) or 60 then n - 1 ‖ data
-  const long = n > 60;
-  const at = long ? 3 : 2;
   // From Node's pool: a typed array over 64 bytes would get a backing store of its own (~0.5 µs).
-  const out = Buffer.allocUnsafe(at + n);
-  out[0] = n;
-  if (long) {
-    out[1] = 60 << 2;
-    out[2] = n - 1;
-  } else {
-    out[1] = (n - 1) << 2;
-  }
-  out.set(data, at);
+  const out = Buffer.allocUnsafe(literalBlockSize(n));
+  writeLiteralBlock(data, out, 0);
   return out;
+}
+
+/** Bytes of snappyCompress's output for a payload of 1..LITERAL_MAX bytes (one literal). */
+export function literalBlockSize(n: number): number {
+  return (n > 60 ? 3 : 2) + n;
+}
+
+/** Write the one-literal block of `data` (1..LITERAL_MAX bytes) into `out` at `at`. */
+export function writeLiteralBlock(data: Uint8Array, out: Uint8Array, at: number): void {
+  const n = data.length;
+  out[at] = n;
+  if (n > 60) {
+    out[at + 1] = 60 << 2;
+    out[at + 2] = n - 1;
+    out.set(data, at + 3);
+  } else {
+    out[at + 1] = (n - 1) << 2;
+    out.set(data, at + 2);
+  }
 }
 
 /**
