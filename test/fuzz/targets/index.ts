@@ -38,7 +38,7 @@ export const targets: readonly AnyTarget[] = [
     { name: 'snappy-literal', calls: 'snappyCompress / snappyDecompress one-literal paths against the snappy package', seededRuns: 3000, costHint: 10 },
     snappyLiteralTarget(),
   ),
-  target({ name: 'keccak-mac', calls: 'the MAC states\' WebAssembly keccak256 against @noble/hashes and the keccak addon', seededRuns: 500, costHint: 60 }, keccakMacTarget()),
+  target({ name: 'keccak-mac', calls: 'the MAC states\' WebAssembly keccak256 against @noble/hashes and the keccak addon', seededRuns: 500, costHint: 250 }, keccakMacTarget()),
   target({ name: 'enode', calls: 'parseEnode(url) (formatEnode for round trips)', seededRuns: 3000, costHint: 22 }, enodeTarget()),
   target({ name: 'status', calls: 'decodeStatus(payload)', seededRuns: 3000, costHint: 42 }, statusTarget),
   target({ name: 'code', calls: 'decodeCode(body)', seededRuns: 3000, costHint: 9 }, codeTarget()),
