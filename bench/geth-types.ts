@@ -69,6 +69,27 @@ export interface HandshakeRow {
   cpu: Partial<Record<Impl, { serverUs: number | undefined; dialerUs: number; handshakes: number }>>;
 }
 
+/**
+ * The runtime's floor: the same work over a plain TCP echo, no RLPx, each runtime driving its
+ * own echo (Go: geth-peer tcplisten / tcpdrive; Node: bench/tcp-echo.ts).
+ */
+export interface FloorCell {
+  ms: number[];
+  best: number;
+  driverCpuUs: number;
+  /** The echo process's CPU over the run, from /proc (undefined without it). */
+  echoCpuUs: number | undefined;
+  requests: number;
+}
+
+export interface FloorRow {
+  size: number;
+  n: number;
+  mode: 'pingpong' | 'stream';
+  /** geth: Go's floor; ours: Node's. */
+  cells: Partial<Record<Impl, FloorCell>>;
+}
+
 /** The top self-time entries of one CPU profile of our side. */
 export interface ProfileTop {
   what: string;
@@ -83,6 +104,7 @@ export interface GethResults {
   build: { binary: string; seconds: number };
   rows: GethRow[];
   handshakes: HandshakeRow[];
+  floor: FloorRow[];
   profiles: ProfileTop[];
   errors: string[];
   seconds: number;

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { compiled, ROOT } from './compile.js';
 import { sizeLabel } from './frames.js';
-import { PAIRS, type GethCell, type GethConfig, type GethResults, type HandshakeRow, type Impl } from './geth-types.js';
+import { PAIRS, type FloorRow, type GethCell, type GethConfig, type GethResults, type HandshakeRow, type Impl } from './geth-types.js';
 import { profileTop } from './profile-top.js';
 
 interface Session {
@@ -23,12 +23,12 @@ interface Session {
   cpuUs: number;
 }
 
-/** The command line that runs one implementation's program in `mode`. */
-function command(impl: Impl, binary: string, nodeArgs: string[], args: string[]): [string, string[]] {
-  return impl === 'geth' ? [binary, args] : [process.execPath, [...nodeArgs, compiled('echo-peer.ts'), ...args]];
+/** The command line that runs one implementation's program in `mode` (ours: `program`, a bench file). */
+function command(impl: Impl, binary: string, nodeArgs: string[], args: string[], program = 'echo-peer.ts'): [string, string[]] {
+  return impl === 'geth' ? [binary, args] : [process.execPath, [...nodeArgs, compiled(program), ...args]];
 }
 
-/** A listening echo node: its enode, and the session lines it prints as sessions end. */
+/** A listening echo node: its enode (or tcp://host:port for a floor echo), and the session lines it prints as sessions end. */
 class Listener {
   readonly #proc: ChildProcess;
   readonly #sessions: Session[] = [];
@@ -40,12 +40,13 @@ class Listener {
     readonly impl: Impl,
     binary: string,
     nodeArgs: string[] = [],
+    floor = false,
   ) {
-    const [cmd, args] = command(impl, binary, nodeArgs, ['listen']);
+    const [cmd, args] = floor ? command(impl, binary, nodeArgs, [impl === 'geth' ? 'tcplisten' : 'listen'], 'tcp-echo.ts') : command(impl, binary, nodeArgs, ['listen']);
     this.#proc = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
     const lines = createInterface({ input: this.#proc.stdout! });
     this.enode = new Promise((resolve, reject) => {
-      lines.once('line', (l) => (l.startsWith('enode://') ? resolve(l.trim()) : reject(new Error(`${impl} listener: ${l}`))));
+      lines.once('line', (l) => (l.startsWith(floor ? 'tcp://' : 'enode://') ? resolve(l.trim()) : reject(new Error(`${impl} listener: ${l}`))));
       this.#proc.once('exit', (code) => reject(new Error(`${impl} listener exited (${code}) before printing its enode`)));
       lines.on('line', (l) => {
         if (!l.startsWith('{')) return;
@@ -100,8 +101,8 @@ class Listener {
 }
 
 /** Run one driver (or the Go handshake loader) to its end and parse the JSON line it prints. */
-function runDriver<T>(impl: Impl, binary: string, args: string[], nodeArgs: string[] = [], timeoutMs = 300_000): Promise<T> {
-  const [cmd, argv] = command(impl, binary, nodeArgs, args);
+function runDriver<T>(impl: Impl, binary: string, args: string[], nodeArgs: string[] = [], timeoutMs = 300_000, program?: string): Promise<T> {
+  const [cmd, argv] = command(impl, binary, nodeArgs, args, program);
   return new Promise((resolve, reject) => {
     const proc = spawn(cmd, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -122,6 +123,8 @@ function runDriver<T>(impl: Impl, binary: string, args: string[], nodeArgs: stri
 /** Both programs take the same arguments (Go's flag package reads --name as -name). */
 const driveArgs = (enode: string, size: number, n: number, mode: 'pingpong' | 'stream', reps: number): string[] =>
   ['drive', '--enode', enode, '--n', String(n), '--size', String(size), '--mode', mode, '--reps', String(reps)];
+const floorArgs = (impl: Impl, addr: string, size: number, n: number, mode: 'pingpong' | 'stream', reps: number): string[] =>
+  [impl === 'geth' ? 'tcpdrive' : 'drive', '--addr', addr.replace(/^tcp:\/\//, ''), '--n', String(n), '--size', String(size), '--mode', mode, '--reps', String(reps)];
 const loadArgs = (enode: string, n: number, concurrency: number, reps: number): string[] =>
   ['hsload', '--enode', enode, '--n', String(n), '--c', String(concurrency), '--reps', String(reps)];
 
@@ -134,7 +137,7 @@ function buildGethPeer(progress: (m: string) => void): { binary: string; seconds
 
 export async function benchGeth(cfg: GethConfig, progress: (m: string) => void): Promise<GethResults> {
   const started = performance.now();
-  const results: GethResults = { config: cfg, build: { binary: '', seconds: 0 }, rows: [], handshakes: [], profiles: [], errors: [], seconds: 0 };
+  const results: GethResults = { config: cfg, build: { binary: '', seconds: 0 }, rows: [], handshakes: [], floor: [], profiles: [], errors: [], seconds: 0 };
   const record = (what: string, err: unknown): void => {
     const msg = `${what}: ${err instanceof Error ? err.message : String(err)}`;
     results.errors.push(msg);
@@ -191,6 +194,7 @@ export async function benchGeth(cfg: GethConfig, progress: (m: string) => void):
   } finally {
     await Promise.all([listeners.geth.stop(), listeners.ours.stop()]);
   }
+  await benchFloor(cfg, bin, results, progress, record);
   const dir = process.env.GETH_PROFILE_DIR;
   if (dir && results.errors.length === 0) {
     try {
@@ -201,6 +205,40 @@ export async function benchGeth(cfg: GethConfig, progress: (m: string) => void):
   }
   results.seconds = (performance.now() - started) / 1000;
   return results;
+}
+
+/**
+ * Each runtime's floor: the same workloads over a plain TCP echo (no RLPx), Go driving Go's
+ * echo and Node driving Node's, one listener per runtime, run after the RLPx cells.
+ */
+async function benchFloor(cfg: GethConfig, bin: string, results: GethResults, progress: (m: string) => void, record: (what: string, err: unknown) => void): Promise<void> {
+  const listeners = { geth: new Listener('geth', bin, [], true), ours: new Listener('ours', bin, [], true) };
+  try {
+    const addrs = { geth: await listeners.geth.enode, ours: await listeners.ours.enode };
+    for (const { size, n } of cfg.workloads) {
+      for (const mode of ['pingpong', 'stream'] as const) {
+        const row: FloorRow = { size, n, mode, cells: {} };
+        results.floor.push(row);
+        for (const impl of ['geth', 'ours'] as const) {
+          const what = `${n} × ${sizeLabel(size)} ${mode}, plain TCP echo, ${impl === 'geth' ? 'Go' : 'Node'}`;
+          progress(`geth: ${what}…`);
+          try {
+            const cpu0 = listeners[impl].cpuUs();
+            const d = await runDriver<{ ms: number[]; cpuUs: number; requests: number }>(impl, bin, floorArgs(impl, addrs[impl], size, n, mode, cfg.reps), [], 300_000, 'tcp-echo.ts');
+            const cpu1 = listeners[impl].cpuUs();
+            const echoCpuUs = cpu0 === undefined || cpu1 === undefined ? undefined : cpu1 - cpu0;
+            row.cells[impl] = { ms: d.ms, best: Math.min(...d.ms), driverCpuUs: d.cpuUs, echoCpuUs, requests: d.requests };
+          } catch (err) {
+            record(what, err);
+          }
+        }
+      }
+    }
+  } catch (err) {
+    record('floor listeners', err);
+  } finally {
+    await Promise.all([listeners.geth.stop(), listeners.ours.stop()]);
+  }
 }
 
 /** GETH_PROFILE_DIR: our side under node --cpu-prof, one case at a time, each against geth. */

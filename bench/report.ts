@@ -1,7 +1,19 @@
 /** The one renderer of a run's results: console tables and bench/REPORT.md, every section. */
 import { sizeLabel } from './frames.js';
 import type { Measurement } from './measure.js';
-import { GETH_CPU_HEAD, GETH_HEAD, GETH_HS_CPU_HEAD, GETH_HS_HEAD, gethCells, gethCpuCells, gethHandshakeCells, gethHandshakeCpuCells, gethNotes } from './report-geth.js';
+import {
+  GETH_CPU_HEAD,
+  GETH_FLOOR_HEAD,
+  GETH_HEAD,
+  GETH_HS_CPU_HEAD,
+  GETH_HS_HEAD,
+  gethCells,
+  gethCpuCells,
+  gethFloorCells,
+  gethHandshakeCells,
+  gethHandshakeCpuCells,
+  gethNotes,
+} from './report-geth.js';
 import { SCALE_HEAD, scaleCells, scaleNotes } from './report-scale.js';
 import { SECTIONS, type Meta, type Results, type Row } from './results.js';
 
@@ -72,6 +84,7 @@ function tables(results: Results): Table[] {
     t.push({ head: GETH_HS_HEAD, body: gethHandshakeCells(g) });
     t.push({ head: GETH_HS_CPU_HEAD, body: gethHandshakeCpuCells(g) });
     t.push({ head: GETH_CPU_HEAD, body: gethCpuCells(g) });
+    if (g.floor.length > 0) t.push({ head: GETH_FLOOR_HEAD, body: gethFloorCells(g) });
   }
   return t.filter((x) => x.body.length > 0);
 }

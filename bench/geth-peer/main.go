@@ -5,6 +5,8 @@
 //	geth-peer drive  -enode E -n N -size S -mode pingpong|stream [-reps 3] [-warmup W]
 //	geth-peer hsload -enode E -n N -c C [-reps 3] [-warmup W]
 //	geth-peer fetch  -enode E -to M [-batch 128] [-reps 3]   blocks 1..M with bodies and receipts, verified
+//	geth-peer tcplisten              plain TCP echo, no RLPx (the runtime's floor); prints tcp://host:port
+//	geth-peer tcpdrive -addr A -n N -size S -mode pingpong|stream [-reps 3] [-warmup W]
 //
 // The protocol ("bench", version 1, two codes): code 0 is a request, code 1 echoes its payload.
 // Every mode writes JSON on stdout and exits non-zero, with the reason on stderr, on any failure.
@@ -68,6 +70,7 @@ func main() {
 	}
 	fs := flag.NewFlagSet(os.Args[1], flag.ExitOnError)
 	enodeURL := fs.String("enode", "", "node to drive")
+	addr := fs.String("addr", "", "host:port of a plain TCP echo (tcpdrive)")
 	n := fs.Int("n", 0, "messages (drive) or handshakes (hsload) per repetition")
 	size := fs.Int("size", 64, "payload bytes (drive)")
 	mode := fs.String("mode", "pingpong", "pingpong: one request outstanding; stream: sender and receiver concurrent")
@@ -88,6 +91,13 @@ func main() {
 			fail("drive needs -enode, -n >= 1, -size >= 4, -mode pingpong|stream, -reps >= 1")
 		}
 		drive(*enodeURL, *n, *size, *mode == "stream", *reps, *warmup)
+	case "tcplisten":
+		tcpListen()
+	case "tcpdrive":
+		if *addr == "" || *n < 1 || *size < 4 || (*mode != "pingpong" && *mode != "stream") || *reps < 1 {
+			fail("tcpdrive needs -addr, -n >= 1, -size >= 4, -mode pingpong|stream, -reps >= 1")
+		}
+		tcpDrive(*addr, *n, *size, *mode == "stream", *reps, *warmup)
 	case "hsload":
 		if *enodeURL == "" || *n < 1 || *conc < 1 || *reps < 1 {
 			fail("hsload needs -enode, -n >= 1, -c >= 1, -reps >= 1")

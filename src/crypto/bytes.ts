@@ -12,6 +12,17 @@ export function concatBytes(...parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
+/**
+ * `size` bytes that the caller overwrites in full at once, for output that lives briefly (a
+ * frame on its way to the socket): from Node's Buffer pool below 4 KiB, so no backing store of
+ * its own (a Uint8Array over 64 bytes gets one, about 0.4 µs). The bytes start uninitialised,
+ * and a view kept long pins its 8 KiB pool slab: copy what is kept.
+ */
+export function scratchBytes(size: number): Uint8Array {
+  const b = Buffer.allocUnsafe(size);
+  return new Uint8Array(b.buffer, b.byteOffset, size);
+}
+
 export function xorBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
   if (a.length !== b.length) throw new RangeError(`xorBytes: lengths differ (${a.length} vs ${b.length})`);
   const out = new Uint8Array(a.length);

@@ -199,10 +199,12 @@ export class PingTracker {
     this.#setState(next && this.#isLate(next) ? 'late' : 'healthy');
   }
 
-  /** Stop: every waiting caller gets `err`. */
-  stop(err: Error): void {
+  /** Stop: every waiting caller gets the error `reason` makes (made only if someone waits). */
+  stop(reason: () => Error): void {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
+    if (this.#outstanding.length === 0) return;
+    const err = reason();
     for (const p of this.#outstanding) p.reject?.(err);
     this.#outstanding = [];
   }

@@ -272,7 +272,8 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.#closeInfo = full;
     clearInterval(this.#pingTimer);
     this.#pingTimer = undefined;
-    this.#health.stop(closeErrorOf(full));
+    // Built only if a Ping is pending and has to be refused with it.
+    this.#health.stop(() => closeErrorOf(full));
     closeConnection(this.connection, info.reason as DisconnectReason, notify);
     // Already gone before we got here: no 'close' event from the socket will come.
     if (this.connection.ended) this.#onEnd();

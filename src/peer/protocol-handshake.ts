@@ -12,7 +12,7 @@ import { DisconnectReason } from '../reasons.js';
 import { equalBytes } from '../crypto/bytes.js';
 import type { RlpxConnection } from '../wire/connection.js';
 import { MAX_FRAME_SIZE } from '../wire/frame.js';
-import type { Message } from '../wire/message.js';
+import { encodeMessage, type Message } from '../wire/message.js';
 import { matchProtocols, type MatchedProtocol, type ProtocolSpec } from './capabilities.js';
 import { closeConnection, decodeDisconnect } from './disconnect.js';
 import { decodeHello, encodeHello, type Hello } from './hello.js';
@@ -45,6 +45,20 @@ export function localHello(config: HelloConfig): Hello {
     listenPort: config.listenPort,
     nodeId: config.localId,
   };
+}
+
+/**
+ * Our Hello as a frame body, encoded once per config: a server's one config serves every
+ * session it accepts, so its Hello is the same bytes every time (sealing copies the body).
+ */
+const helloBodies = new WeakMap<HelloConfig, Uint8Array>();
+function helloBody(config: HelloConfig): Uint8Array {
+  let body = helloBodies.get(config);
+  if (!body) {
+    body = encodeMessage(P2PCode.Hello, encodeHello(localHello(config)), false).slice(); // its own bytes: kept for the config's life
+    helloBodies.set(config, body);
+  }
+  return body;
 }
 
 /** Check a remote Hello against the connection and our protocols (geth: postHandshakeChecks). */
@@ -104,7 +118,7 @@ export function exchangeHello(conn: RlpxConnection, config: HelloConfig, maxMess
     // refused before a byte of its body is buffered.
     conn.setMaxFrameSize(BASE_PROTOCOL_MAX_MESSAGE_SIZE);
     // Ours goes out first and uncompressed; theirs is read concurrently.
-    conn.send(P2PCode.Hello, encodeHello(localHello(config)), { compress: false }).catch(() => {});
+    conn.sendBody(helloBody(config)).catch(() => {});
     conn.start({
       message: onMessage,
       error: fail,

@@ -9,7 +9,7 @@
  * be handed over (stop, then start): the Hello phase reads first, then the Peer.
  */
 import type { Socket } from 'node:net';
-import { asRlpxError, ClosedError, NetworkError, type RlpxError, SnappyError } from '../errors.js';
+import { asRlpxError, ClosedError, NetworkError, type RlpxError, SnappyError, withoutStack } from '../errors.js';
 import { FrameReader, FrameSealer } from './frame.js';
 import { FrameWriter } from './frame-writer.js';
 import { HandshakeState, type Secrets } from './handshake.js';
@@ -240,7 +240,8 @@ export class RlpxConnection implements SocketSink {
   }
 
   end(): void {
-    this.#fail(new NetworkError('remote closed the connection'));
+    if (this.#state === 'failed' || this.#state === 'ended') return;
+    this.#fail(withoutStack(() => new NetworkError('remote closed the connection')));
   }
 
   close(): void {

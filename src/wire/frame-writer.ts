@@ -8,7 +8,10 @@
  * sealed only when it is certain to be written, and in the order it was sent.
  *
  * Frames sealed in the same tick share one socket write (one writev): a write is a syscall,
- * the largest single cost of a small frame. A send under the cap therefore resolves once its
+ * the largest single cost of a small frame. The first frame of a tick, when nothing waits in
+ * the socket's buffer, is written at once instead: a request or a reply must not wait for the
+ * rest of the tick, and a lone frame has no one to share its write with. The frames that
+ * follow it in the same tick are batched. A send under the cap therefore resolves once its
  * frame is sealed and queued for that write, as a Go writer returns once its bytes are in the
  * kernel's buffer; a failing write fails the connection. Past BATCH_BYTES not yet taken by
  * the kernel, a send resolves only after its write and one turn of the event loop, so a
@@ -49,6 +52,17 @@ interface Waiting {
 /** process.nextTick's callback for a writer's batch: one shared function, no closure per tick. */
 let writeBatch: (writer: FrameWriter) => void;
 
+/**
+ * The current tick, as far as writers need to tell ticks apart: advanced at the end of every
+ * tick in which some writer wrote a frame at once (one process.nextTick for all writers).
+ */
+let tick = 0;
+let tickEnding = false;
+function endTick(): void {
+  tick++;
+  tickEnding = false;
+}
+
 export class FrameWriter {
   readonly #socket: Socket;
   readonly #sealer: FrameSealer;
@@ -62,7 +76,11 @@ export class FrameWriter {
   /** Sends that resolve once the current batch is handed to the kernel. */
   #batchWritten: Settle[] = [];
   #stallTimer: NodeJS.Timeout | undefined;
+  /** No more writes (close()); the error is built only when something is refused with it. */
+  #shut = false;
   #closed: RlpxError | undefined;
+  /** The tick in which this writer last wrote a frame at once (see #put). */
+  #wroteAtOnce = -1;
 
   constructor(socket: Socket, sealer: FrameSealer, config: WriterConfig, onStall: (err: TimeoutError) => void) {
     this.#socket = socket;
@@ -83,7 +101,7 @@ export class FrameWriter {
    * whole connection).
    */
   write(body: Uint8Array, signal?: AbortSignal, written = false): Promise<void> {
-    if (this.#closed) return Promise.reject(this.#closed);
+    if (this.#shut) return Promise.reject(this.#closedError());
     if (body.length > MAX_FRAME_SIZE) {
       return Promise.reject(new RangeError(`message of ${body.length} bytes (encoded) exceeds the ${MAX_FRAME_SIZE}-byte frame limit`));
     }
@@ -116,7 +134,7 @@ export class FrameWriter {
 
   /** Resolves when a send would be written at once (nothing queued, the buffer under its cap). */
   writable(): Promise<void> {
-    if (this.#closed) return Promise.reject(this.#closed);
+    if (this.#shut) return Promise.reject(this.#closedError());
     if (this.#waiting.length === 0 && !this.#socket.writableNeedDrain) return QUEUED;
     return new Promise((resolve) => this.#roomWaiters.push(resolve));
   }
@@ -128,7 +146,7 @@ export class FrameWriter {
   }
 
   #flush(): void {
-    if (this.#closed) return;
+    if (this.#shut) return;
     while (this.#waiting.length > 0 && this.#hasRoom(this.#waiting[0]!.body.length)) {
       const entry = this.#waiting.shift()!;
       if (entry.onAbort) entry.signal!.removeEventListener('abort', entry.onAbort);
@@ -154,8 +172,14 @@ export class FrameWriter {
 
   /** No more writes: everything waiting is rejected. */
   close(): void {
-    this.#closed ??= new ClosedError('connection is closed');
-    this.abandon(this.#closed);
+    this.#shut = true;
+    if (this.#waiting.length > 0) return this.abandon(this.#closedError());
+    this.#disarmStall();
+    this.#wakeRoomWaiters();
+  }
+
+  #closedError(): RlpxError {
+    return (this.#closed ??= new ClosedError('connection is closed'));
   }
 
   /**
@@ -168,16 +192,29 @@ export class FrameWriter {
   }
 
   /**
-   * Seal one body into this tick's batch; the first frame of a batch schedules its write. A
-   * batch that reaches BATCH_BYTES goes out at once, so a sender that queues many frames in
-   * one tick keeps the remote busy instead of handing it everything at the end.
+   * Seal one body and write it at once if it is the writer's first of this tick and nothing
+   * waits in the socket's buffer; else into this tick's batch, whose first frame schedules its
+   * write. A batch that reaches BATCH_BYTES goes out at once, so a sender that queues many
+   * frames in one tick keeps the remote busy instead of handing it everything at the end.
    */
   #put(body: Uint8Array, waiter: Settle | undefined): void {
     const frame = asBuffer(this.#sealer.seal(body));
-    if (this.#batch.length === 0) process.nextTick(writeBatch, this);
-    this.#batch.push(frame);
+    const batch = this.#batch;
+    batch.push(frame);
     // Before a write the frame may trigger: the waiter belongs to the batch that carries it.
     if (waiter) this.#batchWritten.push(waiter);
+    if (batch.length === 1) {
+      if (this.#wroteAtOnce !== tick && this.#socket.writableLength === 0) {
+        this.#wroteAtOnce = tick;
+        if (!tickEnding) {
+          tickEnding = true;
+          process.nextTick(endTick);
+        }
+        this.#writeBatch();
+        return;
+      }
+      process.nextTick(writeBatch, this);
+    }
     this.#batchBytes += frame.length;
     if (this.#batchBytes >= BATCH_BYTES) this.#writeBatch();
   }
@@ -196,7 +233,8 @@ export class FrameWriter {
     this.#batchWritten = [];
     const socket = this.#socket;
     if (socket.destroyed || !socket.writable) {
-      const err = this.#closed ?? new ClosedError('connection is closed');
+      if (written.length === 0) return;
+      const err = this.#shut ? this.#closedError() : new ClosedError('connection is closed');
       for (const w of written) w.reject(err);
       return;
     }

@@ -9,7 +9,7 @@
  * Frames carry opaque bodies: message codes and compression belong to message.ts.
  */
 import { FrameError } from '../errors.js';
-import { equalBytes } from '../crypto/bytes.js';
+import { equalBytes, scratchBytes } from '../crypto/bytes.js';
 import { ByteQueue } from './byte-queue.js';
 import { Keystream } from './keystream.js';
 import { HashMac, MAC_SIZE } from './mac.js';
@@ -60,7 +60,8 @@ export class FrameSealer {
     const size = body.length;
     if (size > MAX_FRAME_SIZE) throw new RangeError(`frame body of ${size} bytes exceeds ${MAX_FRAME_SIZE}`);
     const bodyPadded = padded(size);
-    const out = new Uint8Array(HEADER_BLOCK_SIZE + bodyPadded + MAC_SIZE);
+    // Every byte of `out` is written below: header, header MAC, body, padding, frame MAC.
+    const out = scratchBytes(HEADER_BLOCK_SIZE + bodyPadded + MAC_SIZE);
 
     // Header, body and padding are encrypted straight into their places in `out`; the header
     // MAC goes between header and body, outside the keystream.

@@ -13,7 +13,8 @@ import { HandshakeError, RlpxError } from '../errors.js';
 import { canonicalUint } from './rlp.js';
 import { concatBytes, xorBytes } from '../crypto/bytes.js';
 import { eciesDecrypt, eciesEncrypt, ECIES_OVERHEAD } from '../crypto/ecies.js';
-import { createKeccak256, keccak256, type KeccakState } from '../crypto/keccak.js';
+import { keccak256, type KeccakState } from '../crypto/keccak.js';
+import { createMacKeccak } from '../crypto/keccak-wasm.js';
 import {
   ecdh,
   generatePrivateKey,
@@ -294,7 +295,7 @@ export function deriveSecrets(s: SecretInputs): Secrets {
   // The initiator's egress MAC starts from the recipient's nonce and the auth it sent;
   // the recipient's egress MAC from the initiator's nonce and the ack it sent.
   const macFor = (nonce: Uint8Array, packet: Uint8Array): KeccakState => {
-    const state = createKeccak256();
+    const state = createMacKeccak();
     state.update(xorBytes(mac, nonce));
     state.update(packet);
     return state;

@@ -1,5 +1,5 @@
 /**
- * One direction's AES-256-CTR keystream (zero IV), drawn from OpenSSL in blocks (512 bytes,
+ * One direction's AES-256-CTR keystream (zero IV), drawn from OpenSSL in blocks (128 bytes,
  * 4 KiB while refills come within 50 ms of each other) and xored in JS. A frame needs 16 header bytes and its padded body from the stream: one
  * `cipher.update()` per frame half costs about 1.4 µs of call overhead and a fresh Buffer,
  * far more than xoring 100 bytes. The keystream itself is always OpenSSL's; only the xor is
@@ -11,7 +11,7 @@
 import { createCipheriv, type Cipher } from 'node:crypto';
 
 /** Keystream drawn per refill: a small block for a quiet session, a large one while it is busy. */
-const SMALL_BLOCK = 512;
+const SMALL_BLOCK = 128;
 const LARGE_BLOCK = 4096;
 /** A refill this soon after the previous one means a busy stream. */
 const BUSY_MS = 50;

@@ -5,8 +5,8 @@
  */
 import { ProtocolError } from '../errors.js';
 import { canonicalUint } from './rlp.js';
-import { concatBytes } from '../crypto/bytes.js';
-import { MAX_DECODED_SIZE, snappyCompress, snappyDecompress } from './snappy.js';
+import { concatBytes, scratchBytes } from '../crypto/bytes.js';
+import { LITERAL_MAX, literalBlockSize, MAX_DECODED_SIZE, snappyCompress, snappyDecompress, writeLiteralBlock } from './snappy.js';
 
 /** Largest message payload (decoded), as geth: what a frame's 24-bit size can carry. */
 export const MAX_MESSAGE_SIZE = MAX_DECODED_SIZE;
@@ -52,6 +52,16 @@ export function decodeCode(body: Uint8Array): { code: number; offset: number } {
 export function encodeMessage(code: number, payload: Uint8Array, compress: boolean): Uint8Array {
   if (payload.length > MAX_MESSAGE_SIZE) {
     throw new RangeError(`message payload of ${payload.length} bytes exceeds ${MAX_MESSAGE_SIZE}`);
+  }
+  // The common case in one allocation: a one-byte code, and a payload as it is or one literal.
+  const n = payload.length;
+  if (Number.isSafeInteger(code) && code >= 0 && code < 0x80 && (!compress || (n >= 1 && n <= LITERAL_MAX))) {
+    const size = 1 + (compress ? literalBlockSize(n) : n);
+    const out = size <= 64 ? new Uint8Array(size) : scratchBytes(size);
+    out[0] = code === 0 ? 0x80 : code;
+    if (compress) writeLiteralBlock(payload, out, 1);
+    else out.set(payload, 1);
+    return out;
   }
   return concatBytes(encodeCode(code), compress ? snappyCompress(payload) : payload);
 }

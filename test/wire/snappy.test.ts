@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { SnappyError } from '../../src/errors.js';
 import { bytesToHex } from '../../src/crypto/bytes.js';
-import { MAX_DECODED_SIZE, snappyCompress, snappyDecodedLength, snappyDecompress } from '../../src/wire/snappy.js';
+import { compressSync } from 'snappy';
+import { LITERAL_MAX, MAX_DECODED_SIZE, snappyCompress, snappyDecodedLength, snappyDecompress } from '../../src/wire/snappy.js';
 
 const hexOf = (b: Uint8Array): string => bytesToHex(b);
 
@@ -20,6 +21,31 @@ describe('snappy', () => {
       expect(snappyDecodedLength(c)).toBe(data.length);
       expect(hexOf(snappyDecompress(c))).toBe(hexOf(data));
     }
+  });
+
+  it('a payload of 1..LITERAL_MAX bytes is sent as one literal: the snappy package\'s own bytes below 17', () => {
+    const data = new Uint8Array(LITERAL_MAX).map((_, i) => i * 37);
+    expect(hexOf(snappyCompress(data.subarray(0, 1)))).toBe('0100' + '00');
+    expect(hexOf(snappyCompress(data.subarray(0, 60)))).toBe('3cec' + hexOf(data.subarray(0, 60)));
+    expect(hexOf(snappyCompress(data.subarray(0, 61)))).toBe('3df03c' + hexOf(data.subarray(0, 61)));
+    expect(hexOf(snappyCompress(data))).toBe('40f03f' + hexOf(data));
+    for (let n = 0; n < 17; n++) expect(hexOf(snappyCompress(data.subarray(0, n)))).toBe(hexOf(compressSync(Buffer.from(data.subarray(0, n)))));
+    // Above LITERAL_MAX the codec compresses: a run of zeros shrinks.
+    expect(snappyCompress(new Uint8Array(LITERAL_MAX + 1)).length).toBeLessThan(20);
+  });
+
+  it('a block that is exactly one literal is read as a copy; one that is not quite goes to the codec', () => {
+    const block = Uint8Array.of(0x03, 0x08, 1, 2, 3);
+    const out = snappyDecompress(block);
+    expect([...out]).toEqual([1, 2, 3]);
+    out[0] = 9;
+    expect(block[2]).toBe(1); // a copy, not a view
+    // The 60-form of the same literal, and a non-canonical preamble: the codec accepts both, so do we.
+    expect([...snappyDecompress(Uint8Array.of(0x03, 0xf0, 0x02, 1, 2, 3))]).toEqual([1, 2, 3]);
+    // A byte short, a byte over, a literal shorter than declared: refused as the codec refuses.
+    expect(() => snappyDecompress(Uint8Array.of(0x03, 0x08, 1, 2))).toThrow(SnappyError);
+    expect(() => snappyDecompress(Uint8Array.of(0x03, 0x08, 1, 2, 3, 4))).toThrow(SnappyError);
+    expect(() => snappyDecompress(Uint8Array.of(0x03, 0x04, 1, 2, 3))).toThrow(SnappyError);
   });
 
   it('snappyDecodedLength reads a known varint', () => {
@@ -64,7 +90,7 @@ describe('snappy', () => {
     // A 2-byte-offset copy whose offset bytes are missing.
     expect(() => snappyDecompress(Uint8Array.of(0x08, 0x00, 0x61, 0x02, 0x01))).toThrow(SnappyError);
     // A real stream (1d 14 68656c6c6f20 5a 06 00) cut inside its last copy element.
-    const compressed = snappyCompress(new TextEncoder().encode('hello hello hello hello hello'));
+    const compressed = new Uint8Array(compressSync(Buffer.from('hello hello hello hello hello')));
     expect(hexOf(compressed)).toBe('1d1468656c6c6f205a0600');
     expect(() => snappyDecompress(compressed.subarray(0, compressed.length - 1))).toThrow(SnappyError);
   });
@@ -88,7 +114,7 @@ describe('snappy', () => {
     // The preamble alone: accepted as 10 zero bytes.
     reject('preamble only', Uint8Array.of(0x0a));
     // A real message cut after its literal: accepted as "hello " and 23 zero bytes.
-    const compressed = snappyCompress(new TextEncoder().encode('hello hello hello hello hello'));
+    const compressed = new Uint8Array(compressSync(Buffer.from('hello hello hello hello hello')));
     reject('truncated stream', compressed.subarray(0, compressed.length - 3));
     // A 4-byte-offset copy with offset 0xffffffff (read as -1): accepted as 4 zero bytes.
     reject('negative copy offset', Uint8Array.of(0x04, 0xff, 0xff, 0xff, 0xff, 0xff));

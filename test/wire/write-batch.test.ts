@@ -1,5 +1,6 @@
 /**
- * Frames sealed in one tick share one socket write (frame-writer.ts). Real loopback sockets:
+ * The first frame of a tick is written at once; the frames that follow it in the same tick
+ * share one socket write (frame-writer.ts). Real loopback sockets:
  * the batch must reach the remote as the same bytes as frame-by-frame writes would, readable
  * whatever way TCP splits it; a close before the batch is written must settle everything; an
  * aborted send that waits beside others in a batch must never be sealed.
@@ -96,19 +97,58 @@ function readAll(reader: FrameReader, chunks: Iterable<Uint8Array>): Uint8Array[
   return out;
 }
 
+describe('a frame sent when nothing else is queued', () => {
+  it('is handed to the socket before send() returns, and the next one in the same tick is not', async () => {
+    const { sealer, freshReader } = replayableDirection();
+    const { local, received, writes } = await socketPair();
+    const writer = new FrameWriter(local, sealer, config, () => {});
+    void writer.write(bodyOf(40, 1));
+    expect(writes()).toBe(1); // a request or a reply does not wait for the end of the tick
+    expect(local.bytesWritten).toBe(frameWireSize(40));
+    void writer.write(bodyOf(41, 2));
+    expect(writes()).toBe(1); // the second of the tick joins the batch
+    await new Promise((r) => setImmediate(r));
+    expect(writes()).toBe(2);
+    // A later tick: at once again.
+    void writer.write(bodyOf(42, 3));
+    expect(writes()).toBe(3);
+    const total = frameWireSize(40) + frameWireSize(41) + frameWireSize(42);
+    await waitUntil(() => received.reduce((n, c) => n + c.length, 0) === total, 2_000, 'three frames at the remote');
+    expect(readAll(freshReader(), received).map((b) => b.length)).toEqual([40, 41, 42]);
+  });
+
+  it('a reply sent from a handler\'s microtask is handed to the socket in send() itself, not at the end of the tick', async () => {
+    const { sealer } = replayableDirection();
+    const { local, remote, writes } = await socketPair();
+    const writer = new FrameWriter(local, sealer, config, () => {});
+    const seen: number[] = [];
+    local.on('data', () => {
+      void (async () => {
+        await null; // as a protocol handler runs: in a microtask after the read
+        void writer.write(bodyOf(64, 7));
+        seen.push(writes());
+        setImmediate(() => seen.push(writes()));
+      })();
+    });
+    remote.write(Uint8Array.of(1));
+    await waitUntil(() => seen.length === 2, 2_000, 'the reply');
+    expect(seen).toEqual([1, 1]);
+  });
+});
+
 describe('frames sealed in one tick', () => {
-  it('go out in one write and read back at every split point and one byte at a time', async () => {
+  it('after the first, go out in one write and read back at every split point and one byte at a time', async () => {
     const { sealer, freshReader } = replayableDirection();
     const { local, received, writes } = await socketPair();
     const writer = new FrameWriter(local, sealer, config, () => {});
     // Sizes at the 16-byte padding edges, an empty body, and one above a socket chunk.
     const bodies = [0, 1, 15, 16, 17, 33, 64].map((n, i) => bodyOf(n, i));
     const sends = bodies.map((b) => writer.write(b));
-    expect(writes()).toBe(0); // nothing written before the tick ends
+    expect(writes()).toBe(1); // the first at once, the rest at the end of the tick
     await within(Promise.all(sends), 2_000, 'sends');
     const total = bodies.reduce((n, b) => n + frameWireSize(b.length), 0);
     await waitUntil(() => received.reduce((n, c) => n + c.length, 0) === total, 2_000, 'the batch at the remote');
-    expect(writes()).toBe(1);
+    expect(writes()).toBe(2);
     const wire = concatBytes(...received);
     const want = bodies.map((b) => [...b]);
 
@@ -129,11 +169,11 @@ describe('frames sealed in one tick', () => {
     const writer = new FrameWriter(local, sealer, config, () => {});
     const bodies = Array.from({ length: 12 }, (_, i) => bodyOf(8 * 1024 - i, i));
     const sends = bodies.map((b) => writer.write(b));
-    expect(writes()).toBe(1); // the first 8 frames pass 64 KiB
+    expect(writes()).toBe(2); // the first at once; the next 8 frames pass 64 KiB
     await within(Promise.all(sends), 2_000, 'sends');
     const total = bodies.reduce((n, b) => n + frameWireSize(b.length), 0);
     await waitUntil(() => received.reduce((n, c) => n + c.length, 0) === total, 2_000, 'every frame at the remote');
-    expect(writes()).toBe(2);
+    expect(writes()).toBe(3);
     expect(readAll(freshReader(), received).map((b) => b.length)).toEqual(bodies.map((b) => b.length));
   });
 
@@ -143,8 +183,9 @@ describe('frames sealed in one tick', () => {
     const writer = new FrameWriter(local, sealer, config, () => {});
     let immediate = false;
     setImmediate(() => (immediate = true));
+    const lead = writer.write(bodyOf(1, 99)); // written at once: the batch starts after it
     // 7 x 9 KiB stay under 64 KiB: queued at once. The 8th passes it and writes the batch itself.
-    const early = Array.from({ length: 7 }, (_, i) => writer.write(bodyOf(9 * 1024, i)));
+    const early = [lead, ...Array.from({ length: 7 }, (_, i) => writer.write(bodyOf(9 * 1024, i)))];
     let order: string[] = [];
     void Promise.all(early).then(() => order.push('early'));
     const paced = writer.write(bodyOf(9 * 1024, 7)).then(() => order.push(`paced after immediate: ${immediate}`));
@@ -152,11 +193,11 @@ describe('frames sealed in one tick', () => {
     await within(Promise.all([paced, written]), 2_000, 'the paced and the written send');
     expect(order[0]).toBe('early');
     expect(order).toContain('paced after immediate: true');
-    const total = 8 * frameWireSize(9 * 1024) + frameWireSize(10);
+    const total = frameWireSize(1) + 8 * frameWireSize(9 * 1024) + frameWireSize(10);
     await waitUntil(() => received.reduce((n, c) => n + c.length, 0) === total, 2_000, 'every frame');
-    expect(readAll(freshReader(), received).map((b) => b.length)).toEqual([...Array(8).fill(9 * 1024), 10]);
+    expect(readAll(freshReader(), received).map((b) => b.length)).toEqual([1, ...Array(8).fill(9 * 1024), 10]);
     // Again, with the crossing send waiting for its write: its waiter belongs to the batch its frame wrote.
-    const again = Array.from({ length: 7 }, (_, i) => writer.write(bodyOf(9 * 1024, 20 + i)));
+    const again = [writer.write(bodyOf(1, 19)), ...Array.from({ length: 7 }, (_, i) => writer.write(bodyOf(9 * 1024, 20 + i)))];
     await within(Promise.all([...again, writer.write(bodyOf(9 * 1024, 27), undefined, true)]), 2_000, 'a crossing written send');
   });
 
@@ -164,6 +205,7 @@ describe('frames sealed in one tick', () => {
     const { sealer } = replayableDirection();
     const { local, received, writes } = await socketPair();
     const writer = new FrameWriter(local, sealer, config, () => {});
+    void writer.write(bodyOf(5, 0)); // at once: the batch starts after it
     const queued = [writer.write(bodyOf(10, 1)), writer.write(bodyOf(20, 2))];
     const written = writer.write(bodyOf(30, 3), undefined, true);
     written.catch(() => {});
@@ -173,8 +215,8 @@ describe('frames sealed in one tick', () => {
     await expect(written).rejects.toBeInstanceOf(ClosedError);
     await expect(writer.write(bodyOf(1, 4))).rejects.toBeInstanceOf(ClosedError);
     await sleep(50);
-    expect(writes()).toBe(0);
-    expect(received).toEqual([]);
+    expect(writes()).toBe(1);
+    expect(received.reduce((n, c) => n + c.length, 0)).toBeLessThanOrEqual(frameWireSize(5));
   });
 
   it('abandon() keeps the batch: a failed session may still say Disconnect', async () => {

@@ -18,6 +18,8 @@ import { helloTarget } from './hello.js';
 import { messageTarget } from './message.js';
 import { pingTarget } from './ping.js';
 import { snappyTarget } from './snappy.js';
+import { snappyLiteralTarget } from './snappy-literal.js';
+import { keccakMacTarget } from './keccak-mac.js';
 import { statusTarget } from './status.js';
 
 const target = <T extends { kind: string }>(meta: TargetMeta, body: TargetBody<T>): AnyTarget => ({ ...meta, ...body }) as AnyTarget;
@@ -35,6 +37,11 @@ export const targets: readonly AnyTarget[] = [
   target({ name: 'message', calls: 'decodeMessage(body, decompress, maxSize)', seededRuns: 3000, costHint: 20 }, messageTarget()),
   target({ name: 'ping', calls: 'decodeMessage(Ping/Pong body, decompress, maxSize)', seededRuns: 3000, costHint: 21 }, pingTarget()),
   target({ name: 'snappy', calls: 'snappyDecompress(data, maxSize)', seededRuns: 3000, costHint: 32 }, snappyTarget()),
+  target(
+    { name: 'snappy-literal', calls: 'snappyCompress / snappyDecompress one-literal paths against the snappy package', seededRuns: 3000, costHint: 10 },
+    snappyLiteralTarget(),
+  ),
+  target({ name: 'keccak-mac', calls: 'the MAC states\' WebAssembly keccak256 against @noble/hashes and the keccak addon', seededRuns: 500, costHint: 250 }, keccakMacTarget()),
   target({ name: 'enode', calls: 'parseEnode(url) (formatEnode for round trips)', seededRuns: 3000, costHint: 22 }, enodeTarget()),
   target({ name: 'status', calls: 'decodeStatus(payload)', seededRuns: 3000, costHint: 42 }, statusTarget),
   target({ name: 'code', calls: 'decodeCode(body)', seededRuns: 3000, costHint: 9 }, codeTarget()),
