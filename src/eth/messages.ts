@@ -391,8 +391,8 @@ export const decodeCells = (payload: Uint8Array): Cells => cellsFrom(decodeRespo
 /**
  * Most RLP items one message may decode: 512 Ki. Each item read becomes objects (60-120 bytes
  * of heap per item, bench/decode-budget.ts), and an item can be one byte, so the 10 MiB size
- * cap alone would let a reply of minimal transactions take over 1 GB; this bounds a message to
- * ~64 MiB. geth answers within 2 MiB (softResponseLimit), and chain data averages several bytes
+ * cap alone would let a reply of minimal transactions take 1.2 GB; this bounds a message to
+ * ~70 MiB (35 MiB for receipts). geth answers within 2 MiB (softResponseLimit), and chain data averages several bytes
  * per item (a signature alone is 66 bytes over 2 items), so real replies stay well below it.
  */
 export const MAX_DECODED_ITEMS = 1 << 19;
