@@ -18,7 +18,7 @@ import { MessageError } from './errors.js';
 import { decodeHeaderView, type BlockHeader } from './header.js';
 import { decodeBlockRangeUpdate, encodeBlockRangeUpdate, type BlockRange } from './range.js';
 import { decodeReceiptList, encodeReceiptList, type Receipt } from './receipt.js';
-import { bool, encodeRawList, fields, fixed, iterate, readOne, str, u64, uint, type RlpView } from './rlp-view.js';
+import { bool, encodeRawList, fields, fixed, iterate, readOne, str, u64, uint, withItemBudget, type RlpView } from './rlp-view.js';
 import { decodeStatus, encodeStatus, type EthStatus } from './status.js';
 import { decodePooledTransactionItem, decodeTransactionItem, pooledTransactionItem, transactionItem, type PooledTransaction, type Transaction } from './transaction.js';
 
@@ -388,8 +388,21 @@ export function cellsFrom(e: ResponseEnvelope): Cells {
 }
 export const decodeCells = (payload: Uint8Array): Cells => cellsFrom(decodeResponseEnvelope(72, 'Cells', payload));
 
-/** A response's items decoded from its envelope. */
+/**
+ * Most RLP items one message may decode: 512 Ki. Each item read becomes objects (60-120 bytes
+ * of heap per item, bench/decode-budget.ts), and an item can be one byte, so the 10 MiB size
+ * cap alone would let a reply of minimal transactions take 1.2 GB; this bounds a message to
+ * ~70 MiB (35 MiB for receipts). geth answers within 2 MiB (softResponseLimit), and chain data averages several bytes
+ * per item (a signature alone is 66 bytes over 2 items), so real replies stay well below it.
+ */
+export const MAX_DECODED_ITEMS = 1 << 19;
+
+/** A response's items decoded from its envelope, within MAX_DECODED_ITEMS. */
 export function responseFrom<K extends ResponseName>(name: K, e: ResponseEnvelope): EthMessageMap[K] {
+  return withItemBudget(MAX_DECODED_ITEMS, name, () => itemsFrom(name, e));
+}
+
+function itemsFrom<K extends ResponseName>(name: K, e: ResponseEnvelope): EthMessageMap[K] {
   const from: { [R in ResponseName]: (e: ResponseEnvelope) => EthMessageMap[R] } = {
     BlockHeaders: blockHeadersFrom,
     BlockBodies: blockBodiesFrom,
@@ -438,7 +451,7 @@ export function encodeMessage<K extends MessageName>(version: number, name: K, m
 export function decodeMessage(version: number, code: number, payload: Uint8Array): EthMessage {
   const name = messageName(version, code);
   if (!name) return bad('code', `eth/${version} has no message 0x${code.toString(16)}`);
-  const message = ((): EthMessageMap[MessageName] => {
+  const message = withItemBudget(MAX_DECODED_ITEMS, name, (): EthMessageMap[MessageName] => {
     switch (name) {
       case 'Status': return decodeStatus(payload);
       case 'Transactions': return decodeTransactions(payload);
@@ -452,6 +465,6 @@ export function decodeMessage(version: number, code: number, payload: Uint8Array
       case 'GetCells': return decodeGetCells(payload);
       default: return responseFrom(name, decodeResponseEnvelope(version, name, payload));
     }
-  })();
+  });
   return { name, code, message } as EthMessage;
 }

@@ -22,9 +22,38 @@ const bad = (what: string): never => {
   throw new MessageError('rlp', what);
 };
 
+/**
+ * Items readItem() may still read in the current budget scope (withItemBudget). Decoding is
+ * synchronous, so one module-wide counter serves every scope; outside any scope it is unbounded.
+ */
+let itemsLeft = Infinity;
+let budget = { max: Infinity, what: '' };
+
+/**
+ * Run `decode` allowing it to read at most `max` RLP items (nested scopes take the smaller
+ * budget). Every item read becomes at least one object, and a decoded item costs the heap
+ * 60-120 bytes (measured: bench/decode-budget.ts), so this bounds the memory one message can
+ * take whatever its shape; more is a MessageError 'size' (0x10).
+ */
+export function withItemBudget<T>(max: number, what: string, decode: () => T): T {
+  const [savedLeft, saved] = [itemsLeft, budget];
+  if (max < itemsLeft) [itemsLeft, budget] = [max, { max, what }];
+  const start = itemsLeft;
+  try {
+    return decode();
+  } finally {
+    // What an inner scope used counts against the outer one too.
+    [itemsLeft, budget] = [savedLeft - (start - itemsLeft), saved];
+  }
+}
+
 /** The item starting at `pos` of `buf`, and where the next one starts. */
 export function readItem(buf: Uint8Array, pos: number): { item: RlpView; end: number } {
   if (pos >= buf.length) bad('unexpected end of input');
+  if (--itemsLeft < 0) {
+    itemsLeft = 0;
+    throw new MessageError('size', `${budget.what} has more than the ${budget.max} RLP items one message may decode`);
+  }
   const b = buf[pos]!;
   if (b < 0x80) return { item: { list: false, raw: buf.subarray(pos, pos + 1), content: buf.subarray(pos, pos + 1) }, end: pos + 1 };
   const list = b >= 0xc0;

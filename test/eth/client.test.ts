@@ -6,6 +6,8 @@
  * quietly when it is a late answer to a request we gave up on.
  */
 import { RLP } from '@ethereumjs/rlp';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TimeoutError } from '../../src/errors.js';
 import type { Chain } from '../../src/eth/chain.js';
@@ -13,7 +15,7 @@ import { EthClient } from '../../src/eth/client.js';
 import { MessageError, ResponseError } from '../../src/eth/errors.js';
 import { forkId } from '../../src/eth/forkid.js';
 import { EMPTY_OMMERS_HASH, makeHeader, type BlockHeader } from '../../src/eth/header.js';
-import { decodeMessage, encodeBlockBodies, encodeBlockHeaders, encodeReceipts, EthCode, MAX_ETH_MESSAGE_SIZE } from '../../src/eth/messages.js';
+import { decodeMessage, encodeBlockBodies, encodeBlockHeaders, encodeReceipts, EthCode, MAX_DECODED_ITEMS, MAX_ETH_MESSAGE_SIZE } from '../../src/eth/messages.js';
 import { ethStatusResponder } from '../../src/eth/protocol.js';
 import { encodeRawList } from '../../src/eth/rlp-view.js';
 import { logsBloom } from '../../src/eth/receipt.js';
@@ -22,6 +24,7 @@ import { encodeStatus, ETH_STATUS_CODE, type EthStatus } from '../../src/eth/sta
 import type { ProtocolChannel } from '../../src/peer/channel.js';
 import type { Peer, Protocol } from '../../src/peer/peer.js';
 import { DisconnectReason } from '../../src/reasons.js';
+import { hostileReply, type HostileKind } from '../helpers/hostile-replies.js';
 import { Resources, settle, testDial, testServer, within } from '../helpers/loopback.js';
 
 const chain: Chain = { name: 'test', networkId: 4242n, genesisHash: new Uint8Array(32).fill(0x11), genesisTime: 0n, forkBlocks: [0n, 0n], forkTimes: [0n, 60n, 120n] };
@@ -228,4 +231,39 @@ describe('answers from a hand-driven node', () => {
     const info = await within(peer.closed, 3_000, 'close');
     expect((info.error as ResponseError).check).toBe('unsolicited');
   });
+});
+
+describe('a hostile reply of tiny items just under 10 MiB', () => {
+  // Unbounded, such a reply decoded to 0.6-1.2 GB of objects (bench/decode-budget.ts). Now
+  // decoding stops at MAX_DECODED_ITEMS, so the heap taken is bounded at the refusal itself.
+  v8.setFlagsFromString('--expose-gc');
+  const gc = vm.runInNewContext('gc') as () => void;
+  const MiB = 2 ** 20;
+  const cases: Array<[HostileKind, number, (c: EthClient, p: Peer) => Promise<unknown>]> = [
+    ['BlockBodies', EthCode.BlockBodies, (c, p) => c.getBlockBodies(p, [HEAD.hash])],
+    ['Receipts', EthCode.Receipts, (c, p) => c.getReceipts(p, [HEAD.hash])],
+    ['Logs', EthCode.Receipts, (c, p) => c.getReceipts(p, [HEAD.hash])],
+  ];
+  for (const [kind, code, ask] of cases) {
+    it(`${kind}: refused (MessageError size), 0x10, heap bounded`, async () => {
+      const h = handDriven((ch, c, p) => void ch.send(code, hostileReply(kind, requestId(c, p), 1, 72)).catch(() => {}));
+      const { peer, client } = await connect(h.protocols);
+      gc();
+      const base = process.memoryUsage().heapUsed;
+      const out = await within(settle(ask(client, peer)), 20_000, 'request');
+      // No gc before this reading: whatever the decoding built is still counted.
+      const atRefusal = process.memoryUsage().heapUsed - base;
+      expect(out.ok).toBe(false);
+      const err = (out as { error: unknown }).error;
+      expect(err).toBeInstanceOf(MessageError);
+      expect((err as MessageError).check).toBe('size');
+      expect((err as MessageError).message).toContain(`${MAX_DECODED_ITEMS} RLP items`);
+      const info = await within(peer.closed, 3_000, 'close');
+      expect(info.reason).toBe(DisconnectReason.SubprotocolError);
+      gc();
+      const after = process.memoryUsage().heapUsed - base;
+      expect(atRefusal).toBeLessThan(128 * MiB);
+      expect(after).toBeLessThan(16 * MiB);
+    }, 30_000);
+  }
 });

@@ -33,11 +33,13 @@ import {
   encodeNewPooledTransactionHashes,
   encodePooledTransactions,
   encodeReceipts,
+  EthCode,
+  MAX_DECODED_ITEMS,
   MAX_ETH_MESSAGE_SIZE,
   messageName,
 } from '../../src/eth/messages.js';
 import { decodeTransaction, makeTransaction, pooledTransactionItem, type TransactionFields } from '../../src/eth/transaction.js';
-import { encodeRawList } from '../../src/eth/rlp-view.js';
+import { encodeRawList, iterate, readOne, withItemBudget } from '../../src/eth/rlp-view.js';
 import { DisconnectReason } from '../../src/reasons.js';
 
 const h = (s: string): Uint8Array => hexToBytes(s);
@@ -313,3 +315,42 @@ describe('strictness and laziness', () => {
   });
 });
 
+
+describe('the decoded-item budget', () => {
+  const count = (n: number): Uint8Array => encodeRawList(Array.from({ length: n }, () => Uint8Array.of(0x80)));
+
+  it('refuses past its budget with MessageError size, counting nested scopes against the outer one', () => {
+    const list = readOne(count(10));
+    expect(withItemBudget(10, 'x', () => [...iterate(list)].length)).toBe(10);
+    const err = (() => {
+      try {
+        return withItemBudget(9, 'nine', () => [...iterate(list)]);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(MessageError);
+    expect((err as MessageError).check).toBe('size');
+    expect((err as MessageError).message).toContain('nine has more than the 9 RLP items');
+    // An inner scope with a larger budget does not lift the outer one; what it reads counts.
+    expect(() => withItemBudget(15, 'outer', () => {
+      withItemBudget(100, 'inner', () => [...iterate(list)]);
+      return [...iterate(list)];
+    })).toThrow(/outer has more than the 15/);
+    // Outside any scope there is no bound, and a refused scope leaves none behind.
+    expect([...iterate(readOne(count(100)))]).toHaveLength(100);
+  });
+
+  it('a geth-sized reply of small transactions decodes; the same shape past the budget is refused', () => {
+    // The smallest real transfer: a signature's r and s are 32 bytes (2 items of 66 bytes).
+    const sig = (1n << 255n) + 1n;
+    const tx = makeTransaction({ type: 0, nonce: 1n, gasPrice: 7n, gas: 21000n, to: new Uint8Array(20).fill(1), value: 1n, data: new Uint8Array(0), v: 27n, r: sig, s: sig });
+    const body = (n: number): Uint8Array => encodeRawList([encodeRawList(Array.from({ length: n }, () => tx.raw)), Uint8Array.of(0xc0)]);
+    // 10 items per transaction: 2 MiB (geth's soft response limit) of them fits.
+    const ok = encodeRawList([RLP.encode(1), encodeRawList([body(Math.floor(2 ** 21 / tx.raw.length))])]);
+    expect(ok.length).toBeGreaterThan(2 ** 21);
+    expect(decodeMessage(69, EthCode.BlockBodies, ok).message).toMatchObject({ requestId: 1n });
+    const over = encodeRawList([RLP.encode(1), encodeRawList([body(MAX_DECODED_ITEMS / 10 + 1)])]);
+    expect(() => decodeMessage(69, EthCode.BlockBodies, over)).toThrow(/BlockBodies has more than the 524288 RLP items/);
+  });
+});
