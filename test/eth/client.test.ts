@@ -262,7 +262,9 @@ describe('a hostile reply of tiny items just under 10 MiB', () => {
       expect(info.reason).toBe(DisconnectReason.SubprotocolError);
       gc();
       const after = process.memoryUsage().heapUsed - base;
-      expect(atRefusal).toBeLessThan(128 * MiB);
+      // Without the item budget these replies cost 0.6-1.2 GiB before any refusal; with it about
+      // 35-70 MiB, plus garbage the collector has not reached yet (up to ~140 MiB seen in CI).
+      expect(atRefusal).toBeLessThan(320 * MiB);
       expect(after).toBeLessThan(16 * MiB);
     }, 30_000);
   }
