@@ -16,6 +16,10 @@ import { startDiscoveryV5, type DiscoveryV5 } from '../discovery/v5-node.js';
 import { nodeFromEnr, nodeIdHex, type DiscoveryNode } from '../discovery/node.js';
 import type { DialTarget } from './seeds.js';
 
+
+/** The log-distances a v5 crawl asks each node for, one FINDNODE per group: 256..254, then 253..241. */
+const V5_NEIGHBOURHOOD: readonly number[][] = [[256, 255, 254], Array.from({ length: 13 }, (_, i) => 253 - i)];
+
 export const DISCOVER_DEFAULTS = Object.freeze({
   /** Seconds without a new node before discovery ends. */
   idleSeconds: 30,
@@ -169,14 +173,17 @@ export class NodeDiscovery {
     if (target) this.#o.onNode(target);
     if (!enr) return;
     // Every node reporting its own neighbourhood walks the whole network, where random lookups
-    // alone leave stragglers in sparse corners. In v5, its three fullest buckets.
+    // alone leave stragglers in sparse corners. In v5: its three fullest buckets, then the next
+    // thirteen in one more request (a reply holds at most 16 records), so a node that sits close
+    // to the only node that knows it (as in a network joined through one bootnode) is found too.
     const from = nodeIdHex(job.node).slice(0, 16);
     try {
       if (viaV5) {
-        const records = await this.#v5!.findNode(job.node, [256, 255, 254], opts);
-        for (const r of records) {
-          const n = nodeFromEnr(r);
-          if (n) this.#heard(n, `discv5:${from}`);
+        for (const distances of V5_NEIGHBOURHOOD) {
+          for (const r of await this.#v5!.findNode(job.node, distances, opts)) {
+            const n = nodeFromEnr(r);
+            if (n) this.#heard(n, `discv5:${from}`);
+          }
         }
       } else {
         for (const n of await this.#v4!.findNode(job.node, job.node.publicKey, opts)) this.#heard(n, `discv4:${from}`);

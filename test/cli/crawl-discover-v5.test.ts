@@ -48,7 +48,10 @@ async function network(both: boolean): Promise<Member[]> {
   for (let i = 0; i < 6; i++) rest.push(await member(both, boot));
   // Each joins: the bootnode learns it from its handshake (and bond) and checks it.
   await Promise.all(rest.map((m) => Promise.all([m.v5!.ping(boot.v5!.enr), m.v4?.lookup(m.v4.publicKey)])));
-  for (let i = 0; i < 100 && [...boot.v5!.table.entries()].filter((e) => e.livenessChecks > 0).length < rest.length; i++) await new Promise((r) => setTimeout(r, 50));
+  // FINDNODE answers carry only checked nodes: wait (bounded) until the bootnode has checked all.
+  const checked = (): number => [...boot.v5!.table.entries()].filter((e) => e.livenessChecks > 0).length;
+  for (let i = 0; i < 300 && checked() < rest.length; i++) await new Promise((r) => setTimeout(r, 50));
+  expect(checked(), 'nodes the bootnode has checked before the crawl').toBe(rest.length);
   return [boot, ...rest];
 }
 
@@ -59,7 +62,7 @@ function lines(stdout: string): NodeResult[] {
 describe('rlpx crawl --discover v5 | v4,v5', () => {
   it('v5: finds and dials every node of a 7-node network once, sources discv5', async () => {
     const net = await network(false);
-    const r = await cli.run(['crawl', net[0]!.enode, '--discover', 'v5', '--discover-idle', '3', '--timeout', '3000'], { timeout: 60_000 });
+    const r = await cli.run(['crawl', net[0]!.enode, '--discover', 'v5', '--discover-idle', '5', '--timeout', '3000'], { timeout: 60_000 });
     expectExit(r, 0);
     const got = lines(r.stdout);
     expect(got.map((l) => l.id).sort()).toEqual(net.map((m) => m.id).sort());
@@ -72,7 +75,7 @@ describe('rlpx crawl --discover v5 | v4,v5', () => {
 
   it('v4,v5: one crawl over both finds the same set, each node dialed once', async () => {
     const net = await network(true);
-    const r = await cli.run(['crawl', net[0]!.enode, '--discover', 'v4,v5', '--discover-idle', '3', '--timeout', '3000'], { timeout: 60_000 });
+    const r = await cli.run(['crawl', net[0]!.enode, '--discover', 'v4,v5', '--discover-idle', '5', '--timeout', '3000'], { timeout: 60_000 });
     expectExit(r, 0);
     const got = lines(r.stdout);
     expect(got.map((l) => l.id).sort()).toEqual(net.map((m) => m.id).sort());
