@@ -9,7 +9,7 @@
  * The JSON lines are the same as geth-peer's, so the parent reads both alike.
  */
 import { randomBytes } from 'node:crypto';
-import { parseArgs } from 'node:util';
+import { echoArgs } from './echo-args.js';
 import { dial, generatePrivateKey, listen, type ProtocolChannel } from '../src/index.js';
 
 const PROTOCOL = { name: 'bench', version: 1, length: 2 } as const;
@@ -134,28 +134,10 @@ async function drive(o: { enode: string; n: number; size: number; stream: boolea
 }
 
 function main(argv: string[]): Promise<void> {
-  const { values: v, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      enode: { type: 'string' },
-      n: { type: 'string' },
-      size: { type: 'string', default: '64' },
-      mode: { type: 'string', default: 'pingpong' },
-      reps: { type: 'string', default: '3' },
-      warmup: { type: 'string' },
-    },
-  });
-  if (positionals[0] === 'listen') return serve();
-  const n = Number(v.n);
-  const size = Number(v.size);
-  const reps = Number(v.reps);
-  const warmup = v.warmup === undefined ? Math.floor(n / 10) : Number(v.warmup);
-  const ok = (x: number, min: number): boolean => Number.isInteger(x) && x >= min;
-  if (positionals[0] !== 'drive' || !v.enode || !ok(n, 1) || !ok(size, 4) || !ok(reps, 1) || !ok(warmup, 0) || (v.mode !== 'pingpong' && v.mode !== 'stream')) {
-    throw new Error('usage: echo-peer listen | drive --enode E --n N>=1 --size S>=4 --mode pingpong|stream [--reps R] [--warmup W]');
-  }
-  return drive({ enode: v.enode, n, size, stream: v.mode === 'stream', reps, warmup });
+  const args = echoArgs(argv, 'enode', 'usage: echo-peer listen | drive --enode E --n N>=1 --size S>=4 --mode pingpong|stream [--reps R] [--warmup W]');
+  if (args === 'listen') return serve();
+  const { target, ...rest } = args;
+  return drive({ enode: target, ...rest });
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {

@@ -10,8 +10,8 @@
  * The JSON line is the same as echo-peer's drive: {"ms":[...],"cpuUs":c,"requests":r}.
  */
 import { randomBytes } from 'node:crypto';
+import { echoArgs } from './echo-args.js';
 import { connect, createServer, type Socket } from 'node:net';
-import { parseArgs } from 'node:util';
 
 const cpuMicros = (): number => {
   const c = process.cpuUsage();
@@ -121,28 +121,10 @@ async function drive(o: { addr: string; n: number; size: number; stream: boolean
 }
 
 function main(argv: string[]): Promise<void> | void {
-  const { values: v, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      addr: { type: 'string' },
-      n: { type: 'string' },
-      size: { type: 'string', default: '64' },
-      mode: { type: 'string', default: 'pingpong' },
-      reps: { type: 'string', default: '3' },
-      warmup: { type: 'string' },
-    },
-  });
-  if (positionals[0] === 'listen') return serve();
-  const n = Number(v.n);
-  const size = Number(v.size);
-  const reps = Number(v.reps);
-  const warmup = v.warmup === undefined ? Math.floor(n / 10) : Number(v.warmup);
-  const ok = (x: number, min: number): boolean => Number.isInteger(x) && x >= min;
-  if (positionals[0] !== 'drive' || !v.addr || !ok(n, 1) || !ok(size, 4) || !ok(reps, 1) || !ok(warmup, 0) || (v.mode !== 'pingpong' && v.mode !== 'stream')) {
-    throw new Error('usage: tcp-echo listen | drive --addr HOST:PORT --n N>=1 --size S>=4 --mode pingpong|stream [--reps R] [--warmup W]');
-  }
-  return drive({ addr: v.addr, n, size, stream: v.mode === 'stream', reps, warmup });
+  const args = echoArgs(argv, 'addr', 'usage: tcp-echo listen | drive --addr HOST:PORT --n N>=1 --size S>=4 --mode pingpong|stream [--reps R] [--warmup W]');
+  if (args === 'listen') return serve();
+  const { target, ...rest } = args;
+  return drive({ addr: target, ...rest });
 }
 
 Promise.resolve()
