@@ -1,14 +1,12 @@
 /**
  * `rlpx listen --discovery v4|v5|v4,v5`: node discovery on the listen port's number (UDP beside
- * TCP, as geth runs them), both protocols on one UDP socket when both are asked for (discv4
- * claims its datagrams by hash, discv5 gets the rest), our record carrying the `eth` fork ID of
- * the chain listen serves, if it has one.
+ * TCP, as geth runs them), both protocols on one UDP socket with one table and one record when
+ * both are asked for (discovery.ts), our record carrying the `eth` fork ID of the chain listen
+ * serves, if it has one.
  */
 import type { Chain } from '../eth/chain.js';
 import { forkId } from '../eth/forkid.js';
-import { UdpPort } from '../discovery/udp-port.js';
-import { startDiscoveryV4, type DiscoveryV4 } from '../discovery/v4-discovery.js';
-import { startDiscoveryV5, type DiscoveryV5 } from '../discovery/v5-node.js';
+import { startDiscovery, type Discovery } from '../discovery/discovery.js';
 import { UsageError } from './common.js';
 import type { OptionDocs } from './help.js';
 
@@ -28,11 +26,7 @@ export interface ListenDiscoveryInput {
 }
 
 /** The protocols started; close() stops them and their socket. */
-export interface ListenDiscovery {
-  v4?: DiscoveryV4;
-  v5?: DiscoveryV5;
-  close(): Promise<void>;
-}
+export type ListenDiscovery = Discovery;
 
 /** Which protocols a --discovery value asks for: "v4", "v5", "v4,v5" (either order). */
 export function parseDiscoveryProtocols(value: string, flag: string): { v4: boolean; v5: boolean } {
@@ -52,25 +46,10 @@ export async function startListenDiscovery(input: ListenDiscoveryInput): Promise
   const bootnodes = (input.bootnodes ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   const fork = input.chain ? forkId(input.chain, { number: 0n, time: input.chain.genesisTime }) : undefined;
   const eth = fork ? { eth: { forkHash: fork.hash, forkNext: fork.next } } : {};
-  let udp: UdpPort | undefined;
-  const started: ListenDiscovery = { close: async () => undefined };
   try {
-    udp = await UdpPort.bind({ host: input.host, port: input.port });
-    const common = { privateKey: input.privateKey, udp, tcpPort: input.port, bootnodes, ...eth };
-    // discv4 first: it claims its own datagrams by their hash and passes the rest on.
-    if (want.v4) started.v4 = await startDiscoveryV4(common);
-    if (want.v5) started.v5 = await startDiscoveryV5(common);
+    // One socket, one table, one record for both (see discovery.ts); one protocol runs alone.
+    return await startDiscovery({ protocols: want, privateKey: input.privateKey, host: input.host, port: input.port, tcpPort: input.port, bootnodes, ...eth });
   } catch (err) {
-    await started.v5?.close();
-    await started.v4?.close();
-    await udp?.close();
     throw new UsageError(`--discovery: ${(err as Error).message}`);
   }
-  const port = udp;
-  started.close = async () => {
-    await started.v5?.close();
-    await started.v4?.close();
-    await port.close();
-  };
-  return started;
 }

@@ -1,6 +1,6 @@
 /**
  * The discovery side of `rlpx crawl --discover v4|v5|v4,v5`: a discv4 and/or discv5 node (one
- * UDP socket) whose bootnodes are the crawl's seeds walks the network with random lookups;
+ * UDP socket, table and record) whose bootnodes are the crawl's seeds walks the network with random lookups;
  * every node it hears of gets one record request (ENRREQUEST in v4, FINDNODE at distance 0 in
  * v5, as `devp2p discv4|discv5 crawl` do) and is handed to the crawl to be dialed once, with the
  * protocols that had found it by then. It ends when nothing new was heard of for `idleMs`.
@@ -10,9 +10,9 @@ import { bytesToHex } from '../crypto/bytes.js';
 import { formatEnode } from '../peer/enode.js';
 import type { Enr } from '../discovery/enr.js';
 import { ipBytes, isLoopback } from '../discovery/netutil.js';
-import { UdpPort } from '../discovery/udp-port.js';
-import { startDiscoveryV4, type DiscoveryV4 } from '../discovery/v4-discovery.js';
-import { startDiscoveryV5, type DiscoveryV5 } from '../discovery/v5-node.js';
+import { startDiscovery } from '../discovery/discovery.js';
+import type { DiscoveryV4 } from '../discovery/v4-discovery.js';
+import type { DiscoveryV5 } from '../discovery/v5-node.js';
 import { nodeFromEnr, nodeIdHex, type DiscoveryNode } from '../discovery/node.js';
 import type { DialTarget } from './seeds.js';
 
@@ -82,12 +82,18 @@ export class NodeDiscovery {
       return ip !== undefined && isLoopback(ip);
     });
     const want = this.#o.protocols ?? { v4: true, v5: false };
-    // One socket for both, as geth runs them: discv4 claims its packets, discv5 gets the rest.
-    const udp = await UdpPort.bind({ host: this.#o.host ?? (loopback ? '127.0.0.1' : '0.0.0.0'), ...(signal ? { signal } : {}) });
-    const common = { privateKey: this.#o.privateKey, udp, bootnodes: this.#o.bootnodes, refreshIntervalMs: 0 };
+    // One socket, table and record for both, as in `listen`: what one protocol learns the other can use.
+    const disc = await startDiscovery({
+      protocols: want,
+      privateKey: this.#o.privateKey,
+      host: this.#o.host ?? (loopback ? '127.0.0.1' : '0.0.0.0'),
+      bootnodes: this.#o.bootnodes,
+      refreshIntervalMs: 0,
+      ...(signal ? { signal } : {}),
+    });
     try {
-      if (want.v4) this.#v4 = await startDiscoveryV4(common);
-      if (want.v5) this.#v5 = await startDiscoveryV5(common);
+      this.#v4 = disc.v4;
+      this.#v5 = disc.v5;
       this.#self = nodeIdHex((this.#v4 ?? this.#v5)!);
       for (const b of this.#o.bootnodes) this.#heard(b, 'bootnode');
       const idleMs = this.#o.idleMs ?? DISCOVER_DEFAULTS.idleSeconds * 1000;
@@ -110,9 +116,7 @@ export class NodeDiscovery {
       // Let the record requests in flight finish (each is bounded by its timeouts).
       if (this.#active > 0 || this.#queue.length > 0) await new Promise<void>((r) => (this.#drained = r));
     } finally {
-      await this.#v5?.close();
-      await this.#v4?.close();
-      await udp.close();
+      await disc.close();
     }
   }
 

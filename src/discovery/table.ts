@@ -4,9 +4,18 @@
  * the first bucket), at most 2 nodes of one /24 per bucket and 10 per table (LAN and loopback
  * exempt). Its size is bounded by 17 × 26 entries whatever remotes send.
  *
- * It knows no protocol: liveness checks are a callback the protocol provides (a v4 PING, a v5
- * PING), and `revalidate()` is one step of geth's revalidation, which the owner schedules.
+ * One table can serve both protocols at once (geth keeps one per protocol). Each entry remembers
+ * which protocols the node was seen to speak at its endpoint, each with its own liveness record:
+ * a protocol's revalidation checks only the nodes that speak it, a failing protocol is struck
+ * off the node, and the node leaves the table only when it has none left. So a v5-only node is
+ * never pinged over v4, and a node that speaks both stays while either answers. Calls that name
+ * no protocol use the table's own (`protocol` option, default v4), so a table used by one
+ * protocol behaves as geth's.
+ *
+ * Liveness checks are a callback the protocol provides (a v4 PING, a v5 PING), and
+ * `revalidate()` is one step of geth's revalidation, which the owner schedules.
  */
+import { EventEmitter } from 'node:events';
 import { randomBytes } from '../crypto/random.js';
 import { compareDistance, logDistance, nodeIdHex, type DiscoveryNode } from './node.js';
 import { ipBytes, isLan, subnetKey } from './netutil.js';
@@ -19,14 +28,26 @@ export const BUCKET_MIN_DISTANCE = 256 - N_BUCKETS;
 export const BUCKET_IP_LIMIT = 2;
 export const TABLE_IP_LIMIT = 10;
 
+export type DiscoveryProtocol = 'v4' | 'v5';
+
+/** A node's liveness over one protocol. */
+export interface ProtocolState {
+  /** Successful liveness checks over this protocol; divided by 3 on a failed one, as geth does. */
+  checks: number;
+  /** When it was last checked over this protocol (0: never). */
+  lastCheck: number;
+}
+
 export interface TableEntry {
   node: DiscoveryNode;
   /** When it entered the table (ms since epoch). */
   readonly added: number;
-  /** Successful liveness checks; divided by 3 on a failed one, as geth does. */
+  /** Successful liveness checks: the most over any of its protocols. */
   livenessChecks: number;
-  /** When it was last checked (0: never). */
+  /** When it was last checked over any protocol (0: never). */
   lastCheck: number;
+  /** The protocols it was seen to speak at its endpoint, each with its liveness (never empty). */
+  readonly protocols: Map<DiscoveryProtocol, ProtocolState>;
 }
 
 interface Bucket {
@@ -45,23 +66,35 @@ export interface LivenessResult {
 export interface TableOptions {
   /** Our own node id (32 bytes): never added. */
   selfId: Uint8Array;
+  /** The protocol of calls that name none (default v4). */
+  protocol?: DiscoveryProtocol;
   now?: () => number;
 }
 
-export class Table {
+export interface TableEvents {
+  /** A node entered the live entries. */
+  added: [node: DiscoveryNode];
+  /** A node left the live entries. */
+  removed: [node: DiscoveryNode];
+}
+
+export class Table extends EventEmitter<TableEvents> {
   readonly selfId: Uint8Array;
   readonly #buckets: Bucket[] = Array.from({ length: N_BUCKETS }, () => ({ entries: [], replacements: [] }));
   readonly #byId = new Map<string, TableEntry>();
   readonly #subnets = new Map<string, number>();
   readonly #now: () => number;
-  /** Called with each node that enters the live entries and each that leaves them. */
+  readonly #protocol: DiscoveryProtocol;
+  /** Called with each node that enters the live entries and each that leaves them (besides the events). */
   onAdded?: (node: DiscoveryNode) => void;
   onRemoved?: (node: DiscoveryNode) => void;
 
   constructor(options: TableOptions) {
+    super();
     if (!(options.selfId instanceof Uint8Array) || options.selfId.length !== 32) throw new TypeError('table: selfId must be 32 bytes');
     this.selfId = options.selfId;
     this.#now = options.now ?? Date.now;
+    this.#protocol = options.protocol ?? 'v4';
   }
 
   /** Live entries (not replacements). */
@@ -104,50 +137,68 @@ export class Table {
    * Add a node we heard of or from. Known nodes get their record refreshed (never their
    * endpoint: only a liveness check may move a node). A full bucket keeps it as a replacement.
    * `live`: the node just proved itself (a PONG), so it is answered in FINDNODE at once.
+   * `protocol`: what it was heard through or spoke; a known node seen at its endpoint gains it.
    */
-  add(node: DiscoveryNode, options: { live?: boolean } = {}): AddResult {
+  add(node: DiscoveryNode, options: { live?: boolean; protocol?: DiscoveryProtocol } = {}): AddResult {
     if (compareDistance(this.selfId, node.id, this.selfId) === 0) return 'self';
     const key = nodeIdHex(node);
     const b = this.#buckets[this.bucketIndex(node.id)]!;
     const known = this.#byId.get(key);
+    const protocol = options.protocol ?? this.#protocol;
     if (known) {
-      if (node.enr && (!known.node.enr || node.enr.seq > known.node.enr.seq) && sameEndpoint(known.node, node)) known.node = node;
-      if (options.live && sameEndpoint(known.node, node)) {
-        known.livenessChecks = Math.max(1, known.livenessChecks);
-        known.lastCheck = this.#now();
+      // Another endpoint may be another instance of the node: it neither moves it nor vouches for it.
+      if (!sameEndpoint(known.node, node)) return 'updated';
+      if (node.enr && (!known.node.enr || node.enr.seq > known.node.enr.seq)) known.node = node;
+      let state = known.protocols.get(protocol);
+      if (!state) known.protocols.set(protocol, (state = { checks: 0, lastCheck: 0 }));
+      if (options.live) {
+        state.checks = Math.max(1, state.checks);
+        state.lastCheck = this.#now();
       }
+      sync(known);
       return 'updated';
     }
     const ip = ipBytes(node.ip);
     if (b.entries.length >= BUCKET_SIZE) {
       if (!this.#takeIp(b, ip)) return 'ip-limit';
-      const entry = this.#entry(node, 0);
+      const entry = this.#entry(node, protocol, 0);
       b.replacements.push(entry);
       this.#byId.set(key, entry);
       if (b.replacements.length > MAX_REPLACEMENTS) this.#forget(b, b.replacements.shift()!);
       return 'replacement';
     }
     if (!this.#takeIp(b, ip)) return 'ip-limit';
-    const entry = this.#entry(node, options.live ? 1 : 0);
+    const entry = this.#entry(node, protocol, options.live ? 1 : 0);
     b.entries.push(entry);
     this.#byId.set(key, entry);
-    this.onAdded?.(node);
+    this.#added(node);
     return 'added';
   }
 
-  /** Drop a node; a random replacement of its bucket takes its place. */
-  remove(id: Uint8Array): boolean {
+  /**
+   * Drop a node; a random replacement of its bucket takes its place. With `protocol`, only that
+   * protocol is struck off the node, and the node goes only if it speaks no other.
+   */
+  remove(id: Uint8Array, protocol?: DiscoveryProtocol): boolean {
     const e = this.#byId.get(nodeIdHex({ id }));
     if (!e) return false;
+    if (protocol !== undefined) {
+      if (!e.protocols.delete(protocol)) return false;
+      if (e.protocols.size > 0) {
+        sync(e);
+        return true;
+      }
+    }
     const b = this.#buckets[this.bucketIndex(id)]!;
     const wasLive = b.entries.includes(e);
     this.#forget(b, e);
     if (wasLive) {
       this.onRemoved?.(e.node);
+      this.emit('removed', e.node);
       if (b.replacements.length > 0) {
         const r = b.replacements.splice(randomIndex(b.replacements.length), 1)[0]!;
         b.entries.push(r);
-        this.onAdded?.(r.node);
+        this.#added(r.node);
       }
     }
     return true;
@@ -155,13 +206,20 @@ export class Table {
 
   /**
    * The n live nodes closest to target (32 bytes). With `preferLive`, nodes that passed a
-   * liveness check come first if there are any (geth answers FINDNODE that way).
+   * liveness check come first if there are any (geth answers FINDNODE that way). With
+   * `protocol`, only nodes that speak it, and only a check over it counts as live.
    */
-  closest(target: Uint8Array, n: number, options: { preferLive?: boolean; filter?: (node: DiscoveryNode) => boolean } = {}): DiscoveryNode[] {
+  closest(
+    target: Uint8Array,
+    n: number,
+    options: { preferLive?: boolean; filter?: (node: DiscoveryNode) => boolean; protocol?: DiscoveryProtocol } = {},
+  ): DiscoveryNode[] {
+    const { protocol } = options;
     let pool = [...this.entries()];
+    if (protocol) pool = pool.filter((e) => e.protocols.has(protocol));
     if (options.filter) pool = pool.filter((e) => options.filter!(e.node));
     if (options.preferLive) {
-      const live = pool.filter((e) => e.livenessChecks > 0);
+      const live = pool.filter((e) => (protocol ? e.protocols.get(protocol)!.checks : e.livenessChecks) > 0);
       if (live.length > 0) pool = live;
     }
     pool.sort((a, b) => compareDistance(target, a.node.id, b.node.id));
@@ -179,39 +237,54 @@ export class Table {
   }
 
   /**
-   * One revalidation step: the least recently checked live node (never-checked ones first) is
-   * checked with `check`. Alive: its check count grows and a newer record replaces the old one.
-   * Dead: its count is divided by 3, and at 0 it is removed and a replacement promoted.
-   * Returns the node checked, or undefined when there was none to check.
+   * One revalidation step over `protocol` (default the table's): the live node that speaks it
+   * and was least recently checked over it (never-checked ones first) is checked with `check`.
+   * Alive: its count for the protocol grows and a newer record replaces the old one. Dead: the
+   * count is divided by 3, and at 0 the protocol is struck off the node; a node left with none
+   * is removed and a replacement promoted. Returns the node checked, or undefined when none was.
    */
-  async revalidate(check: (node: DiscoveryNode) => Promise<LivenessResult>, options: { minIntervalMs?: number } = {}): Promise<DiscoveryNode | undefined> {
+  async revalidate(
+    check: (node: DiscoveryNode) => Promise<LivenessResult>,
+    options: { minIntervalMs?: number; protocol?: DiscoveryProtocol } = {},
+  ): Promise<DiscoveryNode | undefined> {
+    const protocol = options.protocol ?? this.#protocol;
     let pick: TableEntry | undefined;
+    let state: ProtocolState | undefined;
     for (const e of this.entries()) {
-      if (!pick || e.lastCheck < pick.lastCheck) pick = e;
+      const s = e.protocols.get(protocol);
+      if (s && (!state || s.lastCheck < state.lastCheck)) [pick, state] = [e, s];
     }
     // A node checked (or proven by a PONG) within minIntervalMs needs no check yet.
-    if (!pick || (pick.lastCheck > 0 && this.#now() - pick.lastCheck < (options.minIntervalMs ?? 0))) return undefined;
-    pick.lastCheck = this.#now();
+    if (!pick || !state || (state.lastCheck > 0 && this.#now() - state.lastCheck < (options.minIntervalMs ?? 0))) return undefined;
+    state.lastCheck = this.#now();
+    sync(pick);
     let result: LivenessResult;
     try {
       result = await check(pick.node);
     } catch {
       result = { alive: false };
     }
-    // It may have been removed while the check ran.
-    if (this.get(pick.node.id) !== pick) return pick.node;
+    // It may have been removed, or the protocol struck off, while the check ran.
+    if (this.get(pick.node.id) !== pick || pick.protocols.get(protocol) !== state) return pick.node;
     if (result.alive) {
-      pick.livenessChecks++;
+      state.checks++;
       if (result.node && sameEndpoint(pick.node, result.node)) pick.node = result.node;
     } else {
-      pick.livenessChecks = Math.floor(pick.livenessChecks / 3);
-      if (pick.livenessChecks === 0) this.remove(pick.node.id);
+      state.checks = Math.floor(state.checks / 3);
+      if (state.checks === 0) this.remove(pick.node.id, protocol);
     }
+    sync(pick);
     return pick.node;
   }
 
-  #entry(node: DiscoveryNode, livenessChecks: number): TableEntry {
-    return { node, added: this.#now(), livenessChecks, lastCheck: livenessChecks > 0 ? this.#now() : 0 };
+  #added(node: DiscoveryNode): void {
+    this.onAdded?.(node);
+    this.emit('added', node);
+  }
+
+  #entry(node: DiscoveryNode, protocol: DiscoveryProtocol, checks: number): TableEntry {
+    const lastCheck = checks > 0 ? this.#now() : 0;
+    return { node, added: this.#now(), livenessChecks: checks, lastCheck, protocols: new Map([[protocol, { checks, lastCheck }]]) };
   }
 
   /** Count the node's /24 in the bucket and the table, unless that would pass a limit. */
@@ -243,6 +316,18 @@ export class Table {
   }
 }
 
+/** The entry's summary fields follow its protocols: the best count, the latest check. */
+function sync(e: TableEntry): void {
+  let checks = 0;
+  let last = 0;
+  for (const s of e.protocols.values()) {
+    checks = Math.max(checks, s.checks);
+    last = Math.max(last, s.lastCheck);
+  }
+  e.livenessChecks = checks;
+  e.lastCheck = last;
+}
+
 function sameEndpoint(a: DiscoveryNode, b: DiscoveryNode): boolean {
   return a.ip === b.ip && a.udp === b.udp;
 }
@@ -250,4 +335,11 @@ function sameEndpoint(a: DiscoveryNode, b: DiscoveryNode): boolean {
 function randomIndex(n: number): number {
   const r = randomBytes(4);
   return (((r[0]! << 24) | (r[1]! << 16) | (r[2]! << 8) | r[3]!) >>> 0) % n;
+}
+
+/** A table handed to a protocol to share: it must be the table of the same node. */
+export function sharedTable(table: Table, selfId: Uint8Array): Table {
+  if (!(table instanceof Table)) throw new TypeError('discovery: table must be a Table');
+  if (compareDistance(selfId, table.selfId, selfId) !== 0) throw new RangeError("discovery: the shared table is another node's (its selfId differs)");
+  return table;
 }

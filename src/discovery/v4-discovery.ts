@@ -13,8 +13,9 @@ import { parseEnode } from '../peer/enode.js';
 import { decodeEnr, type Enr } from './enr.js';
 import { lookup } from './lookup.js';
 import { makeNode, nodeFromEnr, nodeToEnode, type DiscoveryNode } from './node.js';
-import { announcedIp, NodeRuntime, refreshLookups, selfRecord, type SelfRecordOptions } from './node-runtime.js';
-import { Table } from './table.js';
+import { LocalRecord, recordEndpoint, type SelfRecordOptions } from './local-record.js';
+import { NodeRuntime, refreshLookups } from './node-runtime.js';
+import { sharedTable, Table } from './table.js';
 import { UdpPort } from './udp-port.js';
 import { V4Udp, type V4Counters, type V4Limits } from './v4-udp.js';
 
@@ -25,6 +26,10 @@ export interface DiscoveryV4Options extends SelfRecordOptions {
   port?: number;
   /** A port shared with another protocol (discv5); we add our handler first and leave it open on close. */
   udp?: UdpPort;
+  /** A table shared with discv5 (default: our own): we check and serve only its nodes that speak v4. */
+  table?: Table;
+  /** A record shared with discv5 (default: our own, from the record options). */
+  record?: LocalRecord;
   /** enode:// or enr: texts, or nodes: where lookups start when the table is empty. */
   bootnodes?: readonly (string | DiscoveryNode)[];
   limits?: V4Limits;
@@ -36,7 +41,7 @@ export interface DiscoveryV4Options extends SelfRecordOptions {
 }
 
 export interface DiscoveryV4Events {
-  /** A node entered the table's live entries. */
+  /** A node entered the table's live entries (on a shared table: whatever protocol found it). */
   added: [node: DiscoveryNode];
   removed: [node: DiscoveryNode];
 }
@@ -57,11 +62,13 @@ export class DiscoveryV4 extends EventEmitter<DiscoveryV4Events> implements Asyn
   readonly publicKey: Uint8Array;
   readonly id: Uint8Array;
   readonly table: Table;
+  /** Our signed record (shared with discv5 when they run together). */
+  readonly record: LocalRecord;
   readonly bootnodes: readonly DiscoveryNode[];
   readonly #udp: V4Udp;
   readonly #port: UdpPort;
   readonly #ownsPort: boolean;
-  #enr: Enr;
+  readonly #unsubscribe: () => void;
   readonly #run = new NodeRuntime();
   #closing: Promise<void> | undefined;
 
@@ -73,24 +80,24 @@ export class DiscoveryV4 extends EventEmitter<DiscoveryV4Events> implements Asyn
     this.#port = port;
     this.#ownsPort = ownsPort;
     const { host, port: udpPort } = port.address;
-    const ip = announcedIp(host, options.announceIp);
-    const tcp = options.tcpPort ?? udpPort;
-    this.#enr = selfRecord(options, host, udpPort);
-    this.table = new Table({ selfId: this.id });
-    this.table.onAdded = (n) => this.emit('added', n);
-    this.table.onRemoved = (n) => this.emit('removed', n);
+    this.record = options.record ?? new LocalRecord(options, host, udpPort);
+    this.table = options.table ? sharedTable(options.table, this.id) : new Table({ selfId: this.id });
+    const added = (n: DiscoveryNode): boolean => this.emit('added', n);
+    const removed = (n: DiscoveryNode): boolean => this.emit('removed', n);
+    this.table.on('added', added).on('removed', removed);
+    this.#unsubscribe = () => this.table.off('added', added).off('removed', removed);
     this.bootnodes = (options.bootnodes ?? []).map(parseBootnode);
     this.#udp = new V4Udp({
       privateKey: options.privateKey,
       publicKey: this.publicKey,
       port,
       table: this.table,
-      record: () => this.#enr,
-      self: { ip, udp: udpPort, tcp },
+      record: () => this.record.enr,
+      self: () => recordEndpoint(this.record.enr),
       ...(options.limits ? { limits: options.limits } : {}),
-      onInbound: (n) => this.table.add(n, { live: true }),
+      onInbound: (n) => this.table.add(n, { live: true, protocol: 'v4' }),
     });
-    for (const b of this.bootnodes) this.table.add(b);
+    for (const b of this.bootnodes) this.table.add(b, { protocol: 'v4' });
     const reval = options.revalidateIntervalMs ?? 3000;
     if (reval > 0) this.#run.every(reval, () => this.#revalidate(reval));
     const refresh = options.refreshIntervalMs ?? 30 * 60_000;
@@ -102,11 +109,12 @@ export class DiscoveryV4 extends EventEmitter<DiscoveryV4Events> implements Asyn
 
   /** Our signed record. */
   get enr(): Enr {
-    return this.#enr;
+    return this.record.enr;
   }
 
   get enode(): string {
-    return nodeToEnode(makeNode(this.publicKey, this.#enr.ip ?? this.#enr.ip6!, this.#enr.udp ?? this.#enr.udp6!, this.#enr.tcp ?? this.#enr.tcp6 ?? 0));
+    const { ip, udp, tcp } = recordEndpoint(this.record.enr);
+    return nodeToEnode(makeNode(this.publicKey, ip, udp, tcp));
   }
 
   get address(): { host: string; port: number } {
@@ -136,7 +144,7 @@ export class DiscoveryV4 extends EventEmitter<DiscoveryV4Events> implements Asyn
   async lookup(target?: Uint8Array, options: { signal?: AbortSignal; onFound?: (node: DiscoveryNode, from: DiscoveryNode) => void } = {}): Promise<DiscoveryNode[]> {
     const pub = target ?? randomBytes(64);
     const targetId = keccak256(pub);
-    let seeds = this.table.closest(targetId, 16);
+    let seeds = this.table.closest(targetId, 16, { protocol: 'v4' });
     if (seeds.length === 0) seeds = [...this.bootnodes];
     const signal = this.#run.withClose(options).signal;
     return lookup({
@@ -146,13 +154,13 @@ export class DiscoveryV4 extends EventEmitter<DiscoveryV4Events> implements Asyn
       ...(signal ? { signal } : {}),
       query: (n, s) => this.#udp.findNode(n, pub, s ? { signal: s } : {}),
       onFound: (n, from) => {
-        this.table.add(n);
+        this.table.add(n, { protocol: 'v4' });
         options.onFound?.(n, from);
       },
       onQueried: (n, ok) => {
         if (ok || this.#udp.bonds.findFails(n.id, n.ip) < 5) return;
         // geth keeps failing nodes in small buckets, so tiny networks do not lose their only contacts.
-        if (this.table.bucketFill(n.id) >= 4) this.table.remove(n.id);
+        if (this.table.bucketFill(n.id) >= 4) this.table.remove(n.id, 'v4');
       },
     });
   }
@@ -176,7 +184,7 @@ export class DiscoveryV4 extends EventEmitter<DiscoveryV4Events> implements Asyn
         }
         return { alive: true };
       },
-      { minIntervalMs: minIntervalMs * 3 },
+      { minIntervalMs: minIntervalMs * 3, protocol: 'v4' },
     );
   }
 
@@ -184,6 +192,7 @@ export class DiscoveryV4 extends EventEmitter<DiscoveryV4Events> implements Asyn
   close(options: { signal?: AbortSignal } = {}): Promise<void> {
     this.#closing ??= (async () => {
       this.#run.stop(new Error('discv4: closed'));
+      this.#unsubscribe();
       this.#udp.close();
       if (this.#ownsPort) await this.#port.close();
     })();

@@ -51,8 +51,8 @@ export interface V4UdpConfig {
   table: Table;
   /** Our current record (ENRRESPONSE, and the seq in PING and PONG). */
   record: () => Enr;
-  /** What we announce in PING's `from`. */
-  self: Endpoint;
+  /** What we announce in PING's `from` (our record's endpoint). */
+  self: () => Endpoint;
   limits?: V4Limits;
   /** Called with nodes that proved themselves (a PONG after they pinged us). */
   onInbound?: (node: DiscoveryNode) => void;
@@ -185,6 +185,8 @@ export class V4Udp {
     const requester = ipBytes(from.ip);
     const closest = this.#c.table.closest(keccak256(target), FINDNODE_RESULTS, {
       preferLive: true,
+      // On a table shared with discv5: v5-only nodes would fail the asker's v4 PING.
+      protocol: 'v4',
       filter: (n) => {
         const ip = ipBytes(n.ip);
         return requester !== undefined && ip !== undefined && relayError(requester, ip) === undefined;
@@ -255,7 +257,7 @@ export class V4Udp {
   /** PING and wait for the PONG quoting it. Resolves with the remote's record seq (0 if none). */
   async ping(node: Target, options: { signal?: AbortSignal } = {}): Promise<{ enrSeq: bigint; to: Endpoint }> {
     let out: { enrSeq: bigint; to: Endpoint } | undefined;
-    const ping: V4Packet = { kind: 'ping', version: 4n, from: this.#c.self, to: { ip: node.ip, udp: node.udp, tcp: node.tcp }, expiration: expirationFromNow(), enrSeq: this.#c.record().seq };
+    const ping: V4Packet = { kind: 'ping', version: 4n, from: this.#c.self(), to: { ip: node.ip, udp: node.udp, tcp: node.tcp }, expiration: expirationFromNow(), enrSeq: this.#c.record().seq };
     await this.#request(
       node,
       ping,

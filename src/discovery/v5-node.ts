@@ -12,9 +12,10 @@ import { parseEnode } from '../peer/enode.js';
 import { decodeEnr, type Enr } from './enr.js';
 import { lookup } from './lookup.js';
 import { makeNode, nodeFromEnr, logDistance, type DiscoveryNode } from './node.js';
-import { NodeRuntime, refreshLookups, selfRecord, type SelfRecordOptions } from './node-runtime.js';
+import { LocalRecord, type SelfRecordOptions } from './local-record.js';
+import { NodeRuntime, refreshLookups } from './node-runtime.js';
 import { ipBytes, relayError } from './netutil.js';
-import { Table } from './table.js';
+import { sharedTable, Table } from './table.js';
 import { UdpPort } from './udp-port.js';
 import { V5RequestError } from './v5-errors.js';
 import type { V5Message } from './v5-message.js';
@@ -33,8 +34,10 @@ export interface DiscoveryV5Options
   udp?: UdpPort;
   /** Seeds: nodes, records, or "enr:" / "enode://" texts. */
   bootnodes?: readonly V5Target[];
-  /** A table shared with discv4 (default: our own). See the README on sharing one. */
+  /** A table shared with discv4 (default: our own): we check and serve only its nodes that speak v5. */
   table?: Table;
+  /** A record shared with discv4 (default: our own, from the record options). */
+  record?: LocalRecord;
   /** One liveness check (PING) every this many ms (default 1,000; 0 turns checks off). */
   revalidateIntervalMs?: number;
   /** Table refresh (a self lookup and three random ones, also at start) interval (ms), default 30 min; 0: none. */
@@ -75,7 +78,8 @@ export class DiscoveryV5 implements AsyncDisposable {
   readonly bootnodes: readonly DiscoveryNode[];
   /** Requests refused for their rate, and records from NODES dropped for bad addresses or distances. */
   readonly serverCounters = { requests: 0, rateLimited: 0, badRecords: 0 };
-  #enr: Enr;
+  /** Our signed record (shared with discv4 when they run together). */
+  readonly record: LocalRecord;
   readonly #port: UdpPort;
   readonly #ownsPort: boolean;
   readonly #requestLimit: SourceRateLimit;
@@ -89,15 +93,15 @@ export class DiscoveryV5 implements AsyncDisposable {
     this.#ownsPort = ownsPort;
     this.publicKey = publicKeyOf(o.privateKey);
     this.id = nodeIdOf(this.publicKey);
-    this.#enr = selfRecord(o, port.address.host, port.address.port);
-    this.table = o.table ?? new Table({ selfId: this.id });
+    this.record = o.record ?? new LocalRecord(o, port.address.host, port.address.port);
+    this.table = o.table ? sharedTable(o.table, this.id) : new Table({ selfId: this.id, protocol: 'v5' });
     const rate = o.requestRate ?? 200;
     this.#requestLimit = new SourceRateLimit({ rate, burst: rate * 2 });
     this.bootnodes = (o.bootnodes ?? []).map(toNode);
     this.transport = new V5Transport({
       ...o,
       localId: this.id,
-      localRecord: () => this.#enr,
+      localRecord: () => this.record.enr,
       send: (p, to) => this.#port.send(p, to),
       knownRecord: (id) => this.table.get(id)?.node.enr,
       onRequest: (req) => {
@@ -106,12 +110,12 @@ export class DiscoveryV5 implements AsyncDisposable {
           this.serverCounters.rateLimited++;
           return;
         }
-        for (const m of answer(req, this.#enr, this.table)) this.transport.respond(req.id, req.from, m);
+        for (const m of answer(req, this.record.enr, this.table)) this.transport.respond(req.id, req.from, m);
       },
       onHandshake: (record, from) => {
         // Only a record whose endpoint is the one it spoke from goes in the table.
         const node = nodeFromEnr(record);
-        if (node && node.ip === from.ip && node.udp === from.port) this.table.add(node);
+        if (node && node.ip === from.ip && node.udp === from.port) this.table.add(node, { protocol: 'v5' });
       },
     });
     // Last in line on a shared port: whatever reaches us is ours to decode or count.
@@ -119,7 +123,7 @@ export class DiscoveryV5 implements AsyncDisposable {
       this.transport.handlePacket(data, from);
       return true;
     });
-    for (const b of this.bootnodes) this.table.add(b);
+    for (const b of this.bootnodes) this.table.add(b, { protocol: 'v5' });
     const reval = o.revalidateIntervalMs ?? 1000;
     if (reval > 0) this.#run.every(reval, () => this.#revalidate(reval));
     // 0: no refresh at all, not even at start (the owner runs its own lookups, as a crawl does).
@@ -132,7 +136,7 @@ export class DiscoveryV5 implements AsyncDisposable {
 
   /** Our signed record. */
   get enr(): Enr {
-    return this.#enr;
+    return this.record.enr;
   }
 
   get address(): { host: string; port: number } {
@@ -144,7 +148,7 @@ export class DiscoveryV5 implements AsyncDisposable {
   }
 
   async ping(target: V5Target, options: { signal?: AbortSignal } = {}): Promise<PongResult> {
-    const [pong] = await this.transport.request(toNode(target), { type: 'ping', enrSeq: this.#enr.seq }, this.#run.withClose(options));
+    const [pong] = await this.transport.request(toNode(target), { type: 'ping', enrSeq: this.record.enr.seq }, this.#run.withClose(options));
     const p = pong as Extract<V5Message, { type: 'pong' }>;
     return { enrSeq: p.enrSeq, ip: p.ip, port: p.port };
   }
@@ -197,7 +201,7 @@ export class DiscoveryV5 implements AsyncDisposable {
    * serving it to others).
    */
   async lookup(target: Uint8Array = randomBytes(32), options: { signal?: AbortSignal; onFound?: (node: DiscoveryNode, from: DiscoveryNode) => void } = {}): Promise<DiscoveryNode[]> {
-    let seeds = this.table.closest(target, 16);
+    let seeds = this.table.closest(target, 16, { protocol: 'v5' });
     if (seeds.length === 0) seeds = [...this.bootnodes];
     const signal = this.#run.withClose(options).signal;
     return lookup({
@@ -207,7 +211,7 @@ export class DiscoveryV5 implements AsyncDisposable {
       ...(signal ? { signal } : {}),
       query: async (n, s) => (await this.findNode(n, lookupDistances(target, n.id), s ? { signal: s } : {})).map((e) => nodeFromEnr(e)!),
       onFound: (n, from) => {
-        this.table.add(n);
+        this.table.add(n, { protocol: 'v5' });
         options.onFound?.(n, from);
       },
     });
@@ -230,7 +234,7 @@ export class DiscoveryV5 implements AsyncDisposable {
         }
         return { alive: true };
       },
-      { minIntervalMs: intervalMs * 3 },
+      { minIntervalMs: intervalMs * 3, protocol: 'v5' },
     );
   }
 

@@ -1,6 +1,6 @@
 /**
  * How our discv5 endpoint answers requests: PING with PONG (the address we saw), FINDNODE with
- * our record at distance 0 and live table nodes at the others (at most 16 records, split into
+ * our record at distance 0 and table nodes live over v5 at the others (at most 16 records, split into
  * NODES packets of about 1,000 bytes of records each), and TALKREQ with an empty TALKRESP, as
  * geth does for protocols it does not serve.
  */
@@ -39,11 +39,13 @@ export function findnodeRecords(
       continue;
     }
     if (!table) continue;
-    // Only nodes that passed a liveness check, as geth answers: we vouch for what we return.
+    // Only nodes that passed a v5 liveness check, as geth answers: we vouch for what we return.
+    // On a table shared with discv4 that leaves out v4-only nodes, even those whose record we
+    // hold: nothing says they speak v5, and the asker would spend a handshake finding out.
     for (const e of table.entries()) {
       if (out.length >= FINDNODE_RESULT_LIMIT) break;
       const n = e.node;
-      if (e.livenessChecks > 0 && n.enr && logDistance(table.selfId, n.id) === d && relayable(n)) out.push(n.enr.raw);
+      if ((e.protocols.get('v5')?.checks ?? 0) > 0 && n.enr && logDistance(table.selfId, n.id) === d && relayable(n)) out.push(n.enr.raw);
     }
   }
   return out;

@@ -38,7 +38,7 @@ describe('rlpx listen --discovery v5 | v4,v5', () => {
     expect(r.stderr).toBe('');
   }, 30_000);
 
-  it('v4,v5: both protocols answer on the one UDP port', async () => {
+  it('v4,v5: both protocols answer on the one UDP port, and serve one record', async () => {
     const c5 = await startDiscoveryV5({ privateKey: generatePrivateKey(), host: '127.0.0.1', refreshIntervalMs: 0 });
     const c4 = await startDiscoveryV4({ privateKey: generatePrivateKey(), host: '127.0.0.1', revalidateIntervalMs: 0, refreshIntervalMs: 0 });
     nodes.push(c5, c4);
@@ -49,7 +49,14 @@ describe('rlpx listen --discovery v5 | v4,v5', () => {
     expect(v4line).toContain(`udp ${enode.port}`);
     expect(v5line).toContain(`udp ${enode.port}`);
     expect((await c5.ping(decodeEnr(v5line.split(' ').pop()!))).port).toBe(c5.address.port);
-    expect((await c4.ping(makeNode(enode.id, enode.host, enode.port, enode.port))).enrSeq).toBeGreaterThan(0n);
+    const node = makeNode(enode.id, enode.host, enode.port, enode.port);
+    expect((await c4.ping(node)).enrSeq).toBeGreaterThan(0n);
+    // One record for both: ENRREQUEST over v4 and FINDNODE at distance 0 over v5 return the same bytes.
+    const viaV4 = await c4.requestEnr(node);
+    const viaV5 = await c5.requestEnr(decodeEnr(v5line.split(' ').pop()!));
+    expect(viaV4.raw).toEqual(viaV5.raw);
+    expect(viaV4.toText()).toBe(v4line.split(' ').pop());
+    expect(v5line.split(' ').pop()).toBe(v4line.split(' ').pop());
     child.kill('SIGTERM');
     expectExit(await child.exited, 0);
   }, 30_000);

@@ -124,3 +124,67 @@ describe('Table', () => {
     expect(await new Table({ selfId: self }).revalidate(async () => ({ alive: true }))).toBeUndefined();
   });
 });
+
+describe('Table shared by discv4 and discv5', () => {
+  const self = new Uint8Array(keccak256(Uint8Array.of(2)));
+  const v5only = nodeAt(idAtDistance(self, 256, 1), '127.0.0.1', 30001);
+  const both = nodeAt(idAtDistance(self, 255, 1), '127.0.0.1', 30002);
+  const v4only = nodeAt(idAtDistance(self, 254, 1), '127.0.0.1', 30003);
+  function shared(now: () => number): Table {
+    const t = new Table({ selfId: self, now });
+    t.add(v5only, { protocol: 'v5', live: true });
+    t.add(both, { protocol: 'v4', live: true });
+    t.add(both, { protocol: 'v5', live: true });
+    t.add(v4only, { protocol: 'v4', live: true });
+    return t;
+  }
+  const protocolsOf = (t: Table, n: DiscoveryNode): string[] => [...(t.get(n.id)?.protocols.keys() ?? [])].sort();
+
+  it('remembers which protocols a node spoke; another endpoint adds none', () => {
+    const t = shared(() => 1);
+    expect(protocolsOf(t, both)).toEqual(['v4', 'v5']);
+    expect(protocolsOf(t, v5only)).toEqual(['v5']);
+    expect(t.add({ ...v5only, udp: 40000 }, { protocol: 'v4', live: true })).toBe('updated');
+    expect(protocolsOf(t, v5only)).toEqual(['v5']);
+    expect(t.closest(self, 16, { protocol: 'v4' }).map((n) => n.udp).sort()).toEqual([30002, 30003]);
+    expect(t.closest(self, 16, { protocol: 'v5' }).map((n) => n.udp).sort()).toEqual([30001, 30002]);
+  });
+
+  it("a protocol's revalidation checks only its nodes; a failing protocol is struck off, the node stays while another answers", async () => {
+    let now = 1000;
+    const t = shared(() => now);
+    const pingedV4 = new Set<number>();
+    for (let round = 0; round < 12; round++) {
+      now += 1000;
+      // v4 answers nobody, v5 everybody.
+      await t.revalidate(async (n) => (pingedV4.add(n.udp), { alive: false }), { protocol: 'v4' });
+      await t.revalidate(async () => ({ alive: true }), { protocol: 'v5' });
+    }
+    expect(pingedV4.has(v5only.udp)).toBe(false); // never pinged over v4
+    expect(pingedV4.has(both.udp)).toBe(true);
+    expect(t.has(v5only.id) && t.has(both.id)).toBe(true);
+    expect(protocolsOf(t, both)).toEqual(['v5']);
+    expect(t.get(both.id)!.livenessChecks).toBeGreaterThan(1);
+    expect(t.has(v4only.id)).toBe(false); // its only protocol failed
+  });
+
+  it('a node that speaks both is evicted when both fail, and remove(id, protocol) strikes one', async () => {
+    let now = 1000;
+    const t = shared(() => now);
+    const removed: DiscoveryNode[] = [];
+    t.on('removed', (n) => removed.push(n));
+    for (let round = 0; round < 6; round++) {
+      now += 1000;
+      await t.revalidate(async () => ({ alive: false }), { protocol: 'v4' });
+      await t.revalidate(async () => ({ alive: false }), { protocol: 'v5' });
+    }
+    expect(t.size).toBe(0);
+    expect(removed.map((n) => n.udp).sort()).toEqual([30001, 30002, 30003]);
+    const u = shared(() => now);
+    expect(u.remove(both.id, 'v4')).toBe(true);
+    expect(protocolsOf(u, both)).toEqual(['v5']);
+    expect(u.remove(both.id, 'v4')).toBe(false);
+    expect(u.remove(both.id, 'v5')).toBe(true);
+    expect(u.has(both.id)).toBe(false);
+  });
+});

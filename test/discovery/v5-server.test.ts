@@ -19,7 +19,7 @@ function tableOf(n: number): Table {
   const t = new Table({ selfId });
   for (let i = 0; i < n; i++) {
     const node = nodeFromEnr(encodeEnr({ ip: `10.0.${i >> 8}.${i & 255}`, udp: 30303 }, generatePrivateKey()))!;
-    t.add(node, { live: true });
+    t.add(node, { live: true, protocol: 'v5' });
   }
   return t;
 }

@@ -1,12 +1,13 @@
 /**
  * discv4 and discv5 on one UDP port, as geth runs them: discv4 claims its own datagrams by
- * their hash and passes the rest to discv5. Each protocol is served on the port, by our own
- * peers and by geth's devp2p suite.
+ * their hash and passes the rest to discv5 (with one table and one record, startDiscovery). Each
+ * protocol is served on the port, by our own peers and by geth's devp2p suite.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { randomBytes } from '../../src/crypto/random.js';
 import { generatePrivateKey } from '../../src/crypto/secp256k1.js';
+import { startDiscovery } from '../../src/discovery/discovery.js';
 import { UdpPort } from '../../src/discovery/udp-port.js';
 import { startDiscoveryV4 } from '../../src/discovery/v4-discovery.js';
 import { startDiscoveryV5 } from '../../src/discovery/v5-node.js';
@@ -17,15 +18,11 @@ afterEach(async () => {
   for (const c of closers.splice(0).reverse()) await c();
 });
 
+/** Both protocols as listen runs them: one socket, one table, one record. */
 async function sharedNode() {
-  const key = generatePrivateKey();
-  const udp = await UdpPort.bind({ host: '127.0.0.1' });
-  closers.push(() => udp.close());
-  const v4 = await startDiscoveryV4({ privateKey: key, udp, refreshIntervalMs: 0 });
-  closers.push(() => v4.close());
-  const v5 = await startDiscoveryV5({ privateKey: key, udp, refreshIntervalMs: 0 });
-  closers.push(() => v5.close());
-  return { udp, v4, v5 };
+  const disc = await startDiscovery({ protocols: { v4: true, v5: true }, privateKey: generatePrivateKey(), host: '127.0.0.1', refreshIntervalMs: 0 });
+  closers.push(() => disc.close());
+  return { udp: disc.udp, v4: disc.v4!, v5: disc.v5! };
 }
 
 describe('discv4 and discv5 sharing a UDP port', () => {
