@@ -13,6 +13,10 @@ import { multiaddr } from '@multiformats/multiaddr';
 import { bytesToHex } from '../../src/crypto/bytes.js';
 import { generatePrivateKey } from '../../src/crypto/secp256k1.js';
 import { startDiscoveryV5, type DiscoveryV5 } from '../../src/discovery/v5-node.js';
+import { startDiscovery } from '../../src/discovery/discovery.js';
+import { decodeEnr } from '../../src/discovery/enr.js';
+import { makeNode, nodeFromEnr } from '../../src/discovery/node.js';
+import { startDiscoveryV4 } from '../../src/discovery/v4-discovery.js';
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -100,5 +104,36 @@ describe('discv5 against @chainsafe/discv5 11.0.0', () => {
     }
     expect(found).toContain(bytesToHex(a.id));
     expect(found).toContain(bytesToHex(b.id));
+  }, 60_000);
+
+  it('beside discv4 (one table): their v5-only node stays while our v4 PINGs to it fail, and v4 is struck off it', async () => {
+    const us = await startDiscovery({ protocols: { v4: true, v5: true }, privateKey: generatePrivateKey(), host: '127.0.0.1', refreshIntervalMs: 0, revalidateIntervalMs: 50 });
+    closers.push(() => us.close());
+    const cs = await chainsafe();
+    const csNode = nodeFromEnr(decodeEnr(cs.enr.encodeTxt()))!;
+    // They handshake with us: their record puts them in the table as v5; our v5 PINGs prove them.
+    await cs.sendPing(ENR.decodeTxt(us.record.enr.toText()));
+    const v5checks = (): number => us.table.get(csNode.id)?.protocols.get('v5')?.checks ?? 0;
+    for (let i = 0; i < 200 && v5checks() < 2; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(v5checks()).toBeGreaterThanOrEqual(2);
+    // A discv4 node of ours lists them in its NEIGHBORS, as if they spoke v4: our v4 lookup tags them v4 too.
+    const a4 = await startDiscoveryV4({ privateKey: generatePrivateKey(), host: '127.0.0.1', refreshIntervalMs: 0, revalidateIntervalMs: 0 });
+    closers.push(() => a4.close());
+    a4.table.add(csNode, { live: true });
+    await a4.ping(makeNode(us.v4!.publicKey, '127.0.0.1', us.address.port, us.address.port));
+    for (let i = 0; i < 100 && !us.table.has(a4.id); i++) await new Promise((r) => setTimeout(r, 25));
+    await us.v4!.lookup(csNode.publicKey);
+    expect([...us.table.get(csNode.id)!.protocols.keys()].sort()).toEqual(['v4', 'v5']);
+    const removed: string[] = [];
+    us.table.on('removed', (n) => removed.push(bytesToHex(n.id)));
+    // Our v4 PING goes unanswered (they speak no v4): v4 is struck off, the node stays.
+    for (let i = 0; i < 200 && us.table.get(csNode.id)?.protocols.has('v4'); i++) await new Promise((r) => setTimeout(r, 25));
+    expect([...(us.table.get(csNode.id)?.protocols.keys() ?? [])]).toEqual(['v5']);
+    // Several more rounds of v5 checks: still there.
+    const after = v5checks();
+    for (let i = 0; i < 200 && v5checks() < after + 4; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(v5checks()).toBeGreaterThanOrEqual(after + 4);
+    expect(removed).not.toContain(bytesToHex(csNode.id));
+    expect(us.table.has(csNode.id)).toBe(true);
   }, 60_000);
 });
