@@ -168,6 +168,15 @@ describe('Table shared by discv4 and discv5', () => {
     expect(t.has(v4only.id)).toBe(false); // its only protocol failed
   });
 
+  it('a node heard through both protocols takes one place and counts once against the IP limits', () => {
+    const t = new Table({ selfId: self });
+    const nodes = Array.from({ length: 10 }, (_, i) => nodeAt(idAtDistance(self, 246 + i, 1), `8.8.4.${i + 1}`));
+    for (const n of nodes) expect(t.add(n, { protocol: 'v4' })).toBe('added');
+    for (const n of nodes) expect(t.add(n, { protocol: 'v5' })).toBe('updated');
+    expect(t.size).toBe(10);
+    expect(t.add(nodeAt(idAtDistance(self, 245, 1), '8.8.4.99'), { protocol: 'v5' })).toBe('ip-limit'); // 10 per /24 in the table
+  });
+
   it('a node that speaks both is evicted when both fail, and remove(id, protocol) strikes one', async () => {
     let now = 1000;
     const t = shared(() => now);
