@@ -6,6 +6,7 @@
  * `devp2p discvN crawl`, one after the other, seeded with the same node.
  *
  *   npx tsx bench/discv5-sim.ts [--protocol v5|v4|both] [--nodes 1000] [--children 4] [--built] [--devp2p-timeout 60]
+ *   npm run bench -- --only discv5-sim --protocol both        (the same, from bench/run.ts)
  *
  * --built runs our crawl from dist/ (`npm run build` first), as users run it: RSS without tsx.
  *
@@ -18,25 +19,21 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { gethBinaries } from '../test/helpers/geth.js';
 
-const { values } = parseArgs({
-  options: {
-    protocol: { type: 'string', default: 'v5' },
-    nodes: { type: 'string', default: '1000' },
-    children: { type: 'string', default: '4' },
-    built: { type: 'boolean', default: false },
-    'devp2p-timeout': { type: 'string', default: '60' },
-  },
-});
-if (!['v4', 'v5', 'both'].includes(values.protocol)) throw new RangeError('--protocol: v4, v5 or both');
-const protocols = values.protocol === 'both' ? (['v4', 'v5'] as const) : [values.protocol as 'v4' | 'v5'];
-const bin = gethBinaries();
-if (!bin) throw new Error('needs devp2p: bash scripts/build-geth.sh');
+const OPTIONS = {
+  protocol: { type: 'string', default: 'v5' },
+  nodes: { type: 'string', default: '1000' },
+  children: { type: 'string', default: '4' },
+  built: { type: 'boolean', default: false },
+  'devp2p-timeout': { type: 'string', default: '60' },
+  only: { type: 'string' },
+} as const;
 
 interface SimChild {
   proc: ChildProcessByStdio<Writable, Readable, null>;
@@ -139,37 +136,47 @@ async function crawl(children: SimChild[], want: number, cmd: string, args: stri
 
 const recordsIn = (file: string) => (): number => Object.keys(JSON.parse(readFileSync(file, 'utf8')) as object).length;
 
-const dir = mkdtempSync(join(tmpdir(), 'rlpx-discv5-sim-'));
-const { children, nodes } = await startNetwork(Number(values.nodes), Number(values.children));
-process.stderr.write(`network of ${nodes.length} nodes (discv4 and discv5 on one port each) ready\n`);
-const want = Math.ceil(nodes.length * 0.99);
-const cli = values.built ? ['dist/cli/main.js'] : ['--import', 'tsx', 'src/cli/main.ts'];
-const results: Record<string, { ours: CrawlFigures; devp2p: CrawlFigures }> = {};
-for (const proto of protocols) {
-  const seed = proto === 'v4' ? nodes[0]!.enode : nodes[0]!.enr;
-  let lines = 0;
-  const oursFile = join(dir, `ours-${proto}.json`);
-  const ours = await crawl(children, want, process.execPath, [...cli, 'crawl', seed, '--discover', proto, '--discover-idle', '10', '--timeout', '1000', '--nodes-json', oursFile], (l) => (l.startsWith('{') ? ++lines : undefined), recordsIn(oursFile));
-  const theirsFile = join(dir, `devp2p-${proto}.json`);
-  const devp2pArgs = ['--verbosity', '3', `disc${proto}`, 'crawl', '--timeout', `${values['devp2p-timeout']}s`, '--bootnodes', seed, '--addr', '127.0.0.1:0', theirsFile];
-  const devp2p = await crawl(children, want, bin.devp2p, devp2pArgs, (l) => {
-    const m = /added=(\d+)/.exec(l);
-    return m ? Number(m[1]) : undefined;
-  }, recordsIn(theirsFile));
-  results[proto] = { ours, devp2p };
-}
-for (const c of children) c.proc.stdin.end();
-await Promise.all(children.map((c) => new Promise((r) => c.proc.on('close', r))));
-rmSync(dir, { recursive: true, force: true });
+/** `npm run bench -- --only discv5-sim [flags]`, or this file run alone with the same flags. */
+export async function main(argv: string[]): Promise<void> {
+  const { values } = parseArgs({ args: argv, options: OPTIONS });
+  if (!['v4', 'v5', 'both'].includes(values.protocol)) throw new RangeError('--protocol: v4, v5 or both');
+  const protocols = values.protocol === 'both' ? (['v4', 'v5'] as const) : [values.protocol as 'v4' | 'v5'];
+  const bin = gethBinaries();
+  if (!bin) throw new Error('needs devp2p: bash scripts/build-geth.sh');
+  const dir = mkdtempSync(join(tmpdir(), 'rlpx-discv5-sim-'));
+  const { children, nodes } = await startNetwork(Number(values.nodes), Number(values.children));
+  process.stderr.write(`network of ${nodes.length} nodes (discv4 and discv5 on one port each) ready\n`);
+  const want = Math.ceil(nodes.length * 0.99);
+  const cli = values.built ? ['dist/cli/main.js'] : ['--import', 'tsx', 'src/cli/main.ts'];
+  const results: Record<string, { ours: CrawlFigures; devp2p: CrawlFigures }> = {};
+  for (const proto of protocols) {
+    const seed = proto === 'v4' ? nodes[0]!.enode : nodes[0]!.enr;
+    let lines = 0;
+    const oursFile = join(dir, `ours-${proto}.json`);
+    const ours = await crawl(children, want, process.execPath, [...cli, 'crawl', seed, '--discover', proto, '--discover-idle', '10', '--timeout', '1000', '--nodes-json', oursFile], (l) => (l.startsWith('{') ? ++lines : undefined), recordsIn(oursFile));
+    const theirsFile = join(dir, `devp2p-${proto}.json`);
+    const devp2pArgs = ['--verbosity', '3', `disc${proto}`, 'crawl', '--timeout', `${values['devp2p-timeout']}s`, '--bootnodes', seed, '--addr', '127.0.0.1:0', theirsFile];
+    const devp2p = await crawl(children, want, bin.devp2p, devp2pArgs, (l) => {
+      const m = /added=(\d+)/.exec(l);
+      return m ? Number(m[1]) : undefined;
+    }, recordsIn(theirsFile));
+    results[proto] = { ours, devp2p };
+  }
+  for (const c of children) c.proc.stdin.end();
+  await Promise.all(children.map((c) => new Promise((r) => c.proc.on('close', r))));
+  rmSync(dir, { recursive: true, force: true });
 
-const s = (x: number | undefined): string => (x === undefined ? '—' : `${x.toFixed(1)} s`);
-const row = (name: string, f: CrawlFigures, note: string): string =>
-  `${name.padEnd(30)} ${String(f.found).padStart(5)} records, 99 % (${want}) in ${s(f.t99).padStart(7)}${note}, ended after ${s(f.seconds)}, ${f.datagramsPerNode.toFixed(1)} datagrams per node found (${f.datagramsPerNodeAt99?.toFixed(1) ?? '—'} until 99 %), peak RSS ${f.peakRssMiB.toFixed(0)} MiB`;
-const ratio = (a: number | undefined, b: number | undefined): string => (a === undefined || b === undefined || b === 0 ? '—' : `${(a / b).toFixed(2)}×`);
-console.log(`simulated network: ${nodes.length} nodes in ${values.children} processes on 127.0.0.2-${Number(values.children) + 1}, each running discv4 and discv5 on one UDP port`);
-for (const [proto, { ours, devp2p }] of Object.entries(results)) {
-  console.log(row(`rlpx crawl --discover ${proto}${values.built ? ' (dist)' : ' (tsx)'}`, ours, ''));
-  console.log(row(`devp2p disc${proto} crawl`, devp2p, ' (8 s log steps)'));
-  console.log(`  ours/devp2p ${proto}: time to 99 % ${ratio(ours.t99, devp2p.t99)}, datagrams per node ${ratio(ours.datagramsPerNode, devp2p.datagramsPerNode)} (until 99 %: ${ratio(ours.datagramsPerNodeAt99, devp2p.datagramsPerNodeAt99)}), peak RSS ${ratio(ours.peakRssMiB, devp2p.peakRssMiB)}`);
+  const s = (x: number | undefined): string => (x === undefined ? '—' : `${x.toFixed(1)} s`);
+  const row = (name: string, f: CrawlFigures, note: string): string =>
+    `${name.padEnd(30)} ${String(f.found).padStart(5)} records, 99 % (${want}) in ${s(f.t99).padStart(7)}${note}, ended after ${s(f.seconds)}, ${f.datagramsPerNode.toFixed(1)} datagrams per node found (${f.datagramsPerNodeAt99?.toFixed(1) ?? '—'} until 99 %), peak RSS ${f.peakRssMiB.toFixed(0)} MiB`;
+  const ratio = (a: number | undefined, b: number | undefined): string => (a === undefined || b === undefined || b === 0 ? '—' : `${(a / b).toFixed(2)}×`);
+  console.log(`simulated network: ${nodes.length} nodes in ${values.children} processes on 127.0.0.2-${Number(values.children) + 1}, each running discv4 and discv5 on one UDP port`);
+  for (const [proto, { ours, devp2p }] of Object.entries(results)) {
+    console.log(row(`rlpx crawl --discover ${proto}${values.built ? ' (dist)' : ' (tsx)'}`, ours, ''));
+    console.log(row(`devp2p disc${proto} crawl`, devp2p, ' (8 s log steps)'));
+    console.log(`  ours/devp2p ${proto}: time to 99 % ${ratio(ours.t99, devp2p.t99)}, datagrams per node ${ratio(ours.datagramsPerNode, devp2p.datagramsPerNode)} (until 99 %: ${ratio(ours.datagramsPerNodeAt99, devp2p.datagramsPerNodeAt99)}), peak RSS ${ratio(ours.peakRssMiB, devp2p.peakRssMiB)}`);
+  }
+  console.log(JSON.stringify({ nodes: nodes.length, want, results }));
 }
-console.log(JSON.stringify({ nodes: nodes.length, want, results }));
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) await main(process.argv.slice(2));
