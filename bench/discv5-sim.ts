@@ -5,12 +5,12 @@
  * is crawled by `rlpx crawl --discover vN` (the CLI, from src via tsx or from dist/) and by
  * `devp2p discvN crawl`, one after the other, seeded with the same node.
  *
- *   npx tsx bench/discv5-sim.ts [--protocol v5|v4|both] [--nodes 1000] [--children 4] [--built] [--devp2p-timeout 60]
+ *   npx tsx bench/discv5-sim.ts [--protocol v5|v4|both] [--nodes 1000] [--children 4] [--built] [--devp2p-timeout 90]
  *   npm run bench -- --only discv5-sim --protocol both        (the same, from bench/run.ts)
  *
  * --built runs our crawl from dist/ (`npm run build` first), as users run it: RSS without tsx.
  *
- * Prints, per protocol and crawler: records found, time to find 99 % (ours from its JSON lines'
+ * Prints, per protocol and crawler: records found, time to find 90 % and 99 % (ours from its JSON lines'
  * arrival; devp2p's from its 8-second progress log, so to the next 8 s), datagrams sent per node
  * found (counted where they arrive, at the simulated nodes; over the whole run, which for devp2p
  * is its --timeout, and until 99 % were found), and peak RSS (VmHWM); then the ratios
@@ -31,7 +31,7 @@ const OPTIONS = {
   nodes: { type: 'string', default: '1000' },
   children: { type: 'string', default: '4' },
   built: { type: 'boolean', default: false },
-  'devp2p-timeout': { type: 'string', default: '60' },
+  'devp2p-timeout': { type: 'string', default: '90' },
   only: { type: 'string' },
 } as const;
 
@@ -73,6 +73,7 @@ async function received(children: SimChild[]): Promise<number> {
 
 interface CrawlFigures {
   found: number;
+  t90?: number;
   t99?: number;
   seconds: number;
   datagramsPerNode: number;
@@ -85,10 +86,12 @@ interface CrawlFigures {
  * Run one crawler to its end. `progress` sees every output line (stdout and stderr) and returns
  * the number of nodes found so far when the line tells it; `found` reads the result file.
  */
-async function crawl(children: SimChild[], want: number, cmd: string, args: string[], progress: (line: string) => number | undefined, found: () => number): Promise<CrawlFigures> {
+async function crawl(children: SimChild[], total: number, cmd: string, args: string[], progress: (line: string) => number | undefined, found: () => number): Promise<CrawlFigures> {
   const before = await received(children);
   const t0 = performance.now();
   const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const want = Math.ceil(total * 0.99);
+  let t90: number | undefined;
   let t99: number | undefined;
   let at99: Promise<number> | undefined;
   let peakKb = 0;
@@ -105,6 +108,7 @@ async function crawl(children: SimChild[], want: number, cmd: string, args: stri
     tail.push(l);
     if (tail.length > 12) tail.shift();
     const n = progress(l);
+    if (n !== undefined && n >= Math.ceil(total * 0.9) && t90 === undefined) t90 = (performance.now() - t0) / 1000;
     if (n !== undefined && n >= want && t99 === undefined) {
       t99 = (performance.now() - t0) / 1000;
       at99 = received(children).then((r) => (r - before) / n);
@@ -126,6 +130,7 @@ async function crawl(children: SimChild[], want: number, cmd: string, args: stri
   if (t99 === undefined) process.stderr.write(`${cmd} ${args[0] ?? ''}…: 99 % not reached; its last lines:\n${tail.join('\n')}\n`);
   return {
     found: n,
+    ...(t90 !== undefined ? { t90 } : {}),
     ...(t99 !== undefined ? { t99 } : {}),
     seconds,
     datagramsPerNode: sent / Math.max(n, 1),
@@ -153,10 +158,10 @@ export async function main(argv: string[]): Promise<void> {
     const seed = proto === 'v4' ? nodes[0]!.enode : nodes[0]!.enr;
     let lines = 0;
     const oursFile = join(dir, `ours-${proto}.json`);
-    const ours = await crawl(children, want, process.execPath, [...cli, 'crawl', seed, '--discover', proto, '--discover-idle', '10', '--timeout', '1000', '--nodes-json', oursFile], (l) => (l.startsWith('{') ? ++lines : undefined), recordsIn(oursFile));
+    const ours = await crawl(children, nodes.length, process.execPath, [...cli, 'crawl', seed, '--discover', proto, '--discover-idle', '10', '--timeout', '1000', '--nodes-json', oursFile], (l) => (l.startsWith('{') ? ++lines : undefined), recordsIn(oursFile));
     const theirsFile = join(dir, `devp2p-${proto}.json`);
     const devp2pArgs = ['--verbosity', '3', `disc${proto}`, 'crawl', '--timeout', `${values['devp2p-timeout']}s`, '--bootnodes', seed, '--addr', '127.0.0.1:0', theirsFile];
-    const devp2p = await crawl(children, want, bin.devp2p, devp2pArgs, (l) => {
+    const devp2p = await crawl(children, nodes.length, bin.devp2p, devp2pArgs, (l) => {
       const m = /added=(\d+)/.exec(l);
       return m ? Number(m[1]) : undefined;
     }, recordsIn(theirsFile));
@@ -168,13 +173,13 @@ export async function main(argv: string[]): Promise<void> {
 
   const s = (x: number | undefined): string => (x === undefined ? '—' : `${x.toFixed(1)} s`);
   const row = (name: string, f: CrawlFigures, note: string): string =>
-    `${name.padEnd(30)} ${String(f.found).padStart(5)} records, 99 % (${want}) in ${s(f.t99).padStart(7)}${note}, ended after ${s(f.seconds)}, ${f.datagramsPerNode.toFixed(1)} datagrams per node found (${f.datagramsPerNodeAt99?.toFixed(1) ?? '—'} until 99 %), peak RSS ${f.peakRssMiB.toFixed(0)} MiB`;
+    `${name.padEnd(30)} ${String(f.found).padStart(5)} records, 90 % in ${s(f.t90).padStart(7)}, 99 % (${want}) in ${s(f.t99).padStart(7)}${note}, ended after ${s(f.seconds)}, ${f.datagramsPerNode.toFixed(1)} datagrams per node found (${f.datagramsPerNodeAt99?.toFixed(1) ?? '—'} until 99 %), peak RSS ${f.peakRssMiB.toFixed(0)} MiB`;
   const ratio = (a: number | undefined, b: number | undefined): string => (a === undefined || b === undefined || b === 0 ? '—' : `${(a / b).toFixed(2)}×`);
   console.log(`simulated network: ${nodes.length} nodes in ${values.children} processes on 127.0.0.2-${Number(values.children) + 1}, each running discv4 and discv5 on one UDP port`);
   for (const [proto, { ours, devp2p }] of Object.entries(results)) {
     console.log(row(`rlpx crawl --discover ${proto}${values.built ? ' (dist)' : ' (tsx)'}`, ours, ''));
     console.log(row(`devp2p disc${proto} crawl`, devp2p, ' (8 s log steps)'));
-    console.log(`  ours/devp2p ${proto}: time to 99 % ${ratio(ours.t99, devp2p.t99)}, datagrams per node ${ratio(ours.datagramsPerNode, devp2p.datagramsPerNode)} (until 99 %: ${ratio(ours.datagramsPerNodeAt99, devp2p.datagramsPerNodeAt99)}), peak RSS ${ratio(ours.peakRssMiB, devp2p.peakRssMiB)}`);
+    console.log(`  ours/devp2p ${proto}: time to 90 % ${ratio(ours.t90, devp2p.t90)}, to 99 % ${ratio(ours.t99, devp2p.t99)}, datagrams per node ${ratio(ours.datagramsPerNode, devp2p.datagramsPerNode)} (until 99 %: ${ratio(ours.datagramsPerNodeAt99, devp2p.datagramsPerNodeAt99)}), peak RSS ${ratio(ours.peakRssMiB, devp2p.peakRssMiB)}`);
   }
   console.log(JSON.stringify({ nodes: nodes.length, want, results }));
 }
