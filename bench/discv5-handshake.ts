@@ -84,12 +84,20 @@ export async function main(argv: string[]): Promise<void> {
   const nodeArgs = [...(profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir] : []), ...(values.built ? ['dist/cli/main.js'] : ['--import', 'tsx', 'src/cli/main.ts'])];
   const ours = await startServer(process.execPath, [...nodeArgs, 'listen', '--host', '127.0.0.1', '--port', '0', '--discovery', 'v5', '--json']);
   const oursPid = ours.proc.pid!;
-  const oursLoad = drive(values, driver, ours.enr, oursPid);
-  await stop(ours.proc);
+  let oursLoad: Load;
+  try {
+    oursLoad = drive(values, driver, ours.enr, oursPid);
+  } finally {
+    await stop(ours.proc);
+  }
 
   const geth = await startServer(bin.devp2p, ['--verbosity', '1', 'discv5', 'listen', '--addr', '127.0.0.1:0']);
-  const gethLoad = drive(values, driver, geth.enr, geth.proc.pid!);
-  await stop(geth.proc);
+  let gethLoad: Load;
+  try {
+    gethLoad = drive(values, driver, geth.enr, geth.proc.pid!);
+  } finally {
+    await stop(geth.proc);
+  }
 
   const n = Number(values.n);
   const summary = (l: Load): { perSec: number; cpuUsPerHandshake: number; failed: number } => ({

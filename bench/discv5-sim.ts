@@ -154,22 +154,26 @@ export async function main(argv: string[]): Promise<void> {
   const want = Math.ceil(nodes.length * 0.99);
   const cli = values.built ? ['dist/cli/main.js'] : ['--import', 'tsx', 'src/cli/main.ts'];
   const results: Record<string, { ours: CrawlFigures; devp2p: CrawlFigures }> = {};
-  for (const proto of protocols) {
-    const seed = proto === 'v4' ? nodes[0]!.enode : nodes[0]!.enr;
-    let lines = 0;
-    const oursFile = join(dir, `ours-${proto}.json`);
-    const ours = await crawl(children, nodes.length, process.execPath, [...cli, 'crawl', seed, '--discover', proto, '--discover-idle', '10', '--timeout', '1000', '--nodes-json', oursFile], (l) => (l.startsWith('{') ? ++lines : undefined), recordsIn(oursFile));
-    const theirsFile = join(dir, `devp2p-${proto}.json`);
-    const devp2pArgs = ['--verbosity', '3', `disc${proto}`, 'crawl', '--timeout', `${values['devp2p-timeout']}s`, '--bootnodes', seed, '--addr', '127.0.0.1:0', theirsFile];
-    const devp2p = await crawl(children, nodes.length, bin.devp2p, devp2pArgs, (l) => {
-      const m = /added=(\d+)/.exec(l);
-      return m ? Number(m[1]) : undefined;
-    }, recordsIn(theirsFile));
-    results[proto] = { ours, devp2p };
+  try {
+    for (const proto of protocols) {
+      const seed = proto === 'v4' ? nodes[0]!.enode : nodes[0]!.enr;
+      let lines = 0;
+      const oursFile = join(dir, `ours-${proto}.json`);
+      const ours = await crawl(children, nodes.length, process.execPath, [...cli, 'crawl', seed, '--discover', proto, '--discover-idle', '10', '--timeout', '1000', '--nodes-json', oursFile], (l) => (l.startsWith('{') ? ++lines : undefined), recordsIn(oursFile));
+      const theirsFile = join(dir, `devp2p-${proto}.json`);
+      const devp2pArgs = ['--verbosity', '3', `disc${proto}`, 'crawl', '--timeout', `${values['devp2p-timeout']}s`, '--bootnodes', seed, '--addr', '127.0.0.1:0', theirsFile];
+      const devp2p = await crawl(children, nodes.length, bin.devp2p, devp2pArgs, (l) => {
+        const m = /added=(\d+)/.exec(l);
+        return m ? Number(m[1]) : undefined;
+      }, recordsIn(theirsFile));
+      results[proto] = { ours, devp2p };
+    }
+  } finally {
+    // The children exit when their stdin ends, whatever happened here.
+    for (const c of children) c.proc.stdin.end();
+    await Promise.all(children.map((c) => new Promise((r) => (c.proc.exitCode !== null ? r(null) : c.proc.on('close', r)))));
+    rmSync(dir, { recursive: true, force: true });
   }
-  for (const c of children) c.proc.stdin.end();
-  await Promise.all(children.map((c) => new Promise((r) => c.proc.on('close', r))));
-  rmSync(dir, { recursive: true, force: true });
 
   const s = (x: number | undefined): string => (x === undefined ? '—' : `${x.toFixed(1)} s`);
   const row = (name: string, f: CrawlFigures, note: string): string =>
