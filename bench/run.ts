@@ -8,6 +8,9 @@
  *                                 a few minutes in all)
  *   npm run bench -- --quick      smoke run (~0.3 s per figure, 200 / 1,000 peers)
  *   npm run bench -- --only geth               one section, or several: --only frames,handshake
+ *   npm run bench -- --only discv5-handshake   discv5 handshakes/s, ours vs devp2p discv5 listen
+ *   npm run bench -- --only discv5-sim --protocol both   crawls of a simulated v4+v5 network
+ *                                 (flags of their own: see bench/discv5-handshake.ts, discv5-sim.ts)
  *   npm run bench -- --json       also print the results as one JSON object on the last line
  *   npm run bench -- --report     also write bench/REPORT.md
  *   npm run bench -- --scale-tsx  run the scale children under tsx instead of compiled (see compile.ts)
@@ -250,17 +253,21 @@ try {
 }
 const argv = picked.rest;
 // Benchmarks that are programs of their own, each run alone by --only NAME: the crawl
-// (bench/crawl.ts), the exporter (bench/exporter.ts) and the eth fetch (bench/eth-fetch.ts),
-// with their own flags and tables.
+// (bench/crawl.ts), the exporter (bench/exporter.ts), the eth fetch (bench/eth-fetch.ts), and
+// discv5 against geth (bench/discv5-handshake.ts, bench/discv5-sim.ts), with their own flags and tables.
 const alone = (name: string): boolean => argv.includes(`--only=${name}`) || argv.some((a, i) => a === '--only' && argv[i + 1] === name);
 (picked.nodes.length > 0
-  ? underNodes(picked.nodes, argv, alone('crawl') || alone('exporter') || alone('eth-fetch'))
+  ? underNodes(picked.nodes, argv, alone('crawl') || alone('exporter') || alone('eth-fetch') || alone('discv5-handshake') || alone('discv5-sim'))
   : alone('crawl')
     ? import('./crawl.js').then((m) => m.crawlBenchMain(argv))
     : alone('exporter')
       ? import('./exporter.js').then((m) => m.main(argv))
       : alone('eth-fetch')
         ? import('./eth-fetch.js').then((m) => m.main(argv))
+      : alone('discv5-handshake')
+        ? import('./discv5-handshake.js').then((m) => m.main(argv))
+      : alone('discv5-sim')
+        ? import('./discv5-sim.js').then((m) => m.main(argv))
       : main()
 ).catch((err) => {
   console.error(err);

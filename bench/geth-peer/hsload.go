@@ -75,26 +75,9 @@ func hsload(url string, n, c, reps, warmup int) {
 		}
 	}
 	cpu0 := cpuMicros()
-	var firstErr atomic.Value
-	var failed atomic.Int64
+	var failures failureCount
 	batch := func(from, count int) time.Duration {
-		var next atomic.Int64
-		var wg sync.WaitGroup
-		t0 := time.Now()
-		for g := 0; g < c; g++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := int(next.Add(1)) - 1; i < count; i = int(next.Add(1)) - 1 {
-					if err := handshake(addr, node.Pubkey(), keys[from+i]); err != nil {
-						failed.Add(1)
-						firstErr.CompareAndSwap(nil, err.Error())
-					}
-				}
-			}()
-		}
-		wg.Wait()
-		return time.Since(t0)
+		return inFlight(c, count, &failures, func(i int) error { return handshake(addr, node.Pubkey(), keys[from+i]) })
 	}
 	batch(0, warmup)
 	perSec := make([]float64, 0, reps)
@@ -102,8 +85,35 @@ func hsload(url string, n, c, reps, warmup int) {
 		d := batch(warmup+k*n, n)
 		perSec = append(perSec, float64(n)/d.Seconds())
 	}
-	if failed.Load() > 0 {
-		fail("%d of %d handshakes failed, first: %v", failed.Load(), len(keys), firstErr.Load())
+	if failures.n.Load() > 0 {
+		fail("%d of %d handshakes failed, first: %v", failures.n.Load(), len(keys), failures.first.Load())
 	}
 	emit(map[string]any{"perSec": perSec, "cpuUs": cpuMicros() - cpu0, "handshakes": len(keys)})
+}
+
+// failureCount counts the failed jobs of inFlight and keeps the first error's text.
+type failureCount struct {
+	n     atomic.Int64
+	first atomic.Value
+}
+
+// inFlight runs job(0) .. job(count-1) with c of them at a time and returns how long they took.
+func inFlight(c, count int, failures *failureCount, job func(i int) error) time.Duration {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	t0 := time.Now()
+	for g := 0; g < c; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1)) - 1; i < count; i = int(next.Add(1)) - 1 {
+				if err := job(i); err != nil {
+					failures.n.Add(1)
+					failures.first.CompareAndSwap(nil, err.Error())
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return time.Since(t0)
 }

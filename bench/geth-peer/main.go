@@ -4,6 +4,7 @@
 //	geth-peer listen                 serve the echo; prints its enode, then one JSON line per session
 //	geth-peer drive  -enode E -n N -size S -mode pingpong|stream [-reps 3] [-warmup W]
 //	geth-peer hsload -enode E -n N -c C [-reps 3] [-warmup W]
+//	geth-peer v5hsload -enode ENR -n N -c C [-reps 3] [-warmup W] [-pid P]   fresh discv5 sessions (PING, WHOAREYOU, handshake, PONG)
 //	geth-peer fetch  -enode E -to M [-batch 128] [-reps 3]   blocks 1..M with bodies and receipts, verified
 //	geth-peer tcplisten              plain TCP echo, no RLPx (the runtime's floor); prints tcp://host:port
 //	geth-peer tcpdrive -addr A -n N -size S -mode pingpong|stream [-reps 3] [-warmup W]
@@ -77,6 +78,7 @@ func main() {
 	conc := fs.Int("c", 1, "handshakes in flight (hsload)")
 	reps := fs.Int("reps", 3, "timed repetitions")
 	warmup := fs.Int("warmup", -1, "untimed messages or handshakes first (default n/10)")
+	pid := fs.Int("pid", 0, "server process whose CPU to report per repetition (v5hsload)")
 	to := fs.Uint64("to", 0, "last block (fetch)")
 	batch := fs.Uint64("batch", 128, "headers per request (fetch)")
 	fs.Parse(os.Args[2:])
@@ -103,6 +105,11 @@ func main() {
 			fail("hsload needs -enode, -n >= 1, -c >= 1, -reps >= 1")
 		}
 		hsload(*enodeURL, *n, *conc, *reps, *warmup)
+	case "v5hsload":
+		if *enodeURL == "" || *n < 1 || *conc < 1 || *reps < 1 {
+			fail("v5hsload needs -enode (an enr:), -n >= 1, -c >= 1, -reps >= 1")
+		}
+		v5hsload(*enodeURL, *n, *conc, *reps, *warmup, *pid)
 	case "fetch":
 		if *enodeURL == "" || *to < 1 || *batch < 1 || *reps < 1 {
 			fail("fetch needs -enode, -to >= 1, -batch >= 1, -reps >= 1")

@@ -3,7 +3,7 @@
  * sealing with AES-128-GCM, the handshake's key derivation (ECDH, then HKDF-SHA256 salted with
  * the WHOAREYOU challenge) and the ID-nonce signature that proves the initiator's identity.
  */
-import { createCipheriv, createDecipheriv, createHash, hkdfSync } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac } from 'node:crypto';
 import { asBuffer, concatBytes } from '../crypto/bytes.js';
 import { decompressPublicKey, ecdhCompressed, publicKeyOf, sign, verify } from '../crypto/secp256k1.js';
 
@@ -51,11 +51,19 @@ export interface SessionKeys {
   recipientKey: Uint8Array;
 }
 
-/** HKDF over the compressed ECDH point, salted with the challenge, for initiator A and recipient B. */
+const FIRST_BLOCK = new Uint8Array([1]);
+
+/**
+ * HKDF-SHA256 over the compressed ECDH point, salted with the challenge, for initiator A and
+ * recipient B. The 32 bytes wanted are one SHA-256 block, so HKDF is two HMACs (RFC 5869:
+ * extract, then expand's first block); hkdfSync costs twice that, in key objects it builds.
+ */
 export function deriveKeys(sharedSecret: Uint8Array, idA: Uint8Array, idB: Uint8Array, challengeData: Uint8Array): SessionKeys {
-  const info = concatBytes(KEY_AGREEMENT, idA, idB);
-  const out = new Uint8Array(hkdfSync('sha256', asBuffer(sharedSecret), asBuffer(challengeData), asBuffer(info), 32));
-  return { initiatorKey: out.slice(0, 16), recipientKey: out.slice(16, 32) };
+  const prk = createHmac('sha256', asBuffer(challengeData)).update(asBuffer(sharedSecret)).digest();
+  const h = createHmac('sha256', prk);
+  for (const part of [KEY_AGREEMENT, idA, idB, FIRST_BLOCK]) h.update(asBuffer(part));
+  const out = h.digest();
+  return { initiatorKey: new Uint8Array(out.subarray(0, 16)), recipientKey: new Uint8Array(out.subarray(16, 32)) };
 }
 
 /** The initiator's side: a fresh ephemeral key's ECDH with B's static public key (64 bytes). */

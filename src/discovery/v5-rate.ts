@@ -1,6 +1,7 @@
 /**
  * Per-source token buckets: `rate` per second with bursts of `burst`, for at most `maxSources`
- * addresses (the oldest is forgotten first, so a spray of spoofed sources costs bounded memory).
+ * addresses (the oldest are forgotten first, an eighth at a time, so a spray of spoofed sources
+ * costs bounded memory).
  */
 export class SourceRateLimit {
   readonly #rate: number;
@@ -25,12 +26,29 @@ export class SourceRateLimit {
       b.tokens = Math.min(this.#burst, b.tokens + ((now - b.at) / 1000) * this.#rate);
       b.at = now;
     } else {
+      if (this.#buckets.size >= this.#maxSources) this.#forgetOldest();
       b = { tokens: this.#burst, at: now };
       this.#buckets.set(source, b);
-      if (this.#buckets.size > this.#maxSources) this.#buckets.delete(this.#buckets.keys().next().value!);
     }
     if (b.tokens < 1) return false;
     b.tokens -= 1;
     return true;
+  }
+
+  get size(): number {
+    return this.#buckets.size;
+  }
+
+  /**
+   * Forget the oldest eighth of the sources at once. One at a time, each new source would pay
+   * for a walk past every entry deleted before (a Map's iteration steps over its deleted slots
+   * until it is rehashed): thousands of steps per source once a spread of sources fills it.
+   */
+  #forgetOldest(): void {
+    let n = Math.max(1, this.#maxSources >> 3);
+    for (const k of this.#buckets.keys()) {
+      this.#buckets.delete(k);
+      if (--n === 0) break;
+    }
   }
 }
