@@ -22,7 +22,7 @@ import { chainFromGenesis } from '../../src/eth/genesis.js';
 import { ethStatusResponder } from '../../src/eth/protocol.js';
 import { listen } from '../../src/peer/server.js';
 import { Cli } from '../helpers/cli.js';
-import { GENESIS, GETH_NETWORK_ID, gethBinaries, startGeth, type GethNode } from '../helpers/geth.js';
+import { GENESIS, GETH_NETWORK_ID, gethBinaries, startGeth, startGethes, type GethNode } from '../helpers/geth.js';
 
 const bin = gethBinaries();
 const run = promisify(execFile);
@@ -62,7 +62,7 @@ describe.skipIf(!bin)(`discv4 with geth ${bin?.version ?? ''} on loopback`, () =
     beforeAll(async () => {
       dir = mkdtempSync(join(tmpdir(), 'rlpx-v4geth-'));
       gethes.push(await startGeth(bin!, { nodeKeyHex: randomKeyHex(), discovery: { bootnodes: [] } }));
-      const rest = await Promise.all([0, 1, 2].map(() => startGeth(bin!, { nodeKeyHex: randomKeyHex(), discovery: { bootnodes: [gethes[0]!.enode] } })));
+      const rest = await startGethes(bin!, [0, 1, 2].map(() => ({ nodeKeyHex: randomKeyHex(), discovery: { bootnodes: [gethes[0]!.enode] } })));
       gethes.push(...rest);
       // Let them mesh: every geth sees the 3 others.
       for (let i = 0; i < 120; i++) {

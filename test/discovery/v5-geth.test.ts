@@ -13,7 +13,7 @@ import { generatePrivateKey, nodeIdOf } from '../../src/crypto/secp256k1.js';
 import { startDiscoveryV5 } from '../../src/discovery/v5-node.js';
 import { parseEnode } from '../../src/peer/enode.js';
 import { cliSuite, expectExit } from '../helpers/cli-suite.js';
-import { gethBinaries, startGeth, type GethNode } from '../helpers/geth.js';
+import { gethBinaries, startGeth, startGethes, type GethNode, type GethOptions } from '../helpers/geth.js';
 
 const bin = gethBinaries();
 const { cli } = cliSuite();
@@ -36,23 +36,14 @@ function run(cmd: string, args: string[], timeoutMs: number): Promise<string> {
 
 const idOf = (g: GethNode): string => bytesToHex(nodeIdOf(parseEnode(g.enode).id));
 
-/** A discovery geth; a retry when its port was taken (freePort checks TCP, geth binds UDP too). */
-async function discoveryGeth(bootnodes: string[], v4: boolean): Promise<GethNode> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const g = await startGeth(bin!, { nodeKeyHex: bytesToHex(generatePrivateKey()), verbosity: 2, discovery: { bootnodes, v4 } });
-      cleanups.push(() => g.stop());
-      return g;
-    } catch (err) {
-      if (attempt >= 3 || !/address already in use/.test((err as Error).message)) throw err;
-    }
-  }
-}
+const discoveryOptions = (bootnodes: string[], v4: boolean): GethOptions => ({ nodeKeyHex: bytesToHex(generatePrivateKey()), verbosity: 2, discovery: { bootnodes, v4 } });
 
-/** A network of 4 gethes on 127.0.0.1 joined through the first. */
+/** A network of 4 gethes on 127.0.0.1 joined through the first, each stopped after the file. */
 async function gethNetwork(v4: boolean): Promise<GethNode[]> {
-  const first = await discoveryGeth([], v4);
-  const rest = await Promise.all([0, 1, 2].map(() => discoveryGeth([first.enode], v4)));
+  const first = await startGeth(bin!, discoveryOptions([], v4));
+  cleanups.push(() => first.stop());
+  const rest = await startGethes(bin!, [0, 1, 2].map(() => discoveryOptions([first.enode], v4)));
+  for (const g of rest) cleanups.push(() => g.stop());
   return [first, ...rest];
 }
 
@@ -95,7 +86,8 @@ describe.skipIf(!bin)(`discv5 against geth ${bin?.version ?? ''}`, () => {
     const node = await startDiscoveryV5({ privateKey: generatePrivateKey(), host: '127.0.0.1', revalidateIntervalMs: 200 });
     cleanups.push(() => node.close());
     const enode = `enode://${bytesToHex(node.publicKey)}@127.0.0.1:${node.address.port}`;
-    const geth = await discoveryGeth([enode], false);
+    const geth = await startGeth(bin!, discoveryOptions([enode], false));
+    cleanups.push(() => geth.stop());
     const id = nodeIdOf(parseEnode(geth.enode).id);
     for (let i = 0; i < 300 && !node.table.get(id)?.livenessChecks; i++) await new Promise((r) => setTimeout(r, 100));
     expect(node.counters.handshakes).toBeGreaterThan(0);

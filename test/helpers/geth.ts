@@ -4,6 +4,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, openSync, closeSync, readFileSync } from 'node:fs';
+import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,16 +59,29 @@ export function gethPeerBinary(): string | undefined {
   }
 }
 
+/**
+ * A port free for TCP and for UDP on 127.0.0.1 at this moment (geth and our listeners bind both
+ * on one number; a TCP-only check handed out ports whose UDP side a discovery node held).
+ */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.unref();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
+  for (let attempt = 0; ; attempt++) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const s = createServer();
+      s.unref();
+      s.on('error', reject);
+      s.listen(0, '127.0.0.1', () => {
+        const { port } = s.address() as { port: number };
+        s.close(() => resolve(port));
+      });
     });
-  });
+    const udpFree = await new Promise<boolean>((resolve) => {
+      const u = createSocket('udp4');
+      u.unref();
+      u.once('error', () => (u.close(), resolve(false)));
+      u.bind(port, '127.0.0.1', () => u.close(() => resolve(true)));
+    });
+    if (udpFree || attempt >= 20) return port;
+  }
 }
 
 export const GETH_NETWORK_ID = 1337;
@@ -127,7 +141,33 @@ export interface GethOptions {
 /** A fixed node key so the enode is stable across runs. */
 export const GETH_NODE_KEY = 'b71c71a67e1177ad4e901695e1b4b9ee17ae16c6668d313eac2f96dbcda3f291';
 
+/**
+ * Start a geth; started again on fresh ports (up to 3 times) when one it was given was taken in
+ * the moment between freePort() and geth's bind, which parallel test files make likely.
+ */
 export async function startGeth(bin: GethBinaries, options: GethOptions = {}): Promise<GethNode> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startGethOnce(bin, options);
+    } catch (err) {
+      if (attempt >= 3 || !/address already in use/.test((err as Error).message)) throw err;
+    }
+  }
+}
+
+/** Start several gethes at once; if one fails, the others are stopped before the error is thrown. */
+export async function startGethes(bin: GethBinaries, options: readonly GethOptions[]): Promise<GethNode[]> {
+  const settled = await Promise.allSettled(options.map((o) => startGeth(bin, o)));
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  const started = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  if (failed) {
+    await Promise.all(started.map((g) => g.stop()));
+    throw failed.reason;
+  }
+  return started;
+}
+
+async function startGethOnce(bin: GethBinaries, options: GethOptions): Promise<GethNode> {
   const dir = mkdtempSync(join(tmpdir(), 'rlpx-geth-'));
   const datadir = join(dir, 'data');
   const genesisFile = typeof options.genesis === 'string' ? options.genesis : join(dir, 'genesis.json');
