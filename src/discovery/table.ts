@@ -1,8 +1,8 @@
 /**
  * The Kademlia table shared by discv4 and discv5, as geth keeps it: 17 buckets of 16 live
  * entries plus 10 replacements each, for the log-distances 240..256 (everything nearer falls in
- * the first bucket), at most 2 nodes of one /24 per bucket and 10 per table (LAN and loopback
- * exempt). Its size is bounded by 17 × 26 entries whatever remotes send.
+ * the first bucket), within the IP limits of ip-limits.ts. Its size is bounded by 17 × 26
+ * entries whatever remotes send.
  *
  * One table can serve both protocols at once (geth keeps one per protocol). Each entry remembers
  * which protocols the node was seen to speak at its endpoint, each with its own liveness record:
@@ -18,37 +18,17 @@
 import { EventEmitter } from 'node:events';
 import { randomBytes } from '../crypto/random.js';
 import { compareDistance, logDistance, nodeIdHex, type DiscoveryNode } from './node.js';
-import { ipBytes, isLan, subnetKey } from './netutil.js';
+import { SubnetLimits } from './ip-limits.js';
+import { newEntry, sync, type DiscoveryProtocol, type ProtocolState, type TableEntry } from './table-entry.js';
+
+export type { DiscoveryProtocol, ProtocolState, TableEntry } from './table-entry.js';
 
 export const BUCKET_SIZE = 16;
 export const MAX_REPLACEMENTS = 10;
 export const N_BUCKETS = 17;
 /** Log-distances up to this one share bucket 0. */
 export const BUCKET_MIN_DISTANCE = 256 - N_BUCKETS;
-export const BUCKET_IP_LIMIT = 2;
-export const TABLE_IP_LIMIT = 10;
-
-export type DiscoveryProtocol = 'v4' | 'v5';
-
-/** A node's liveness over one protocol. */
-export interface ProtocolState {
-  /** Successful liveness checks over this protocol; divided by 3 on a failed one, as geth does. */
-  checks: number;
-  /** When it was last checked over this protocol (0: never). */
-  lastCheck: number;
-}
-
-export interface TableEntry {
-  node: DiscoveryNode;
-  /** When it entered the table (ms since epoch). */
-  readonly added: number;
-  /** Successful liveness checks: the most over any of its protocols. */
-  livenessChecks: number;
-  /** When it was last checked over any protocol (0: never). */
-  lastCheck: number;
-  /** The protocols it was seen to speak at its endpoint, each with its liveness (never empty). */
-  readonly protocols: Map<DiscoveryProtocol, ProtocolState>;
-}
+export { BUCKET_IP_LIMIT, TABLE_IP_LIMIT } from './ip-limits.js';
 
 interface Bucket {
   entries: TableEntry[];
@@ -82,7 +62,7 @@ export class Table extends EventEmitter<TableEvents> {
   readonly selfId: Uint8Array;
   readonly #buckets: Bucket[] = Array.from({ length: N_BUCKETS }, () => ({ entries: [], replacements: [] }));
   readonly #byId = new Map<string, TableEntry>();
-  readonly #subnets = new Map<string, number>();
+  readonly #limits = new SubnetLimits();
   readonly #now: () => number;
   readonly #protocol: DiscoveryProtocol;
   /** Called with each node that enters the live entries and each that leaves them (besides the events). */
@@ -158,17 +138,16 @@ export class Table extends EventEmitter<TableEvents> {
       sync(known);
       return 'updated';
     }
-    const ip = ipBytes(node.ip);
     if (b.entries.length >= BUCKET_SIZE) {
-      if (!this.#takeIp(b, ip)) return 'ip-limit';
-      const entry = this.#entry(node, protocol, 0);
+      if (!this.#takeIp(b, node)) return 'ip-limit';
+      const entry = newEntry(node, protocol, 0, this.#now());
       b.replacements.push(entry);
       this.#byId.set(key, entry);
       if (b.replacements.length > MAX_REPLACEMENTS) this.#forget(b, b.replacements.shift()!);
       return 'replacement';
     }
-    if (!this.#takeIp(b, ip)) return 'ip-limit';
-    const entry = this.#entry(node, protocol, options.live ? 1 : 0);
+    if (!this.#takeIp(b, node)) return 'ip-limit';
+    const entry = newEntry(node, protocol, options.live ? 1 : 0, this.#now());
     b.entries.push(entry);
     this.#byId.set(key, entry);
     this.#added(node);
@@ -282,50 +261,17 @@ export class Table extends EventEmitter<TableEvents> {
     this.emit('added', node);
   }
 
-  #entry(node: DiscoveryNode, protocol: DiscoveryProtocol, checks: number): TableEntry {
-    const lastCheck = checks > 0 ? this.#now() : 0;
-    return { node, added: this.#now(), livenessChecks: checks, lastCheck, protocols: new Map([[protocol, { checks, lastCheck }]]) };
-  }
-
-  /** Count the node's /24 in the bucket and the table, unless that would pass a limit. */
-  #takeIp(b: Bucket, ip: Uint8Array | undefined): boolean {
-    if (!ip || isLan(ip)) return true;
-    const key = subnetKey(ip);
-    if ((this.#subnets.get(key) ?? 0) >= TABLE_IP_LIMIT) return false;
-    let inBucket = 0;
-    for (const e of [...b.entries, ...b.replacements]) {
-      const other = ipBytes(e.node.ip);
-      if (other && !isLan(other) && subnetKey(other) === key) inBucket++;
-    }
-    if (inBucket >= BUCKET_IP_LIMIT) return false;
-    this.#subnets.set(key, (this.#subnets.get(key) ?? 0) + 1);
-    return true;
+  /** Count the node's subnet in the bucket and the table, unless that would pass a limit. */
+  #takeIp(b: Bucket, node: DiscoveryNode): boolean {
+    return this.#limits.take(node, [...b.entries, ...b.replacements]);
   }
 
   #forget(b: Bucket, e: TableEntry): void {
     b.entries = b.entries.filter((x) => x !== e);
     b.replacements = b.replacements.filter((x) => x !== e);
     this.#byId.delete(nodeIdHex(e.node));
-    const ip = ipBytes(e.node.ip);
-    if (ip && !isLan(ip)) {
-      const key = subnetKey(ip);
-      const n = (this.#subnets.get(key) ?? 1) - 1;
-      if (n > 0) this.#subnets.set(key, n);
-      else this.#subnets.delete(key);
-    }
+    this.#limits.release(e.node);
   }
-}
-
-/** The entry's summary fields follow its protocols: the best count, the latest check. */
-function sync(e: TableEntry): void {
-  let checks = 0;
-  let last = 0;
-  for (const s of e.protocols.values()) {
-    checks = Math.max(checks, s.checks);
-    last = Math.max(last, s.lastCheck);
-  }
-  e.livenessChecks = checks;
-  e.lastCheck = last;
 }
 
 function sameEndpoint(a: DiscoveryNode, b: DiscoveryNode): boolean {
