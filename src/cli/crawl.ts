@@ -171,7 +171,9 @@ export async function crawlCommand(argv: string[], out: (line: string) => void, 
       summary.add(r);
       if (!keep(r)) continue;
       out(values.csv ? csvRow(r) : exactJson(r));
-      if (++written >= limit) break;
+      // --limit counts nodes: a node dialed at several addresses is one, after its last line.
+      if (!r.address || r.address.index === 0) written++;
+      if (written >= limit && (!r.address || r.address.index === r.address.of - 1)) break;
     }
   } catch (e) {
     if (!signal?.aborted) throw e;

@@ -252,11 +252,11 @@ export class Crawl implements AsyncIterable<NodeResult> {
           if (wait > 0) break;
           const target = this.#take()!;
           this.#inFlight++;
-          const p: Promise<void> = crawlNode(target, ctx).then((result) => {
+          const p: Promise<void> = crawlNode(target, ctx).then((results) => {
             running.delete(p);
             this.#inFlight--;
             this.#done++;
-            finished.push(result);
+            finished.push(...results);
             wake();
           });
           running.add(p);

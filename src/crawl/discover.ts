@@ -14,7 +14,7 @@ import { UdpPort } from '../discovery/udp-port.js';
 import { startDiscoveryV4, type DiscoveryV4 } from '../discovery/v4-discovery.js';
 import { startDiscoveryV5, type DiscoveryV5 } from '../discovery/v5-node.js';
 import { nodeFromEnr, nodeIdHex, type DiscoveryNode } from '../discovery/node.js';
-import type { DialTarget } from './seeds.js';
+import type { AddressSource, DialTarget, Endpoint } from './seeds.js';
 
 
 /** The log-distances a v5 crawl asks each node for, one FINDNODE per group: 256..254, then 253..241. */
@@ -200,19 +200,37 @@ export class NodeDiscovery {
   }
 }
 
-/** Where to dial a found node: its record's TCP endpoint, else what NEIGHBORS said. */
+/**
+ * Where to dial a found node: every distinct TCP address it has, each once: its record's
+ * ip/tcp, then its ip6/tcp6, then where discovery met it (a NEIGHBORS entry that may differ from
+ * the record, a bootnode's seed). None when it has no TCP port anywhere.
+ */
 function dialTarget(node: DiscoveryNode, enr: Enr | undefined, sources: string[], firstSeen: string): DialTarget | undefined {
-  const ep = enr?.tcpEndpoint ?? (node.tcp > 0 ? { host: node.ip, port: node.tcp, udp: node.udp } : undefined);
-  if (!ep) return undefined;
+  const eps: (Endpoint & { udp: number | undefined })[] = [];
+  const add = (host: string | undefined, port: number | undefined, udp: number | undefined, from: AddressSource): void => {
+    if (host === undefined || !port || eps.some((e) => e.host === host && e.port === port)) return;
+    const enode = formatEnode({ id: node.publicKey, host, port, ...(udp ? { discport: udp } : {}) });
+    eps.push({ enode, host, port, udp, from });
+  };
+  if (enr) {
+    add(enr.ip, enr.tcp, enr.udp, 'enr');
+    add(enr.ip6, enr.tcp6 ?? enr.tcp, enr.udp6 ?? enr.udp, 'enr6');
+  }
+  add(node.ip, node.tcp, node.udp, 'discovery');
+  const [first, ...alternates] = eps;
+  if (!first) return undefined;
   return {
     id: bytesToHex(node.id),
     publicKey: node.publicKey,
-    enode: formatEnode({ id: node.publicKey, host: ep.host, port: ep.port, ...(ep.udp !== undefined ? { discport: ep.udp } : {}) }),
-    host: ep.host,
-    port: ep.port,
+    enode: first.enode,
+    host: first.host,
+    port: first.port,
     ...(enr ? { enr } : {}),
+    ...(alternates.length > 0 ? { alternates: alternates.map(({ enode, host, port, from }) => ({ enode, host, port, from })) } : {}),
     sources: [...sources],
     firstSeen,
+    dialEvery: true,
+    from: first.from,
   };
 }
 
