@@ -146,6 +146,8 @@ export async function crawlCommand(argv: string[], out: (line: string) => void, 
         privateKey,
         bootnodes: targets.flatMap(bootnodeOf),
         idleMs: idleSeconds * 1000,
+        // The records are output only with --nodes-json: without it, keep none.
+        keepRecords: values['nodes-json'] !== undefined,
         ...(protocols ? { protocols } : {}),
         onNode: (t) => void run.add(t),
         signal: signal ? AbortSignal.any([signal, stopDiscovery.signal]) : stopDiscovery.signal,
@@ -188,7 +190,7 @@ export async function crawlCommand(argv: string[], out: (line: string) => void, 
   }
   if (discovery) {
     const by = protocols?.v5 ? ` (discv4 found ${discovery.foundBy.discv4}, discv5 ${discovery.foundBy.discv5})` : '';
-    err(`--- rlpx crawl: discovery heard of ${discovery.found} nodes, ${discovery.nodeSet.size} answered ENRREQUEST${by}`);
+    err(`--- rlpx crawl: discovery heard of ${discovery.found} nodes, ${discovery.answered} answered ENRREQUEST${by}`);
     if (values['nodes-json'] !== undefined) writeFileSync(values['nodes-json'], discovery.nodesJson());
   }
 

@@ -44,6 +44,8 @@ export interface DiscoverOptions {
   enrConcurrency?: number;
   /** UDP bind address: default 127.0.0.1 when every bootnode is on loopback, else 0.0.0.0. */
   host?: string;
+  /** Keep each record for nodesJson() (default true); without, only the count of answers is kept. */
+  keepRecords?: boolean;
   /** Which protocols walk the network (default: v4 alone). */
   protocols?: { v4: boolean; v5: boolean };
   /** Each node found, once, ready to dial (after its ENRREQUEST, whatever its outcome). */
@@ -52,16 +54,21 @@ export interface DiscoverOptions {
 }
 
 export class NodeDiscovery {
-  /** Nodes that answered an ENRREQUEST, by hex node id: what nodes.json holds. */
+  /** Nodes that answered an ENRREQUEST, by hex node id: what nodes.json holds (empty without keepRecords). */
   readonly nodeSet = new Map<string, NodeSetEntry>();
+  /** Nodes that answered an ENRREQUEST. */
+  answered = 0;
   /** Nodes heard of (bootnodes included). */
   found = 0;
   /** Nodes heard of through each protocol (a node both found counts in both). */
   readonly foundBy = { discv4: 0, discv5: 0 };
   enrFailures = 0;
   readonly #o: DiscoverOptions;
-  /** Per node heard of: the first source through each protocol (for its JSON line). */
-  readonly #sources = new Map<string, string[]>();
+  /**
+   * Per node heard of: the first source through each protocol (for its JSON line) until it is
+   * handed to the crawl; after that only which protocols found it (a bit each), for foundBy.
+   */
+  readonly #sources = new Map<string, string[] | number>();
   readonly #queue: { node: DiscoveryNode; source: string; firstSeen: string }[] = [];
   #v4: DiscoveryV4 | undefined;
   #v5: DiscoveryV5 | undefined;
@@ -121,10 +128,11 @@ export class NodeDiscovery {
     if (key === this.#self) return; // never ourselves
     const proto = source.startsWith('discv5:') ? 'discv5' : source.startsWith('discv4:') ? 'discv4' : undefined;
     const sources = this.#sources.get(key);
-    if (sources) {
+    if (sources !== undefined) {
       // Known already: remember the other protocol found it too (it shows if it is not dialed yet).
-      if (proto && !sources.some((s) => s.startsWith(`${proto}:`))) {
-        sources.push(source);
+      if (proto && !(protocolBits(sources) & PROTOCOL_BIT[proto])) {
+        if (typeof sources === 'number') this.#sources.set(key, sources | PROTOCOL_BIT[proto]);
+        else sources.push(source);
         this.foundBy[proto]++;
       }
       return;
@@ -163,13 +171,20 @@ export class NodeDiscovery {
     let enr: Enr | undefined;
     try {
       enr = await this.#requestEnr(job);
-      const now = new Date().toISOString();
-      this.nodeSet.set(nodeIdHex(job.node), { seq: Number(enr.seq), record: enr.toText(), score: 1, firstResponse: now, lastResponse: now, lastCheck: now });
+      this.answered++;
+      if (this.#o.keepRecords !== false) {
+        const now = new Date().toISOString();
+        this.nodeSet.set(nodeIdHex(job.node), { seq: Number(enr.seq), record: enr.toText(), score: 1, firstResponse: now, lastResponse: now, lastCheck: now });
+      }
     } catch {
       this.enrFailures++;
     }
     if (this.#o.signal?.aborted) return;
-    const target = dialTarget(job.node, enr, this.#sources.get(nodeIdHex(job.node)) ?? [job.source], job.firstSeen);
+    const key = nodeIdHex(job.node);
+    const sources = this.#sources.get(key);
+    const target = dialTarget(job.node, enr, Array.isArray(sources) ? sources : [job.source], job.firstSeen);
+    // Handed over: from now on only which protocols found it.
+    this.#sources.set(key, protocolBits(sources ?? 0));
     if (target) this.#o.onNode(target);
     if (!enr) return;
     // Every node reporting its own neighbourhood walks the whole network, where random lookups
@@ -232,6 +247,19 @@ function dialTarget(node: DiscoveryNode, enr: Enr | undefined, sources: string[]
     dialEvery: true,
     from: first.from,
   };
+}
+
+const PROTOCOL_BIT = { discv4: 1, discv5: 2 } as const;
+
+/** The protocols (PROTOCOL_BIT) among a node's sources. */
+function protocolBits(sources: string[] | number): number {
+  if (typeof sources === 'number') return sources;
+  let bits = 0;
+  for (const s of sources) {
+    if (s.startsWith('discv4:')) bits |= PROTOCOL_BIT.discv4;
+    else if (s.startsWith('discv5:')) bits |= PROTOCOL_BIT.discv5;
+  }
+  return bits;
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

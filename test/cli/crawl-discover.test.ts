@@ -99,6 +99,8 @@ describe('rlpx crawl --discover v4', () => {
     expect(r.stderr).toMatch(/rlpx crawl: 2 of 2 nodes/);
     expect(r.stderr).toMatch(/nodes\s+dialed\s+2\n/);
     expect(r.stderr).toMatch(/reachable\s+2\s+100\.0%/);
+    // Without --nodes-json no record is kept, only the count of answers.
+    expect(r.stderr).toContain('discovery heard of 2 nodes, 2 answered ENRREQUEST');
   }, 90_000);
 
   it('--limit ends discovery and the crawl early', async () => {
