@@ -4,7 +4,7 @@
  * crawled by `rlpx crawl --discover v4` (the CLI, from src via tsx or from dist/) and by
  * `devp2p discv4 crawl`, one after the other, seeded with the same node.
  *
- *   npx tsx bench/discv4-sim.ts [--nodes 1000] [--children 4] [--built]
+ *   npx tsx bench/discv4-sim.ts [--nodes 1000] [--children 4] [--built] [--skip-devp2p]
  *
  * --built runs the crawl from dist/ (`npm run build` first), as users run it: RSS without tsx.
  *
@@ -20,8 +20,9 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { gethBinaries } from '../test/helpers/geth.js';
+import { watchPeakRss } from './peak-rss.js';
 
-const { values } = parseArgs({ options: { nodes: { type: 'string', default: '1000' }, children: { type: 'string', default: '4' }, built: { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { nodes: { type: 'string', default: '1000' }, children: { type: 'string', default: '4' }, built: { type: 'boolean', default: false }, 'skip-devp2p': { type: 'boolean', default: false } } });
 const total = Number(values.nodes);
 const nChildren = Number(values.children);
 const per = Math.ceil(total / nChildren);
@@ -66,28 +67,20 @@ const cliArgs = values.built ? ['dist/cli/main.js'] : ['--import', 'tsx', 'src/c
 const crawl = spawn(process.execPath, [...cliArgs, 'crawl', enodes[0]!, '--discover', 'v4', '--discover-idle', '10', '--timeout', '1000', '--nodes-json', join(dir, 'ours.json')], { stdio: ['ignore', 'pipe', 'pipe'] });
 let lines = 0;
 let ours99: number | undefined;
-let peakKb = 0;
-const rss = setInterval(() => {
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${crawl.pid}/status`, 'utf8'));
-    if (m) peakKb = Math.max(peakKb, Number(m[1]));
-  } catch {
-    // gone
-  }
-}, 200);
+const peak = watchPeakRss(crawl.pid!);
 createInterface({ input: crawl.stdout }).on('line', (l) => {
   if (l.startsWith('{') && ++lines === want) ours99 = (performance.now() - t0) / 1000;
 });
 let stderr = '';
 crawl.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
 await new Promise((r) => crawl.on('close', r));
-clearInterval(rss);
+const peakMiB = peak.stop();
 const oursTotal = (performance.now() - t0) / 1000;
 const sent = (await received()) - before;
 const oursFound = Object.keys(JSON.parse(readFileSync(join(dir, 'ours.json'), 'utf8')) as object).length;
 
 // devp2p's.
-const bin = gethBinaries();
+const bin = values['skip-devp2p'] ? undefined : gethBinaries();
 let theirs99: number | undefined;
 let theirsFound = 0;
 if (bin) {
@@ -106,6 +99,6 @@ await Promise.all(children.map((c) => new Promise((r) => c.proc.on('close', r)))
 rmSync(dir, { recursive: true, force: true });
 const f = (x: number | undefined): string => (x === undefined ? '—' : `${x.toFixed(1)} s`);
 console.log(`discv4 simulated network: ${enodes.length} nodes in ${nChildren} processes on 127.0.0.2-${nChildren + 1}`);
-console.log(`rlpx crawl --discover v4${values.built ? ' (dist)' : ' (tsx)'}: ${oursFound} records, 99 % (${want}) in ${f(ours99)}, ended after ${f(oursTotal)} (idle 10 s), ${(sent / Math.max(oursFound, 1)).toFixed(1)} datagrams sent per node found, peak RSS ${(peakKb / 1024).toFixed(0)} MiB`);
-console.log(`devp2p discv4 crawl:      ${theirsFound} records, 99 % in ${f(theirs99)} (8 s log granularity)`);
+console.log(`rlpx crawl --discover v4${values.built ? ' (dist)' : ' (tsx)'}: ${oursFound} records, 99 % (${want}) in ${f(ours99)}, ended after ${f(oursTotal)} (idle 10 s), ${(sent / Math.max(oursFound, 1)).toFixed(1)} datagrams sent per node found, peak RSS ${peakMiB} MiB`);
+console.log(bin ? `devp2p discv4 crawl:      ${theirsFound} records, 99 % in ${f(theirs99)} (8 s log granularity)` : 'devp2p discv4 crawl: skipped');
 if (!ours99) console.log(stderr.split('\n').slice(-12).join('\n'));

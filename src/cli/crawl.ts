@@ -132,19 +132,28 @@ export async function crawlCommand(argv: string[], out: (line: string) => void, 
   for (const u of seeds.undialable) err(`rlpx crawl: not dialable (no IP and TCP port): ${u.enr.toText()} from ${u.sources.join(', ')}`);
 
   const discover = values.discover !== undefined;
-  const run = crawl(seeds.targets, { privateKey, concurrency, timeout, rate, skip, open: discover, ...(chain ? { chain } : {}), ...(signal ? { signal } : {}) });
+  // The crawl keeps its own copy of each target until it is dialed: drop the lists' text and
+  // the seed set, so a long crawl does not hold every node twice.
+  lists.length = 0;
+  const seedDuplicates = seeds.duplicates;
+  let targets = seeds.targets;
+  seeds = { targets: [], undialable: [], duplicates: seedDuplicates, errors: [] };
+  const run = crawl(targets, { privateKey, concurrency, timeout, rate, skip, open: discover, ...(chain ? { chain } : {}), ...(signal ? { signal } : {}) });
   // Discovery stops with the crawl (--limit, ^C) and ends the crawl when it goes idle.
   const stopDiscovery = new AbortController();
   const discovery = discover
     ? new NodeDiscovery({
         privateKey,
-        bootnodes: seeds.targets.flatMap(bootnodeOf),
+        bootnodes: targets.flatMap(bootnodeOf),
         idleMs: idleSeconds * 1000,
+        // The records are output only with --nodes-json: without it, keep none.
+        keepRecords: values['nodes-json'] !== undefined,
         ...(protocols ? { protocols } : {}),
         onNode: (t) => void run.add(t),
         signal: signal ? AbortSignal.any([signal, stopDiscovery.signal]) : stopDiscovery.signal,
       })
     : undefined;
+  targets = [];
   const discovering = discovery?.run().then(
     () => run.end(),
     (e: unknown) => {
@@ -164,7 +173,9 @@ export async function crawlCommand(argv: string[], out: (line: string) => void, 
       summary.add(r);
       if (!keep(r)) continue;
       out(values.csv ? csvRow(r) : exactJson(r));
-      if (++written >= limit) break;
+      // --limit counts nodes: a node dialed at several addresses is one, after its last line.
+      if (!r.address || r.address.index === 0) written++;
+      if (written >= limit && (!r.address || r.address.index === r.address.of - 1)) break;
     }
   } catch (e) {
     if (!signal?.aborted) throw e;
@@ -179,7 +190,7 @@ export async function crawlCommand(argv: string[], out: (line: string) => void, 
   }
   if (discovery) {
     const by = protocols?.v5 ? ` (discv4 found ${discovery.foundBy.discv4}, discv5 ${discovery.foundBy.discv5})` : '';
-    err(`--- rlpx crawl: discovery heard of ${discovery.found} nodes, ${discovery.nodeSet.size} answered ENRREQUEST${by}`);
+    err(`--- rlpx crawl: discovery heard of ${discovery.found} nodes, ${discovery.answered} answered ENRREQUEST${by}`);
     if (values['nodes-json'] !== undefined) writeFileSync(values['nodes-json'], discovery.nodesJson());
   }
 
@@ -187,7 +198,7 @@ export async function crawlCommand(argv: string[], out: (line: string) => void, 
   const crawlSecs = (performance.now() - crawlStarted) / 1000;
   const seen = summary.toJSON().nodes;
   err(`--- rlpx crawl: ${seen} of ${run.total} nodes in ${crawlSecs.toFixed(2)} s (${(seen / Math.max(crawlSecs, 1e-3)).toFixed(0)} nodes/s; ${secs.toFixed(2)} s with seeds)` +
-    `, ${written} written, ${run.skipped} skipped (--resume), ${seeds.duplicates + run.duplicates} duplicate seeds${interrupted ? ', interrupted' : ''}`);
+    `, ${written} written, ${run.skipped} skipped (--resume), ${seedDuplicates + run.duplicates} duplicate seeds${interrupted ? ', interrupted' : ''}`);
   for (const line of summary.format()) err(line);
   return interrupted ? Exit.Unhealthy : Exit.Ok;
 }

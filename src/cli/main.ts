@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** The rlpx command: ping, listen, monitor, exporter, crawl, fetch, demo. */
+import { setFlagsFromString } from 'node:v8';
 import { pingCommand, PING_USAGE } from './ping.js';
 import { listenCommand, LISTEN_USAGE } from './listen.js';
 import { monitorCommand, MONITOR_USAGE } from './monitor.js';
@@ -49,6 +50,11 @@ async function main(argv: string[]): Promise<number> {
     case 'exporter':
       return exporterCommand(rest, out, stop.signal);
     case 'crawl':
+      // A crawl allocates a dial's worth of garbage per node, most of it promoted (a dial
+      // outlives a scavenge), and V8's default growth lets the old generation swell with it:
+      // peak RSS at 10,000 local listeners 186-201 MiB by default, 121-123 MiB with this
+      // (1,000: 92-101 -> 85 MiB). V8 reads it as it sizes the heap, so setting it here works.
+      setFlagsFromString('--optimize-for-size');
       return crawlCommand(rest, out, stop.signal);
     case 'fetch':
       return fetchCommand(rest, out, stop.signal);

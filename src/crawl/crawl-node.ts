@@ -60,19 +60,29 @@ const CHAIN_CHECKS = new Set(['network', 'genesis', 'forkid']);
 
 /**
  * One node: its endpoint, then each of its alternates in turn while the one before could not
- * be reached (failed at TCP connect or in the RLPx handshake), each within the node deadline.
- * The result is the last endpoint's.
+ * be reached (failed at TCP connect or in the RLPx handshake), each within the node deadline;
+ * one result, the last endpoint's. A target with `dialEvery` (a node discovery found at several
+ * addresses) is dialed at each address once, one after the other, one result each.
  */
-export async function crawlNode(target: DialTarget, ctx: NodeContext): Promise<NodeResult> {
+export async function crawlNode(target: DialTarget, ctx: NodeContext): Promise<NodeResult[]> {
+  if (target.dialEvery) {
+    const all = [target, ...(target.alternates ?? [])];
+    const out: NodeResult[] = [];
+    for (const [index, ep] of all.entries()) {
+      const address = { from: ep.from ?? 'enr', index, of: all.length };
+      out.push(await crawlEndpoint({ ...target, enode: ep.enode, host: ep.host, port: ep.port }, ctx, address));
+    }
+    return out;
+  }
   let r = await crawlEndpoint(target, ctx);
   for (const ep of target.alternates ?? []) {
     if (ctx.signal.aborted || r.outcome !== 'failed' || (r.error?.stage !== 'tcp' && r.error?.stage !== 'rlpx')) break;
     r = await crawlEndpoint({ ...target, enode: ep.enode, host: ep.host, port: ep.port }, ctx);
   }
-  return r;
+  return [r];
 }
 
-async function crawlEndpoint(target: DialTarget, ctx: NodeContext): Promise<NodeResult> {
+async function crawlEndpoint(target: DialTarget, ctx: NodeContext, address?: NodeResult['address']): Promise<NodeResult> {
   const started = performance.now();
   const r: NodeResult = {
     schema: CRAWL_SCHEMA_VERSION,
@@ -81,6 +91,7 @@ async function crawlEndpoint(target: DialTarget, ctx: NodeContext): Promise<Node
     enode: target.enode,
     host: target.host,
     port: target.port,
+    ...(address ? { address } : {}),
     sources: target.sources,
     enr: target.enr ? enrReport(target.enr) : null,
     ...(target.firstSeen !== undefined ? { firstSeen: target.firstSeen } : {}),

@@ -81,13 +81,20 @@ function toTarget(seed: CrawlSeed, index: number): DialTarget {
 const SNAP: Protocol = { name: 'snap', version: 1, length: 8 };
 
 export class Crawl implements AsyncIterable<NodeResult> {
-  /** The nodes to dial, merged by id, without the skipped ones. */
-  readonly targets: readonly DialTarget[];
   /** Seeds that named a node already among the targets. */
   duplicates: number;
   /** Nodes left out by `skip`. */
   skipped: number;
+  /**
+   * Targets not dialed yet, in order, merged by id (#byId) until their dial starts. A target is
+   * dropped once dialed: after that only its id is kept (#seen), for the dedup, so a crawl of
+   * many nodes holds per node no more than its id.
+   */
+  #pending: DialTarget[] = [];
+  #next = 0;
   readonly #byId = new Map<string, DialTarget>();
+  readonly #seen = new Set<string>();
+  #total = 0;
   readonly #skip: Set<string>;
   #open: boolean;
   readonly #openable: boolean;
@@ -134,7 +141,6 @@ export class Crawl implements AsyncIterable<NodeResult> {
     this.#skip = new Set(options.skip ?? []);
     this.#open = options.open === true;
     this.#openable = this.#open;
-    this.targets = [];
     this.duplicates = 0;
     this.skipped = 0;
     let i = 0;
@@ -149,6 +155,11 @@ export class Crawl implements AsyncIterable<NodeResult> {
       for (const ep of [t, ...(t.alternates ?? [])]) addAlternate(known, ep);
       return false;
     }
+    if (this.#seen.has(t.id)) {
+      // Dialed already (or being dialed): its line is out, nothing to merge into.
+      this.duplicates++;
+      return false;
+    }
     if (this.#skip.has(t.id)) {
       this.skipped++;
       return false;
@@ -156,15 +167,35 @@ export class Crawl implements AsyncIterable<NodeResult> {
     // Our own copy: the sources list grows as duplicates are merged.
     const own = { ...t, sources: [...t.sources], ...(t.alternates ? { alternates: [...t.alternates] } : {}) };
     this.#byId.set(t.id, own);
-    (this.targets as DialTarget[]).push(own);
+    this.#seen.add(t.id);
+    this.#pending.push(own);
+    this.#total++;
     return true;
+  }
+
+  /** The next target to dial, forgotten here but for its id. */
+  #take(): DialTarget | undefined {
+    const t = this.#pending[this.#next];
+    if (!t) return undefined;
+    this.#pending[this.#next++] = undefined as unknown as DialTarget;
+    // Drop the dialed head now and then, so the queue's array does not keep its full length.
+    if (this.#next >= 1024 && this.#next * 2 >= this.#pending.length) {
+      this.#pending = this.#pending.slice(this.#next);
+      this.#next = 0;
+    }
+    this.#byId.delete(t.id);
+    return t;
+  }
+
+  get #waiting(): number {
+    return this.#pending.length - this.#next;
   }
 
   /** Add a target to an open crawl; false when it is known (its sources merge), skipped, or after end(). */
   add(seed: CrawlSeed): boolean {
     if (!this.#openable) throw new Error('crawl: add() needs a crawl started with { open: true }');
     if (!this.#open) return false;
-    const added = this.#add(toTarget(seed, this.targets.length));
+    const added = this.#add(toTarget(seed, this.#total));
     if (added) this.#wake?.();
     return added;
   }
@@ -175,8 +206,9 @@ export class Crawl implements AsyncIterable<NodeResult> {
     this.#wake?.();
   }
 
+  /** Targets taken so far (dialed, being dialed or waiting). */
   get total(): number {
-    return this.targets.length;
+    return this.#total;
   }
 
   /** Nodes finished so far. */
@@ -211,21 +243,20 @@ export class Crawl implements AsyncIterable<NodeResult> {
       w?.();
     };
     this.#wake = wake;
-    let next = 0;
     try {
       for (;;) {
         outer?.throwIfAborted();
         let wait = 0;
-        while (next < this.targets.length && running.size < this.#concurrency) {
+        while (this.#waiting > 0 && running.size < this.#concurrency) {
           wait = this.#bucket.take();
           if (wait > 0) break;
-          const target = this.targets[next++]!;
+          const target = this.#take()!;
           this.#inFlight++;
-          const p: Promise<void> = crawlNode(target, ctx).then((result) => {
+          const p: Promise<void> = crawlNode(target, ctx).then((results) => {
             running.delete(p);
             this.#inFlight--;
             this.#done++;
-            finished.push(result);
+            finished.push(...results);
             wake();
           });
           running.add(p);
@@ -234,7 +265,7 @@ export class Crawl implements AsyncIterable<NodeResult> {
           yield finished.shift()!;
           outer?.throwIfAborted();
         }
-        if (next >= this.targets.length && running.size === 0 && !this.#open) return;
+        if (this.#waiting === 0 && running.size === 0 && !this.#open) return;
         await new Promise<void>((resolve) => {
           wakeUp = resolve;
           if (wait > 0 && running.size < this.#concurrency) setTimeout(wake, wait);

@@ -14,7 +14,7 @@ import { startDiscovery } from '../discovery/discovery.js';
 import type { DiscoveryV4 } from '../discovery/v4-discovery.js';
 import type { DiscoveryV5 } from '../discovery/v5-node.js';
 import { nodeFromEnr, nodeIdHex, type DiscoveryNode } from '../discovery/node.js';
-import type { DialTarget } from './seeds.js';
+import type { AddressSource, DialTarget, Endpoint } from './seeds.js';
 
 
 /** The log-distances a v5 crawl asks each node for, one FINDNODE per group: 256..254, then 253..241. */
@@ -44,6 +44,8 @@ export interface DiscoverOptions {
   enrConcurrency?: number;
   /** UDP bind address: default 127.0.0.1 when every bootnode is on loopback, else 0.0.0.0. */
   host?: string;
+  /** Keep each record for nodesJson() (default true); without, only the count of answers is kept. */
+  keepRecords?: boolean;
   /** Which protocols walk the network (default: v4 alone). */
   protocols?: { v4: boolean; v5: boolean };
   /** Each node found, once, ready to dial (after its ENRREQUEST, whatever its outcome). */
@@ -52,16 +54,21 @@ export interface DiscoverOptions {
 }
 
 export class NodeDiscovery {
-  /** Nodes that answered an ENRREQUEST, by hex node id: what nodes.json holds. */
+  /** Nodes that answered an ENRREQUEST, by hex node id: what nodes.json holds (empty without keepRecords). */
   readonly nodeSet = new Map<string, NodeSetEntry>();
+  /** Nodes that answered an ENRREQUEST. */
+  answered = 0;
   /** Nodes heard of (bootnodes included). */
   found = 0;
   /** Nodes heard of through each protocol (a node both found counts in both). */
   readonly foundBy = { discv4: 0, discv5: 0 };
   enrFailures = 0;
   readonly #o: DiscoverOptions;
-  /** Per node heard of: the first source through each protocol (for its JSON line). */
-  readonly #sources = new Map<string, string[]>();
+  /**
+   * Per node heard of: the first source through each protocol (for its JSON line) until it is
+   * handed to the crawl; after that only which protocols found it (a bit each), for foundBy.
+   */
+  readonly #sources = new Map<string, string[] | number>();
   readonly #queue: { node: DiscoveryNode; source: string; firstSeen: string }[] = [];
   #v4: DiscoveryV4 | undefined;
   #v5: DiscoveryV5 | undefined;
@@ -125,10 +132,11 @@ export class NodeDiscovery {
     if (key === this.#self) return; // never ourselves
     const proto = source.startsWith('discv5:') ? 'discv5' : source.startsWith('discv4:') ? 'discv4' : undefined;
     const sources = this.#sources.get(key);
-    if (sources) {
+    if (sources !== undefined) {
       // Known already: remember the other protocol found it too (it shows if it is not dialed yet).
-      if (proto && !sources.some((s) => s.startsWith(`${proto}:`))) {
-        sources.push(source);
+      if (proto && !(protocolBits(sources) & PROTOCOL_BIT[proto])) {
+        if (typeof sources === 'number') this.#sources.set(key, sources | PROTOCOL_BIT[proto]);
+        else sources.push(source);
         this.foundBy[proto]++;
       }
       return;
@@ -167,13 +175,20 @@ export class NodeDiscovery {
     let enr: Enr | undefined;
     try {
       enr = await this.#requestEnr(job);
-      const now = new Date().toISOString();
-      this.nodeSet.set(nodeIdHex(job.node), { seq: Number(enr.seq), record: enr.toText(), score: 1, firstResponse: now, lastResponse: now, lastCheck: now });
+      this.answered++;
+      if (this.#o.keepRecords !== false) {
+        const now = new Date().toISOString();
+        this.nodeSet.set(nodeIdHex(job.node), { seq: Number(enr.seq), record: enr.toText(), score: 1, firstResponse: now, lastResponse: now, lastCheck: now });
+      }
     } catch {
       this.enrFailures++;
     }
     if (this.#o.signal?.aborted) return;
-    const target = dialTarget(job.node, enr, this.#sources.get(nodeIdHex(job.node)) ?? [job.source], job.firstSeen);
+    const key = nodeIdHex(job.node);
+    const sources = this.#sources.get(key);
+    const target = dialTarget(job.node, enr, Array.isArray(sources) ? sources : [job.source], job.firstSeen);
+    // Handed over: from now on only which protocols found it.
+    this.#sources.set(key, protocolBits(sources ?? 0));
     if (target) this.#o.onNode(target);
     if (!enr) return;
     // Every node reporting its own neighbourhood walks the whole network, where random lookups
@@ -204,20 +219,51 @@ export class NodeDiscovery {
   }
 }
 
-/** Where to dial a found node: its record's TCP endpoint, else what NEIGHBORS said. */
+/**
+ * Where to dial a found node: every distinct TCP address it has, each once: its record's
+ * ip/tcp, then its ip6/tcp6, then where discovery met it (a NEIGHBORS entry that may differ from
+ * the record, a bootnode's seed). None when it has no TCP port anywhere.
+ */
 function dialTarget(node: DiscoveryNode, enr: Enr | undefined, sources: string[], firstSeen: string): DialTarget | undefined {
-  const ep = enr?.tcpEndpoint ?? (node.tcp > 0 ? { host: node.ip, port: node.tcp, udp: node.udp } : undefined);
-  if (!ep) return undefined;
+  const eps: (Endpoint & { udp: number | undefined })[] = [];
+  const add = (host: string | undefined, port: number | undefined, udp: number | undefined, from: AddressSource): void => {
+    if (host === undefined || !port || eps.some((e) => e.host === host && e.port === port)) return;
+    const enode = formatEnode({ id: node.publicKey, host, port, ...(udp ? { discport: udp } : {}) });
+    eps.push({ enode, host, port, udp, from });
+  };
+  if (enr) {
+    add(enr.ip, enr.tcp, enr.udp, 'enr');
+    add(enr.ip6, enr.tcp6 ?? enr.tcp, enr.udp6 ?? enr.udp, 'enr6');
+  }
+  add(node.ip, node.tcp, node.udp, 'discovery');
+  const [first, ...alternates] = eps;
+  if (!first) return undefined;
   return {
     id: bytesToHex(node.id),
     publicKey: node.publicKey,
-    enode: formatEnode({ id: node.publicKey, host: ep.host, port: ep.port, ...(ep.udp !== undefined ? { discport: ep.udp } : {}) }),
-    host: ep.host,
-    port: ep.port,
+    enode: first.enode,
+    host: first.host,
+    port: first.port,
     ...(enr ? { enr } : {}),
+    ...(alternates.length > 0 ? { alternates: alternates.map(({ enode, host, port, from }) => ({ enode, host, port, from })) } : {}),
     sources: [...sources],
     firstSeen,
+    dialEvery: true,
+    from: first.from,
   };
+}
+
+const PROTOCOL_BIT = { discv4: 1, discv5: 2 } as const;
+
+/** The protocols (PROTOCOL_BIT) among a node's sources. */
+function protocolBits(sources: string[] | number): number {
+  if (typeof sources === 'number') return sources;
+  let bits = 0;
+  for (const s of sources) {
+    if (s.startsWith('discv4:')) bits |= PROTOCOL_BIT.discv4;
+    else if (s.startsWith('discv5:')) bits |= PROTOCOL_BIT.discv5;
+  }
+  return bits;
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -7,6 +7,7 @@ import { DisconnectedError, EciesError, FrameError, HandshakeError, KeyError, Ne
 import { StatusError } from '../eth/status.js';
 import { DisconnectReason } from '../reasons.js';
 import type { ClientId } from './client-id.js';
+import type { AddressSource } from './seeds.js';
 
 /** Bumped only when a field changes meaning or type; new fields may appear without a bump. */
 export const CRAWL_SCHEMA_VERSION = 1;
@@ -80,6 +81,11 @@ export interface NodeResult {
   enode: string;
   host: string;
   port: number;
+  /**
+   * With node discovery: which of the node's addresses this line dialed (each is dialed once,
+   * one line each): where it came from, its index and how many the node has.
+   */
+  address?: { from: AddressSource; index: number; of: number };
   /** Where the crawl learned of the node: "file:line" or enrtree:// URLs, first first. */
   sources: string[];
   /** The newest node record seen for the node (its endpoint is from the newest with one); null when only enode lines named it. */
@@ -137,7 +143,7 @@ export const CSV_COLUMNS = [
   'client_id', 'client_name', 'client_version', 'client_os', 'client_arch', 'client_lang', 'p2p_version', 'caps',
   'eth_version', 'network_id', 'genesis', 'fork_hash', 'fork_next', 'fork_verdict', 'earliest_block', 'latest_block', 'latest_block_hash',
   'rtt_ms', 'disconnect_reason', 'disconnect_name', 'disconnect_by', 'error_stage', 'error_class', 'error_name', 'error_message',
-  'enr_seq', 'enr_fork_hash', 'enr_fork_next', 'sources',
+  'enr_seq', 'enr_fork_hash', 'enr_fork_next', 'sources', 'address_from',
 ] as const;
 
 /** RFC 4180: quote a field holding a comma, quote or line break; double its quotes. */
@@ -164,6 +170,7 @@ export function csvRow(r: NodeResult): string {
     rtt_ms: r.rttMs, disconnect_reason: r.disconnect?.reason, disconnect_name: r.disconnect?.name, disconnect_by: r.disconnect?.by,
     error_stage: r.error?.stage, error_class: r.error?.class, error_name: r.error?.name, error_message: r.error?.message,
     enr_seq: r.enr?.seq, enr_fork_hash: r.enr?.forkId?.hash, enr_fork_next: r.enr?.forkId?.next, sources: r.sources.join(' '),
+    address_from: r.address?.from,
   };
   return CSV_COLUMNS.map((k) => csvField(values[k])).join(',');
 }

@@ -70,20 +70,34 @@ export interface DialTarget {
   sources: string[];
   /** With node discovery: ISO 8601 time it first heard of the node. */
   firstSeen?: string;
+  /**
+   * With node discovery: dial the endpoint and every alternate, each once, one result each
+   * (a node found at several addresses), rather than the alternates only when one fails.
+   */
+  dialEvery?: boolean;
+  /** With node discovery: where the endpoint came from. */
+  from?: AddressSource;
 }
+
+/**
+ * Where discovery learned an address: the record's ip/tcp ("enr"), its ip6/tcp6 ("enr6"), or
+ * where discovery met the node (a NEIGHBORS entry, a bootnode's seed: "discovery").
+ */
+export type AddressSource = 'enr' | 'enr6' | 'discovery';
 
 /** Where a node may be dialed. */
 export interface Endpoint {
   enode: string;
   host: string;
   port: number;
+  from?: AddressSource;
 }
 
 /** Keep `ep` as an alternate of `target` unless the target already has that host and port. */
 export function addAlternate(target: DialTarget, ep: Endpoint): void {
   const same = (e: Endpoint): boolean => e.host === ep.host && e.port === ep.port;
   if (same(target) || target.alternates?.some(same)) return;
-  (target.alternates ??= []).push({ enode: ep.enode, host: ep.host, port: ep.port });
+  (target.alternates ??= []).push({ enode: ep.enode, host: ep.host, port: ep.port, ...(ep.from ? { from: ep.from } : {}) });
 }
 
 /** A node known only from records with no IP and TCP port. */

@@ -33,6 +33,8 @@ export interface CrawlSummaryData {
   rttMs: { min: number; median: number; max: number } | null;
 }
 
+const RANK = { reachable: 2, full: 1, failed: 0 } as const;
+
 const bump = (m: Record<string, number>, key: string, by = 1): void => void (m[key] = (m[key] ?? 0) + by);
 
 function median(sorted: number[]): number {
@@ -47,7 +49,27 @@ export class CrawlSummary {
   readonly #blocks = new Map<string, number[]>();
   readonly #rtts: number[] = [];
 
+  /**
+   * A node dialed at several addresses (node discovery): its lines so far, until the last one;
+   * then it counts once, by its best line (reachable, else full, else the first).
+   */
+  readonly #multi = new Map<string, NodeResult>();
+
+  /** One line of the crawl; a node dialed at several addresses counts once, when its last line comes. */
   add(r: NodeResult): void {
+    const a = r.address;
+    if (!a || a.of <= 1) return this.#count(r);
+    const best = this.#multi.get(r.id);
+    const better = !best || RANK[r.outcome] > RANK[best.outcome] ? r : best;
+    if (a.index < a.of - 1) {
+      this.#multi.set(r.id, better);
+      return;
+    }
+    this.#multi.delete(r.id);
+    this.#count(better);
+  }
+
+  #count(r: NodeResult): void {
     const d = this.#d;
     d.nodes++;
     d[r.outcome]++;
@@ -79,6 +101,9 @@ export class CrawlSummary {
   }
 
   toJSON(): CrawlSummaryData {
+    // A crawl stopped halfway through a node's addresses: that node by the lines it got.
+    for (const r of this.#multi.values()) this.#count(r);
+    this.#multi.clear();
     const latestBlocks: Record<string, BlockSpread> = {};
     for (const [net, list] of this.#blocks) {
       const s = [...list].sort((a, b) => a - b);

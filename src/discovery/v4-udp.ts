@@ -1,13 +1,14 @@
 /**
  * The discv4 protocol on a UdpPort: the server side (answer PING, FINDNODE and ENRREQUEST as
  * geth does, with the endpoint proof) and the client side (ping, findNode, requestEnr with the
- * bond dance). Every datagram that fails a check is dropped and counted by reason; nothing a
+ * bond dance; its requests wait for their replies in V4Replies). Every datagram that fails a check is dropped and counted by reason; nothing a
  * remote sends throws out of the handler or grows memory without bound.
  */
 import { bytesToHex, equalBytes } from '../crypto/bytes.js';
 import { keccak256 } from '../crypto/keccak.js';
 import { isValidPublicKey } from '../crypto/secp256k1.js';
 import { abortable } from '../abort.js';
+import { V4Replies, type ReplyKind, type ReplyMatcher } from './v4-replies.js';
 import type { Enr } from './enr.js';
 import { DiscoveryError, V4PacketError, type V4PacketErrorKind } from './errors.js';
 import { ipBytes, isLan, relayError } from './netutil.js';
@@ -17,8 +18,7 @@ import type { UdpPort, UdpSource } from './udp-port.js';
 import { BondBook, SourceLimiter } from './v4-bonds.js';
 import { decodePacket, encodeNeighbors, encodePacket, expirationFromNow, isExpired, type Endpoint, type V4Packet } from './v4-packet.js';
 
-/** Reply timeout (geth respTimeout). */
-export const RESPONSE_TIMEOUT_MS = 500;
+export { RESPONSE_TIMEOUT_MS } from './v4-replies.js';
 /** After our PING is answered, time for the remote's ping-back before we query (geth sleeps the same). */
 export const BOND_GRACE_MS = 500;
 /** Nodes a FINDNODE answer carries at most (bucket size). */
@@ -58,15 +58,6 @@ export interface V4UdpConfig {
   onInbound?: (node: DiscoveryNode) => void;
 }
 
-interface Pending {
-  id: string;
-  ip: string;
-  kind: 'pong' | 'neighbors' | 'enrResponse';
-  /** Returns undefined when the packet does not match (a wrong token), else whether it completes. */
-  onReply: (p: V4Packet) => boolean | undefined;
-  finish: (err?: Error) => void;
-}
-
 type Target = Pick<DiscoveryNode, 'id' | 'publicKey' | 'ip' | 'udp' | 'tcp'>;
 
 export class V4Udp {
@@ -78,11 +69,10 @@ export class V4Udp {
   readonly bonds = new BondBook();
   readonly #c: V4UdpConfig;
   readonly #selfId: Uint8Array;
-  readonly #pending = new Set<Pending>();
+  readonly #replies: V4Replies;
   /** (id, IP) we are pinging back: a node that repeats its PING gets one ping-back, not one each. */
   readonly #pingingBack = new Set<string>();
   readonly #limiter: SourceLimiter;
-  readonly #maxPending: number;
   readonly #removeHandler: () => void;
   #closed = false;
 
@@ -90,19 +80,19 @@ export class V4Udp {
     this.#c = config;
     this.#selfId = keccak256(config.publicKey);
     this.#limiter = new SourceLimiter(config.limits?.packetsPerSecond ?? 50, config.limits?.packetBurst ?? 200);
-    this.#maxPending = config.limits?.maxPending ?? 1024;
+    this.#replies = new V4Replies(config.limits?.maxPending ?? 1024);
     this.#removeHandler = config.port.addHandler((data, from) => this.#onDatagram(data, from));
   }
 
   get pending(): number {
-    return this.#pending.size;
+    return this.#replies.size;
   }
 
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#removeHandler();
-    for (const p of [...this.#pending]) p.finish(new DiscoveryError('closed', 'discv4: closed'));
+    this.#replies.close();
   }
 
   // ---- server side -------------------------------------------------------------------------
@@ -147,7 +137,7 @@ export class V4Udp {
         this.#send({ kind: 'enrResponse', replyToken: hash, enr: this.#c.record() }, from);
         return true;
       default:
-        if (!this.#dispatchReply(packet, bytesToHex(id), from.ip)) return this.#drop('unsolicited');
+        if (!this.#replies.dispatch(packet, bytesToHex(id), from.ip)) return this.#drop('unsolicited');
         if (packet.kind === 'pong') this.bonds.pongReceived(id, from.ip);
         this.counters.received[packet.kind]++;
         return true;
@@ -196,18 +186,6 @@ export class V4Udp {
     for (const bytes of encodeNeighbors(records, expirationFromNow(), this.#c.privateKey)) this.#sendRaw(bytes, from);
   }
 
-  #dispatchReply(packet: V4Packet, id: string, ip: string): boolean {
-    let matched = false;
-    for (const p of [...this.#pending]) {
-      if (p.id !== id || p.ip !== ip || p.kind !== packet.kind) continue;
-      const done = p.onReply(packet);
-      if (done === undefined) continue;
-      matched = true;
-      if (done) p.finish();
-    }
-    return matched;
-  }
-
   #send(packet: V4Packet, to: UdpSource): Uint8Array {
     const { bytes, hash } = encodePacket(packet, this.#c.privateKey);
     this.#sendRaw(bytes, to);
@@ -221,37 +199,9 @@ export class V4Udp {
 
   // ---- client side -------------------------------------------------------------------------
 
-  /**
-   * Send `packet` to `node` and wait for replies of `kind` from its id and IP until `onReply`
-   * says done, or the timeout. A timeout is an error only when `onReply` never matched.
-   */
-  #request(node: Target, packet: V4Packet, kind: Pending['kind'], onReply: (p: V4Packet, hash: Uint8Array) => boolean | undefined, signal?: AbortSignal): Promise<void> {
-    if (this.#closed) return Promise.reject(new DiscoveryError('closed', 'discv4: closed'));
-    if (this.#pending.size >= this.#maxPending) return Promise.reject(new DiscoveryError('overloaded', `discv4: ${this.#maxPending} requests pending already`));
-    let pending!: Pending;
-    const done = new Promise<void>((resolve, reject) => {
-      let matchedOnce = false;
-      const timer = setTimeout(() => pending.finish(matchedOnce ? undefined : new DiscoveryError('timeout', `discv4: no ${kind} from ${node.ip}:${node.udp}`)), RESPONSE_TIMEOUT_MS);
-      pending = {
-        id: bytesToHex(node.id),
-        ip: node.ip,
-        kind,
-        onReply: (p) => {
-          const r = onReply(p, hash);
-          if (r !== undefined) matchedOnce = true;
-          return r;
-        },
-        finish: (err) => {
-          if (!this.#pending.delete(pending)) return;
-          clearTimeout(timer);
-          if (err) reject(err);
-          else resolve();
-        },
-      };
-    });
-    this.#pending.add(pending);
-    const hash = this.#send(packet, { ip: node.ip, port: node.udp });
-    return abortable(done, signal, () => pending.finish(new DiscoveryError('closed', 'discv4: aborted')));
+  /** Send `packet` to `node` and wait for its replies of `kind` (see V4Replies.request). */
+  #request(node: Target, packet: V4Packet, kind: ReplyKind, onReply: ReplyMatcher, signal?: AbortSignal): Promise<void> {
+    return this.#replies.request(node, kind, () => this.#send(packet, { ip: node.ip, port: node.udp }), onReply, signal);
   }
 
   /** PING and wait for the PONG quoting it. Resolves with the remote's record seq (0 if none). */

@@ -66,6 +66,43 @@ describe('rlpx crawl --discover v4', () => {
     expect(r.stderr).toContain('discovery heard of 8 nodes, 8 answered ENRREQUEST');
   }, 90_000);
 
+  it('dials a node at each of its addresses once: its record says 127.0.0.6, discovery met it at 127.0.0.5; one node in the summary', async () => {
+    const boot = await node([]);
+    // X: one key, RLPx listeners on 127.0.0.6 and 127.0.0.5 at the same port; its discv4
+    // socket on 127.0.0.5, its record announcing 127.0.0.6. The bootnode sees its packets come
+    // from 127.0.0.5, so its NEIGHBORS entry for X says 127.0.0.5 with the record's TCP port.
+    const privateKey = generatePrivateKey();
+    const inRecord = await listen({ privateKey, host: '127.0.0.6', port: 0 });
+    res.server(inRecord);
+    const port = inRecord.address.port;
+    const seenAt = await listen({ privateKey, host: '127.0.0.5', port });
+    res.server(seenAt);
+    const peers = { inRecord: 0, seenAt: 0 };
+    inRecord.on('peer', () => peers.inRecord++);
+    seenAt.on('peer', () => peers.seenAt++);
+    const x = await startDiscoveryV4({ privateKey, host: '127.0.0.5', port: 0, announceIp: '127.0.0.6', tcpPort: port, bootnodes: [boot.disc.enode], refreshIntervalMs: 0 });
+    discs.push(x);
+    await x.lookup(x.publicKey);
+    const r = await cli.run(['crawl', boot.enode, '--discover', 'v4', '--discover-idle', '3', '--timeout', '3000'], { timeout: 60_000 });
+    expectExit(r, 0);
+    const lines = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as NodeResult);
+    const xId = bytesToHex(x.id);
+    const ofX = lines.filter((l) => l.id === xId);
+    expect(ofX.map((l) => [l.host, l.port, l.address])).toEqual([
+      ['127.0.0.6', port, { from: 'enr', index: 0, of: 2 }],
+      ['127.0.0.5', port, { from: 'discovery', index: 1, of: 2 }],
+    ]);
+    expect(ofX.map((l) => l.outcome)).toEqual(['reachable', 'reachable']);
+    expect(peers).toEqual({ inRecord: 1, seenAt: 1 });
+    expect(lines.filter((l) => l.id === boot.id)).toHaveLength(1);
+    // Two nodes, three dials: the summary counts nodes.
+    expect(r.stderr).toMatch(/rlpx crawl: 2 of 2 nodes/);
+    expect(r.stderr).toMatch(/nodes\s+dialed\s+2\n/);
+    expect(r.stderr).toMatch(/reachable\s+2\s+100\.0%/);
+    // Without --nodes-json no record is kept, only the count of answers.
+    expect(r.stderr).toContain('discovery heard of 2 nodes, 2 answered ENRREQUEST');
+  }, 90_000);
+
   it('--limit ends discovery and the crawl early', async () => {
     const boot = await node([]);
     for (let i = 0; i < 5; i++) await (await node([boot.disc.enode])).disc.lookup();
