@@ -170,7 +170,10 @@ async function main(): Promise<void> {
     console.log(`heap census, ${a.side} process, ${n} peers (ping every ${a.ping} ms), ${a.loader === 'tsx' ? 'under tsx' : 'compiled'}, node ${process.version}`);
     const heapKiB = (i: number): string => ((mem1[i]!.heapUsed - mem0[i]!.heapUsed) / n / 1024).toFixed(2);
     console.log(`V8 heapUsed after forced GC: ${heapKiB(0)} KiB per peer in the dialer, ${heapKiB(1)} KiB in the listener`);
-    console.log(`snapshot self sizes: ${(totalPerPeer / 1024).toFixed(2)} KiB per peer in total\n`);
+    // What V8's heap holds for a peer, without native state (backing stores, OpenSSL and libuv
+    // wrappers) and without JIT code compiled meanwhile: steadier than heapUsed across runs.
+    const js = diff.filter((d) => !/^\((native|synthetic|code)\)/.test(d.k)).reduce((t, d) => t + d.bytes, 0);
+    console.log(`snapshot self sizes: ${(totalPerPeer / 1024).toFixed(2)} KiB per peer in total, ${(js / 1024).toFixed(2)} KiB of JS objects (no native state, no code)\n`);
     console.log(`${'bytes/peer'.padStart(10)}  ${'objs/peer'.padStart(9)}  ${'share'.padStart(6)}  what`);
     for (const d of diff.slice(0, a.top)) {
       console.log(`${d.bytes.toFixed(0).padStart(10)}  ${d.count.toFixed(2).padStart(9)}  ${((d.bytes / totalPerPeer) * 100).toFixed(1).padStart(5)}%  ${d.k}`);
