@@ -72,6 +72,7 @@ export class FrameSealer {
 
     // Header, body and padding are encrypted straight into their places in `out`; the header
     // MAC goes between header and body, outside the keystream.
+    this.#stream.reserve(HEADER_SIZE, size, bodyPadded - size);
     const header = SEAL_HEADER;
     header[0] = size >>> 16;
     header[1] = (size >>> 8) & 0xff;
@@ -161,6 +162,8 @@ export class FrameReader {
         throw new FrameError('frame: bad header MAC');
       }
       const header = READ_HEADER;
+      // The body's size is in the header: reserve its smallest, one block (a Ping's, say).
+      this.#stream.reserve(HEADER_SIZE, 16, 0);
       this.#stream.xorInto(headerCt, header, 0);
       const size = (header[0]! << 16) | (header[1]! << 8) | header[2]!;
       if (size > this.#maxFrameSize) {
