@@ -102,6 +102,9 @@ interface PendingPing {
 /** Pings sent and not yet answered, beyond which the oldest is dropped as missed (geth mode). */
 const MAX_OUTSTANDING_PINGS = 16;
 
+/** No Ping outstanding: one shared, frozen list instead of an empty array per peer. */
+const NONE = Object.freeze([]) as unknown as PendingPing[];
+
 /**
  * The L7 health state machine. Pongs carry no id, so each is matched to the oldest outstanding
  * Ping; this is only sound because the remote answers every Ping in order, which is why our
@@ -110,7 +113,7 @@ const MAX_OUTSTANDING_PINGS = 16;
  */
 export class PingTracker {
   readonly stats = new RttStats();
-  #outstanding: PendingPing[] = [];
+  #outstanding: PendingPing[] = NONE;
   #timer: NodeJS.Timeout | undefined;
   #state: HealthState = 'healthy';
   readonly #host: PingHost;
@@ -159,7 +162,7 @@ export class PingTracker {
 
   send(entry: PendingPing): void {
     entry.sentAt = performance.now();
-    this.#outstanding.push(entry);
+    (this.#outstanding === NONE ? (this.#outstanding = []) : this.#outstanding).push(entry);
     this.stats.sent++;
     if (this.#outstanding.length > MAX_OUTSTANDING_PINGS) {
       const dropped = this.#outstanding.shift()!;
@@ -187,9 +190,9 @@ export class PingTracker {
 
   /** A Pong arrived. */
   pong(): void {
-    const entry = this.#outstanding.shift();
-    if (!entry) return; // unsolicited: geth sends none, and they are harmless
-    if (this.#outstanding.length === 0) this.#outstanding = []; // release a grown backing store
+    if (this.#outstanding.length === 0) return; // unsolicited: geth sends none, and they are harmless
+    const entry = this.#outstanding.shift()!;
+    if (this.#outstanding.length === 0) this.#outstanding = NONE; // release the array
     const rtt = performance.now() - entry.sentAt;
     this.stats.record(rtt);
     entry.resolve?.(rtt);
@@ -206,7 +209,7 @@ export class PingTracker {
     if (this.#outstanding.length === 0) return;
     const err = reason();
     for (const p of this.#outstanding) p.reject?.(err);
-    this.#outstanding = [];
+    this.#outstanding = NONE;
   }
 
   #isLate(p: PendingPing): boolean {

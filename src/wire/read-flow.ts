@@ -11,14 +11,17 @@ import { TimeoutError } from '../errors.js';
 export class ReadFlow {
   readonly #socket: Socket;
   readonly #timeout: number;
-  readonly #onTimeout: (err: TimeoutError) => void;
+  readonly #onTimeout: (err: TimeoutError, owner: unknown) => void;
+  readonly #owner: unknown;
   #holds = 0;
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(socket: Socket, timeout: number, onTimeout: (err: TimeoutError) => void) {
+  /** `onTimeout` is called with `owner`: a shared function and its owner cost no closure per connection. */
+  constructor(socket: Socket, timeout: number, onTimeout: (err: TimeoutError, owner: unknown) => void, owner?: unknown) {
     this.#socket = socket;
     this.#timeout = timeout;
     this.#onTimeout = onTimeout;
+    this.#owner = owner;
   }
 
   get held(): boolean {
@@ -43,7 +46,7 @@ export class ReadFlow {
     if (this.#timeout === 0 || this.#holds > 0 || this.#timer) return;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      this.#onTimeout(new TimeoutError(`no message for ${this.#timeout} ms`, { deadline: 'read' }));
+      this.#onTimeout(new TimeoutError(`no message for ${this.#timeout} ms`, { deadline: 'read' }), this.#owner);
     }, this.#timeout);
     this.#timer.unref();
   }
