@@ -4,6 +4,7 @@
  * through. Peers come from dial() and from a Server; the Hello phase is protocol-handshake.ts.
  */
 import { EventEmitter } from 'node:events';
+import { compactListenerTable } from './listener-table.js';
 import { asRlpxError, ClosedError, DisconnectedError, discReasonForError, NetworkError, ProtocolError, type Initiator } from '../errors.js';
 import { checkReason, DisconnectReason, isKnownReason, reasonName } from '../reasons.js';
 import { abortable, checkSignal } from '../abort.js';
@@ -95,6 +96,7 @@ export class Peer extends EventEmitter<PeerEvents> {
   constructor(connection: RlpxConnection, session: Session, protocols: readonly Protocol[], config: PeerConfig) {
     // Rejections of async listeners come back to us instead of going unhandled.
     super({ captureRejections: true });
+    compactListenerTable(this);
     this.connection = connection;
     this.remotePublicKey = connection.remotePublicKey;
     this.remoteHello = session.hello;
