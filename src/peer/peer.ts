@@ -18,6 +18,7 @@ import { closeConnection, decodeDisconnect } from './disconnect.js';
 import type { Hello } from './hello.js';
 import { PingTracker, type HealthEvent, type HealthMode, type HealthState, type RttSnapshot } from './health.js';
 import { PingLimit } from './ping-limit.js';
+import { startPingLoop, stopPingLoop } from './ping-wheel.js';
 import type { Session } from './protocol-handshake.js';
 import { BASE_PROTOCOL_LENGTH, P2PCode, pingPongBody } from './p2p.js';
 
@@ -90,7 +91,8 @@ export class Peer extends EventEmitter<PeerEvents> {
   #resolveClosed!: (c: CloseInfo) => void;
   #closeInfo: CloseInfo | undefined;
   #closeEmitted = false;
-  #pingTimer: NodeJS.Timeout | undefined;
+  /** The ping loop's slot in its wheel (see ping-wheel.ts); -1 when it does not run. */
+  #pingSlot = -1;
 
   /** Peers come from dial() and Server; this is called once the Hello phase has succeeded. */
   constructor(connection: RlpxConnection, session: Session, protocols: readonly Protocol[], config: PeerConfig) {
@@ -255,10 +257,7 @@ export class Peer extends EventEmitter<PeerEvents> {
 
   #startPingLoop(): void {
     if (this.#config.pingInterval === 0) return;
-    this.#pingTimer = setInterval(() => {
-      if (!this.isClosing) this.#health.tick();
-    }, this.#config.pingInterval);
-    this.#pingTimer.unref();
+    this.#pingSlot = startPingLoop(this.#health, this.#config.pingInterval);
   }
 
   /** Close because of an error: discReasonForError says with which reason, and who caused it. */
@@ -272,8 +271,8 @@ export class Peer extends EventEmitter<PeerEvents> {
     if (this.#closeInfo) return;
     const full: CloseInfo = { ...info, name: reasonName(info.reason) };
     this.#closeInfo = full;
-    clearInterval(this.#pingTimer);
-    this.#pingTimer = undefined;
+    if (this.#pingSlot >= 0) stopPingLoop(this.#health, this.#config.pingInterval, this.#pingSlot);
+    this.#pingSlot = -1;
     // Built only if a Ping is pending and has to be refused with it.
     this.#health.stop(() => closeErrorOf(full));
     closeConnection(this.connection, info.reason as DisconnectReason, notify);
