@@ -61,8 +61,16 @@ export interface PeerEvents {
   close: [info: CloseInfo];
 }
 
+/** Set by Peer's static block: watchClose's access to a peer's private fields. */
+let setCloseWatcher: (peer: Peer, watcher: (peer: Peer, owner: unknown) => void, owner: unknown) => void;
+
 export class Peer extends EventEmitter<PeerEvents> {
   static {
+    setCloseWatcher = (peer, watcher, owner) => {
+      peer.#closeWatcher = watcher;
+      peer.#closeWatcherOwner = owner;
+      if (peer.#closedWith) queueMicrotask(() => watcher(peer, owner));
+    };
     linkPeerInternals<Peer>({
       onMessage: (peer, msg) => peer.#onMessage(msg),
       onDisconnect: (peer, payload) => peer.#onDisconnect(payload),
@@ -80,15 +88,20 @@ export class Peer extends EventEmitter<PeerEvents> {
   readonly remotePublicKey: Uint8Array;
   /** The remote's Hello. */
   readonly remoteHello: Hello;
-  /** Resolves once, when the peer is closed and its socket is gone. */
-  readonly closed: Promise<CloseInfo>;
   readonly protocols: readonly ProtocolChannel[];
 
   readonly #config: PeerConfig;
   readonly #health: PingTracker;
   readonly #pingLimit: PingLimit;
   #answerPings: boolean;
-  #resolveClosed!: (c: CloseInfo) => void;
+  /** Made on first use: a promise per idle peer that nobody awaits is about 150 bytes of heap. */
+  #closed: Promise<CloseInfo> | undefined;
+  #resolveClosed: ((c: CloseInfo) => void) | undefined;
+  /** Set once 'close' has been emitted: what `closed` resolves with. */
+  #closedWith: CloseInfo | undefined;
+  /** Told after 'close', before anything awaiting `closed` (see watchClose): the Server's table. */
+  #closeWatcher: ((peer: Peer, owner: unknown) => void) | undefined;
+  #closeWatcherOwner: unknown;
   #closeInfo: CloseInfo | undefined;
   #closeEmitted = false;
   /** The ping loop's slot in its wheel (see ping-wheel.ts); -1 when it does not run. */
@@ -105,7 +118,6 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.#config = config;
     this.#answerPings = config.answerPings;
     this.#pingLimit = new PingLimit(config.maxPingRate, config.pingBurst);
-    this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
     const link = new PeerLink(this);
     this.#health = new PingTracker(link, config.healthMode, config.pongTimeout);
     this.protocols = session.matched.map((m) => new ProtocolChannel(link, m));
@@ -117,6 +129,11 @@ export class Peer extends EventEmitter<PeerEvents> {
       if (run && !this.#runProtocol(run, ch)) break;
     }
     connection.start(link);
+  }
+
+  /** Resolves once, when the peer is closed and its socket is gone. */
+  get closed(): Promise<CloseInfo> {
+    return (this.#closed ??= this.#closedWith ? Promise.resolve(this.#closedWith) : new Promise((resolve) => (this.#resolveClosed = resolve)));
   }
 
   /** Hex of the remote's 64-byte public key, as enode URLs show it. */
@@ -292,7 +309,9 @@ export class Peer extends EventEmitter<PeerEvents> {
     // `closed` (and disconnect()) resolve, so an awaiting caller sees its effects.
     setImmediate(() => {
       this.#emit('close', info);
-      this.#resolveClosed(info);
+      this.#closedWith = info;
+      this.#resolveClosed?.(info);
+      this.#closeWatcher?.(this, this.#closeWatcherOwner);
     });
   }
 }
@@ -302,6 +321,14 @@ export class Peer extends EventEmitter<PeerEvents> {
  * the remote's reason), or our close (ClosedError). Whatever awaited the peer fails with it,
  * so a remote refusal reads the same on every path (dial, server.dial, a listener's 'rejected').
  */
+/**
+ * Call `watcher(peer, owner)` once the peer has closed (after 'close', before whatever awaits
+ * `closed`); one watcher per peer. A shared function and its owner, not a closure per peer.
+ */
+export function watchClose<O>(peer: Peer, watcher: (peer: Peer, owner: O) => void, owner: O): void {
+  setCloseWatcher(peer, watcher as (peer: Peer, owner: unknown) => void, owner);
+}
+
 export function closeErrorOf(info: CloseInfo): Error {
   if (info.error) return info.error;
   if (info.initiator === 'remote') return new DisconnectedError(`remote disconnected: ${info.name}`, info.reason);

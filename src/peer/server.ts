@@ -13,7 +13,7 @@ import { RlpxConnection } from '../wire/connection.js';
 import { connectRlpx, dialTarget, startPeer } from './dial.js';
 import { formatEnode, type Enode } from './enode.js';
 import { InboundThrottle } from './inbound-throttle.js';
-import { closeErrorOf, Peer } from './peer.js';
+import { closeErrorOf, Peer, watchClose } from './peer.js';
 import { closeConnection } from './disconnect.js';
 import { exchangeHello, type HelloConfig } from './protocol-handshake.js';
 
@@ -190,9 +190,7 @@ export class Server extends EventEmitter<ServerEvents> {
       return this.#rejectPeer(remote, new RefusedError(`refused: ${reasonName(refuse)}`, { reason: refuse }));
     }
     this.peers.set(peer.id, peer);
-    void peer.closed.then(() => {
-      if (this.peers.get(peer.id) === peer) this.peers.delete(peer.id);
-    });
+    watchClose(peer, forget, this.peers);
     this.emit('peer', peer);
     return undefined;
   }
@@ -233,6 +231,12 @@ export class Server extends EventEmitter<ServerEvents> {
 }
 
 const ignore = (): void => {};
+
+/** A closed peer leaves the table (if it is still the one under its id). */
+function forget(peer: Peer, peers: Map<string, Peer>): void {
+  const id = peer.id;
+  if (peers.get(id) === peer) peers.delete(id);
+}
 const remoteOf = (s: Socket): string => `${s.remoteAddress}:${s.remotePort}`;
 
 /** Send Disconnect on a connection that never gets a Peer; resolves once its socket is gone. */
