@@ -3,6 +3,7 @@
  * geth only notices whether a Ping could be written; we measure whether it was answered.
  */
 import { TimeoutError } from '../errors.js';
+import { wheelFor, type WheelEntry } from '../wire/timer-wheel.js';
 
 export type HealthState = 'healthy' | 'late' | 'unresponsive';
 
@@ -111,7 +112,7 @@ const NONE = Object.freeze([]) as unknown as PendingPing[];
  * own Peer never skips a Pong. A Ping is timed from when it leaves for the kernel, so a backlog
  * of our own writes is not blamed on the remote.
  */
-export class PingTracker {
+export class PingTracker implements WheelEntry {
   readonly stats = new RttStats();
   #outstanding: PendingPing[] = NONE;
   #timer: NodeJS.Timeout | undefined;
@@ -119,6 +120,9 @@ export class PingTracker {
   readonly #host: PingHost;
   readonly #mode: HealthMode;
   readonly #timeout: number;
+  /** The ping loop's interval, 0 while it does not run; the loop runs on the shared wheel of its interval. */
+  #interval = 0;
+  wheelSlot = -1;
 
   constructor(host: PingHost, mode: HealthMode, pongTimeout: number) {
     this.#host = host;
@@ -128,6 +132,23 @@ export class PingTracker {
 
   get state(): HealthState {
     return this.#state;
+  }
+
+  /** Ping every `interval` ms (the first one an interval from now) until stopLoop(). */
+  startLoop(interval: number): void {
+    this.#interval = interval;
+    wheelFor(interval).add(this, performance.now() + interval);
+  }
+
+  stopLoop(): void {
+    if (this.wheelSlot >= 0) wheelFor(this.#interval).remove(this);
+    this.#interval = 0;
+  }
+
+  /** The wheel's call: one Ping of the loop, the next an interval later. */
+  wheelTick(now: number): number {
+    this.tick();
+    return this.#interval > 0 ? now + this.#interval : -1; // stopped meanwhile: leave the wheel
   }
 
   /** Send a Ping from the ping loop: note lateness of the previous one first. */

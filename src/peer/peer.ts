@@ -18,7 +18,6 @@ import { closeConnection, decodeDisconnect } from './disconnect.js';
 import type { Hello } from './hello.js';
 import { PingTracker, type HealthEvent, type HealthMode, type HealthState, type RttSnapshot } from './health.js';
 import { PingLimit } from './ping-limit.js';
-import { startPingLoop, stopPingLoop } from './ping-wheel.js';
 import type { Session } from './protocol-handshake.js';
 import { BASE_PROTOCOL_LENGTH, P2PCode, pingPongBody } from './p2p.js';
 
@@ -104,8 +103,6 @@ export class Peer extends EventEmitter<PeerEvents> {
   #closeWatcherOwner: unknown;
   #closeInfo: CloseInfo | undefined;
   #closeEmitted = false;
-  /** The ping loop's slot in its wheel (see ping-wheel.ts); -1 when it does not run. */
-  #pingSlot = -1;
 
   /** Peers come from dial() and Server; this is called once the Hello phase has succeeded. */
   constructor(connection: RlpxConnection, session: Session, protocols: readonly Protocol[], config: PeerConfig) {
@@ -274,7 +271,7 @@ export class Peer extends EventEmitter<PeerEvents> {
 
   #startPingLoop(): void {
     if (this.#config.pingInterval === 0) return;
-    this.#pingSlot = startPingLoop(this.#health, this.#config.pingInterval);
+    this.#health.startLoop(this.#config.pingInterval);
   }
 
   /** Close because of an error: discReasonForError says with which reason, and who caused it. */
@@ -288,8 +285,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     if (this.#closeInfo) return;
     const full: CloseInfo = { ...info, name: reasonName(info.reason) };
     this.#closeInfo = full;
-    if (this.#pingSlot >= 0) stopPingLoop(this.#health, this.#config.pingInterval, this.#pingSlot);
-    this.#pingSlot = -1;
+    this.#health.stopLoop();
     // Built only if a Ping is pending and has to be refused with it.
     this.#health.stop(() => closeErrorOf(full));
     closeConnection(this.connection, info.reason as DisconnectReason, notify);
