@@ -44,10 +44,9 @@ interface Sponge {
   free: number[];
   /** The first slot never used. */
   next: number;
+  /** A collected state's slot goes back to this module: one registry per module, so a state registers its slot number alone. */
+  collected: FinalizationRegistry<number>;
 }
-
-/** A collected state's slot goes back to its module. */
-const slots = new FinalizationRegistry<{ sponge: Sponge; slot: number }>(({ sponge, slot }) => sponge.free.push(slot));
 
 function allocate(s: Sponge): number {
   const reused = s.free.pop();
@@ -69,7 +68,9 @@ export function loadKeccakWasm(bytes: Uint8Array, announce: (line: string) => vo
   try {
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
     const exports = instance.exports as Exports;
-    const sponge: Sponge = { exports, mem: new Uint8Array(exports.memory.buffer), free: [], next: SLOTS_AT };
+    const free: number[] = [];
+    const collected = new FinalizationRegistry<number>((slot) => free.push(slot));
+    const sponge: Sponge = { exports, mem: new Uint8Array(exports.memory.buffer), free, next: SLOTS_AT, collected };
     // keccak256("abc") guards against a module that loads but does not compute keccak256.
     const probe = new WasmKeccakState(sponge);
     const hex = Buffer.from(probe.updateAndSum(Uint8Array.of(0x61, 0x62, 0x63))).toString('hex');
@@ -95,7 +96,7 @@ export class WasmKeccakState implements KeccakState {
   constructor(sponge: Sponge) {
     this.#sponge = sponge;
     this.#slot = allocate(sponge);
-    slots.register(this, { sponge, slot: this.#slot });
+    sponge.collected.register(this, this.#slot);
   }
 
   update(data: Uint8Array): void {
