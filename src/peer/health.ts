@@ -26,49 +26,61 @@ export interface RttSnapshot {
 }
 
 const WINDOW = 32;
+/** Where each figure sits in RttStats' one array; the window of recent samples follows them. */
+const LAST = 0;
+const MIN = 1;
+const MAX = 2;
+const SUM = 3;
+const EWMA = 4;
+const JITTER = 5;
+const RECENT = 6;
 
 export class RttStats {
   sent = 0;
   received = 0;
   missed = 0;
-  #last = NaN;
-  #min = Infinity;
-  #max = -Infinity;
-  #sum = 0;
-  #ewma = NaN;
-  #jitter = NaN;
-  // Lazily allocated: idle peers that were never measured cost nothing here.
-  #window: Float64Array | undefined;
+  /**
+   * The figures and the recent samples in one array, made at the first sample: idle peers that
+   * were never measured cost nothing here, and measured ones no number objects per figure.
+   */
+  #f: Float64Array | undefined;
   #next = 0;
 
   record(rtt: number): void {
     this.received++;
-    if (this.received > 1) {
-      const d = Math.abs(rtt - this.#last);
-      this.#jitter = Number.isNaN(this.#jitter) ? d : this.#jitter + (d - this.#jitter) / 16;
+    let f = this.#f;
+    if (!f) {
+      f = this.#f = new Float64Array(RECENT + WINDOW);
+      f[MIN] = Infinity;
+      f[MAX] = -Infinity;
+      f[EWMA] = rtt;
+      f[JITTER] = NaN;
+    } else {
+      const d = Math.abs(rtt - f[LAST]!);
+      f[JITTER] = Number.isNaN(f[JITTER]!) ? d : f[JITTER]! + (d - f[JITTER]!) / 16;
+      f[EWMA] = f[EWMA]! + (rtt - f[EWMA]!) / 8;
     }
-    this.#last = rtt;
-    this.#min = Math.min(this.#min, rtt);
-    this.#max = Math.max(this.#max, rtt);
-    this.#sum += rtt;
-    this.#ewma = Number.isNaN(this.#ewma) ? rtt : this.#ewma + (rtt - this.#ewma) / 8;
-    this.#window ??= new Float64Array(WINDOW);
-    this.#window[this.#next++ % WINDOW] = rtt;
+    f[LAST] = rtt;
+    f[MIN] = Math.min(f[MIN]!, rtt);
+    f[MAX] = Math.max(f[MAX]!, rtt);
+    f[SUM] = f[SUM]! + rtt;
+    f[RECENT + (this.#next++ % WINDOW)] = rtt;
   }
 
   snapshot(): RttSnapshot {
     const s: RttSnapshot = { sent: this.sent, received: this.received, missed: this.missed };
-    if (this.received === 0) return s;
-    const recent = this.#window!.slice(0, Math.min(this.#next, WINDOW)).sort();
+    const f = this.#f;
+    if (this.received === 0 || !f) return s;
+    const recent = f.slice(RECENT, RECENT + Math.min(this.#next, WINDOW)).sort();
     const mid = recent.length >> 1;
     return {
       ...s,
-      last: this.#last,
-      min: this.#min,
-      max: this.#max,
-      mean: this.#sum / this.received,
-      ewma: this.#ewma,
-      jitter: Number.isNaN(this.#jitter) ? 0 : this.#jitter,
+      last: f[LAST]!,
+      min: f[MIN]!,
+      max: f[MAX]!,
+      mean: f[SUM]! / this.received,
+      ewma: f[EWMA]!,
+      jitter: Number.isNaN(f[JITTER]!) ? 0 : f[JITTER]!,
       median: recent.length % 2 ? recent[mid]! : (recent[mid - 1]! + recent[mid]!) / 2,
     };
   }
