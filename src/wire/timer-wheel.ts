@@ -2,8 +2,9 @@
  * Timers of many connections that share one period (the ping interval, the read deadline) on
  * one timer: a wheel of up to 16 slots that turns once per period, one slot per step. Each
  * entry sits in the slot whose step comes first at or after the time it asked for, so it is
- * called at most one step (1/16 of the period) late, and early only by the timer's rounding
- * (a deadline looks at the clock itself and asks again). Entries that start at
+ * called at most one step (1/16 of the period) late; a time a whole period ahead goes to the
+ * slot before, up to a step early (a deadline looks at the clock itself and asks again, so
+ * deadlines are never early). Entries that start at
  * different times stay spread over the period, as timers of their own would be.
  *
  * A Timeout per connection (with its closure and its numbers) costs about 250 bytes of heap;
