@@ -29,6 +29,8 @@ export interface ServerEvents {
 
 export class Server extends EventEmitter<ServerEvents> {
   readonly publicKey: Uint8Array;
+  /** Hex of publicKey, for the self check of every connection (made once: it showed in the served handshake's profile). */
+  readonly #selfId: string;
   /** Running peers by hex public key. */
   readonly peers = new Map<string, Peer>();
   readonly #net: NetServer;
@@ -55,6 +57,7 @@ export class Server extends EventEmitter<ServerEvents> {
     this.#throttle = new InboundThrottle(config.server.throttle);
     this.#hello = config.hello;
     this.publicKey = config.hello.localId;
+    this.#selfId = bytesToHex(this.publicKey);
     net.on('connection', (socket) => this.#onConnection(socket));
     // Accept failures (EMFILE at 10,000 peers, say) must not become uncaught exceptions.
     net.on('error', (error) => this.emit('rejected', { remote: 'accept', error }));
@@ -171,7 +174,7 @@ export class Server extends EventEmitter<ServerEvents> {
     if (this.#closing) return DisconnectReason.ClientQuitting;
     if (this.peers.size >= this.#config.server.maxPeers) return DisconnectReason.TooManyPeers;
     if (this.peers.has(id)) return DisconnectReason.AlreadyConnected;
-    if (id === bytesToHex(this.publicKey)) return DisconnectReason.ConnectedToSelf;
+    if (id === this.#selfId) return DisconnectReason.ConnectedToSelf;
     return undefined;
   }
 
