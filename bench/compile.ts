@@ -5,14 +5,18 @@
  * gives closures a `name` property (and a property store), so per-peer heap would read higher
  * than in a build.
  */
+import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
-/** Inside node_modules, so the compiled files resolve the project's dependencies. */
-const BUILD_DIR = path.join(ROOT, 'node_modules', '.cache', 'rlpx-bench');
+/**
+ * Inside node_modules, so the compiled files resolve the project's dependencies; one directory per
+ * checkout, because git worktrees may share one node_modules and must not overwrite each other's build.
+ */
+const BUILD_DIR = path.join(ROOT, 'node_modules', '.cache', `rlpx-bench-${createHash('sha256').update(ROOT).digest('hex').slice(0, 8)}`);
 
 let done = false;
 

@@ -145,10 +145,13 @@ async function main(): Promise<void> {
     await dialer.call('connect', { ...base, from: 0, count: warmup });
     const target = a.side === 'dialer' ? dialer : listener;
     await new Promise((r) => setTimeout(r, 500));
+    type Mem = { heapUsed: number };
+    const mem0 = await Promise.all([dialer.call<Mem>('mem', {}, 120_000), listener.call<Mem>('mem', {}, 120_000)]);
     const before = await target.call<{ path: string }>('heapSnapshot', { path: path.join(dir, 'before.heapsnapshot') }, 120_000);
     const c = await dialer.call<{ connected: number }>('connect', { ...base, from: warmup, count: a.peers }, 120_000);
     const timeoutMs = a.ping * 3 + 3_000;
     await target.call('waitPings', { minReceived: 1, timeoutMs }, timeoutMs + 5_000);
+    const mem1 = await Promise.all([dialer.call<Mem>('mem', {}, 120_000), listener.call<Mem>('mem', {}, 120_000)]);
     const after = await target.call<{ path: string }>('heapSnapshot', { path: path.join(dir, 'after.heapsnapshot') }, 120_000);
     await group.stop();
 
@@ -165,7 +168,12 @@ async function main(): Promise<void> {
       .sort((x, y) => y.bytes - x.bytes);
     const totalPerPeer = (f.total - b.total) / n;
     console.log(`heap census, ${a.side} process, ${n} peers (ping every ${a.ping} ms), ${a.loader === 'tsx' ? 'under tsx' : 'compiled'}, node ${process.version}`);
-    console.log(`snapshot self sizes: ${(totalPerPeer / 1024).toFixed(2)} KiB per peer in total\n`);
+    const heapKiB = (i: number): string => ((mem1[i]!.heapUsed - mem0[i]!.heapUsed) / n / 1024).toFixed(2);
+    console.log(`V8 heapUsed after forced GC: ${heapKiB(0)} KiB per peer in the dialer, ${heapKiB(1)} KiB in the listener`);
+    // What V8's heap holds for a peer, without native state (backing stores, OpenSSL and libuv
+    // wrappers) and without JIT code compiled meanwhile: steadier than heapUsed across runs.
+    const js = diff.filter((d) => !/^\((native|synthetic|code)\)/.test(d.k)).reduce((t, d) => t + d.bytes, 0);
+    console.log(`snapshot self sizes: ${(totalPerPeer / 1024).toFixed(2)} KiB per peer in total, ${(js / 1024).toFixed(2)} KiB of JS objects (no native state, no code)\n`);
     console.log(`${'bytes/peer'.padStart(10)}  ${'objs/peer'.padStart(9)}  ${'share'.padStart(6)}  what`);
     for (const d of diff.slice(0, a.top)) {
       console.log(`${d.bytes.toFixed(0).padStart(10)}  ${d.count.toFixed(2).padStart(9)}  ${((d.bytes / totalPerPeer) * 100).toFixed(1).padStart(5)}%  ${d.k}`);

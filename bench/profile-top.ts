@@ -20,7 +20,7 @@ export function profileTop(file: string, k: number): { totalMs: number; top: { n
   const nameOf = new Map<number, string>();
   for (const { id, callFrame: f } of p.nodes) {
     // Our compiled files (bench/compile.ts) by their path in the project; node's and others' as they are.
-    const url = f.url.replace(/^file:\/\/.*\/node_modules\/\.cache\/rlpx-bench\//, '').replace(/^file:\/\/.*\/node_modules\//, '');
+    const url = f.url.replace(/^file:\/\/.*\/node_modules\/\.cache\/rlpx-bench(-[0-9a-f]+)?\//, '').replace(/^file:\/\/.*\/node_modules\//, '');
     const where = url ? ` ${url}:${f.lineNumber + 1}` : '';
     nameOf.set(id, `${f.functionName || '(anonymous)'}${where}`);
   }

@@ -14,6 +14,8 @@ import { KECCAK_WASM_BASE64 } from './keccak-wasm-bytes.js';
 import { createKeccak256, type KeccakState } from './keccak.js';
 
 const STATE = 200;
+/** A slot: the state, then the digest its last sum left (see sumView). */
+const SLOT = STATE + 32;
 const DIGEST_AT = 200;
 const INPUT_AT = 1024;
 /** The module's input area: 464 blocks of the 136-byte rate. */
@@ -42,23 +44,22 @@ interface Sponge {
   free: number[];
   /** The first slot never used. */
   next: number;
+  /** A collected state's slot goes back to this module: one registry per module, so a state registers its slot number alone. */
+  collected: FinalizationRegistry<number>;
 }
-
-/** A collected state's slot goes back to its module. */
-const slots = new FinalizationRegistry<{ sponge: Sponge; slot: number }>(({ sponge, slot }) => sponge.free.push(slot));
 
 function allocate(s: Sponge): number {
   const reused = s.free.pop();
   if (reused !== undefined) {
-    s.mem.fill(0, reused, reused + STATE);
+    s.mem.fill(0, reused, reused + SLOT);
     return reused;
   }
   const slot = s.next;
-  if (slot + STATE > s.mem.length) {
-    s.exports.memory.grow(Math.ceil((slot + STATE - s.mem.length) / PAGE)); // new pages are zero
+  if (slot + SLOT > s.mem.length) {
+    s.exports.memory.grow(Math.ceil((slot + SLOT - s.mem.length) / PAGE)); // new pages are zero
     s.mem = new Uint8Array(s.exports.memory.buffer);
   }
-  s.next = slot + STATE;
+  s.next = slot + SLOT;
   return slot;
 }
 
@@ -67,7 +68,9 @@ export function loadKeccakWasm(bytes: Uint8Array, announce: (line: string) => vo
   try {
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
     const exports = instance.exports as Exports;
-    const sponge: Sponge = { exports, mem: new Uint8Array(exports.memory.buffer), free: [], next: SLOTS_AT };
+    const free: number[] = [];
+    const collected = new FinalizationRegistry<number>((slot) => free.push(slot));
+    const sponge: Sponge = { exports, mem: new Uint8Array(exports.memory.buffer), free, next: SLOTS_AT, collected };
     // keccak256("abc") guards against a module that loads but does not compute keccak256.
     const probe = new WasmKeccakState(sponge);
     const hex = Buffer.from(probe.updateAndSum(Uint8Array.of(0x61, 0x62, 0x63))).toString('hex');
@@ -93,7 +96,7 @@ export class WasmKeccakState implements KeccakState {
   constructor(sponge: Sponge) {
     this.#sponge = sponge;
     this.#slot = allocate(sponge);
-    slots.register(this, { sponge, slot: this.#slot });
+    sponge.collected.register(this, this.#slot);
   }
 
   update(data: Uint8Array): void {
@@ -112,9 +115,7 @@ export class WasmKeccakState implements KeccakState {
   }
 
   sum(): Uint8Array {
-    const s = this.#sponge;
-    s.exports.digest(this.#slot, this.#pos);
-    return s.mem.slice(DIGEST_AT, DIGEST_AT + 32);
+    return this.sumView().slice();
   }
 
   updateAndSum(data: Uint8Array): Uint8Array {
@@ -122,11 +123,36 @@ export class WasmKeccakState implements KeccakState {
     return this.sum();
   }
 
+  /**
+   * The digest, kept in the state's slot: a view into the module's memory, valid until the
+   * next call on any state (memory may grow), and read again by lastSumView() without a
+   * permutation. The MAC keeps its digest here instead of in a typed array of its own.
+   */
+  sumView(): Uint8Array {
+    const s = this.#sponge;
+    s.exports.digest(this.#slot, this.#pos);
+    const at = this.#slot + STATE;
+    s.mem.copyWithin(at, DIGEST_AT, DIGEST_AT + 32);
+    return s.mem.subarray(at, at + 32);
+  }
+
+  /** update(data) then sumView(). */
+  updateAndSumView(data: Uint8Array): Uint8Array {
+    this.update(data);
+    return this.sumView();
+  }
+
+  /** What the last sumView() (or sum()) returned, as a view with the same lifetime. */
+  lastSumView(): Uint8Array {
+    const at = this.#slot + STATE;
+    return this.#sponge.mem.subarray(at, at + 32);
+  }
+
   /** A copy that goes on independently: the MAC's digest-without-finalizing, as an object. */
   fork(): WasmKeccakState {
     const twin = new WasmKeccakState(this.#sponge);
     const mem = this.#sponge.mem; // after the twin's allocation, which may have grown it
-    mem.copyWithin(twin.#slot, this.#slot, this.#slot + STATE);
+    mem.copyWithin(twin.#slot, this.#slot, this.#slot + SLOT);
     twin.#pos = this.#pos;
     return twin;
   }

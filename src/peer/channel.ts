@@ -4,6 +4,7 @@
  * streams get `sendFrame`), and never imports the Peer.
  */
 import { EventEmitter } from 'node:events';
+import { compactListenerTable } from './listener-table.js';
 import { checkSignal } from '../abort.js';
 import type { MatchedProtocol } from './capabilities.js';
 
@@ -84,6 +85,7 @@ export class ProtocolChannel extends EventEmitter<ChannelEvents> {
   constructor(host: ChannelHost, m: MatchedProtocol) {
     // Rejections of async 'message' listeners come back to us instead of going unhandled.
     super({ captureRejections: true });
+    compactListenerTable(this);
     this.#host = host;
     this.name = m.name;
     this.version = m.version;

@@ -3,6 +3,7 @@
  * geth only notices whether a Ping could be written; we measure whether it was answered.
  */
 import { TimeoutError } from '../errors.js';
+import { wheelFor, type WheelEntry } from '../wire/timer-wheel.js';
 
 export type HealthState = 'healthy' | 'late' | 'unresponsive';
 
@@ -25,49 +26,61 @@ export interface RttSnapshot {
 }
 
 const WINDOW = 32;
+/** Where each figure sits in RttStats' one array; the window of recent samples follows them. */
+const LAST = 0;
+const MIN = 1;
+const MAX = 2;
+const SUM = 3;
+const EWMA = 4;
+const JITTER = 5;
+const RECENT = 6;
 
 export class RttStats {
   sent = 0;
   received = 0;
   missed = 0;
-  #last = NaN;
-  #min = Infinity;
-  #max = -Infinity;
-  #sum = 0;
-  #ewma = NaN;
-  #jitter = NaN;
-  // Lazily allocated: idle peers that were never measured cost nothing here.
-  #window: Float64Array | undefined;
+  /**
+   * The figures and the recent samples in one array, made at the first sample: idle peers that
+   * were never measured cost nothing here, and measured ones no number objects per figure.
+   */
+  #f: Float64Array | undefined;
   #next = 0;
 
   record(rtt: number): void {
     this.received++;
-    if (this.received > 1) {
-      const d = Math.abs(rtt - this.#last);
-      this.#jitter = Number.isNaN(this.#jitter) ? d : this.#jitter + (d - this.#jitter) / 16;
+    let f = this.#f;
+    if (!f) {
+      f = this.#f = new Float64Array(RECENT + WINDOW);
+      f[MIN] = Infinity;
+      f[MAX] = -Infinity;
+      f[EWMA] = rtt;
+      f[JITTER] = NaN;
+    } else {
+      const d = Math.abs(rtt - f[LAST]!);
+      f[JITTER] = Number.isNaN(f[JITTER]!) ? d : f[JITTER]! + (d - f[JITTER]!) / 16;
+      f[EWMA] = f[EWMA]! + (rtt - f[EWMA]!) / 8;
     }
-    this.#last = rtt;
-    this.#min = Math.min(this.#min, rtt);
-    this.#max = Math.max(this.#max, rtt);
-    this.#sum += rtt;
-    this.#ewma = Number.isNaN(this.#ewma) ? rtt : this.#ewma + (rtt - this.#ewma) / 8;
-    this.#window ??= new Float64Array(WINDOW);
-    this.#window[this.#next++ % WINDOW] = rtt;
+    f[LAST] = rtt;
+    f[MIN] = Math.min(f[MIN]!, rtt);
+    f[MAX] = Math.max(f[MAX]!, rtt);
+    f[SUM] = f[SUM]! + rtt;
+    f[RECENT + (this.#next++ % WINDOW)] = rtt;
   }
 
   snapshot(): RttSnapshot {
     const s: RttSnapshot = { sent: this.sent, received: this.received, missed: this.missed };
-    if (this.received === 0) return s;
-    const recent = this.#window!.slice(0, Math.min(this.#next, WINDOW)).sort();
+    const f = this.#f;
+    if (this.received === 0 || !f) return s;
+    const recent = f.slice(RECENT, RECENT + Math.min(this.#next, WINDOW)).sort();
     const mid = recent.length >> 1;
     return {
       ...s,
-      last: this.#last,
-      min: this.#min,
-      max: this.#max,
-      mean: this.#sum / this.received,
-      ewma: this.#ewma,
-      jitter: Number.isNaN(this.#jitter) ? 0 : this.#jitter,
+      last: f[LAST]!,
+      min: f[MIN]!,
+      max: f[MAX]!,
+      mean: f[SUM]! / this.received,
+      ewma: f[EWMA]!,
+      jitter: Number.isNaN(f[JITTER]!) ? 0 : f[JITTER]!,
       median: recent.length % 2 ? recent[mid]! : (recent[mid - 1]! + recent[mid]!) / 2,
     };
   }
@@ -102,20 +115,26 @@ interface PendingPing {
 /** Pings sent and not yet answered, beyond which the oldest is dropped as missed (geth mode). */
 const MAX_OUTSTANDING_PINGS = 16;
 
+/** No Ping outstanding: one shared, frozen list instead of an empty array per peer. */
+const NONE = Object.freeze([]) as unknown as PendingPing[];
+
 /**
  * The L7 health state machine. Pongs carry no id, so each is matched to the oldest outstanding
  * Ping; this is only sound because the remote answers every Ping in order, which is why our
  * own Peer never skips a Pong. A Ping is timed from when it leaves for the kernel, so a backlog
  * of our own writes is not blamed on the remote.
  */
-export class PingTracker {
+export class PingTracker implements WheelEntry {
   readonly stats = new RttStats();
-  #outstanding: PendingPing[] = [];
+  #outstanding: PendingPing[] = NONE;
   #timer: NodeJS.Timeout | undefined;
   #state: HealthState = 'healthy';
   readonly #host: PingHost;
   readonly #mode: HealthMode;
   readonly #timeout: number;
+  /** The ping loop's interval, 0 while it does not run; the loop runs on the shared wheel of its interval. */
+  #interval = 0;
+  wheelSlot = -1;
 
   constructor(host: PingHost, mode: HealthMode, pongTimeout: number) {
     this.#host = host;
@@ -125,6 +144,23 @@ export class PingTracker {
 
   get state(): HealthState {
     return this.#state;
+  }
+
+  /** Ping every `interval` ms (the first one an interval from now) until stopLoop(). */
+  startLoop(interval: number): void {
+    this.#interval = interval;
+    wheelFor(interval).add(this, performance.now() + interval);
+  }
+
+  stopLoop(): void {
+    if (this.wheelSlot >= 0) wheelFor(this.#interval).remove(this);
+    this.#interval = 0;
+  }
+
+  /** The wheel's call: one Ping of the loop, the next an interval later. */
+  wheelTick(now: number): number {
+    this.tick();
+    return this.#interval > 0 ? now + this.#interval : -1; // stopped meanwhile: leave the wheel
   }
 
   /** Send a Ping from the ping loop: note lateness of the previous one first. */
@@ -159,7 +195,7 @@ export class PingTracker {
 
   send(entry: PendingPing): void {
     entry.sentAt = performance.now();
-    this.#outstanding.push(entry);
+    (this.#outstanding === NONE ? (this.#outstanding = []) : this.#outstanding).push(entry);
     this.stats.sent++;
     if (this.#outstanding.length > MAX_OUTSTANDING_PINGS) {
       const dropped = this.#outstanding.shift()!;
@@ -187,9 +223,9 @@ export class PingTracker {
 
   /** A Pong arrived. */
   pong(): void {
-    const entry = this.#outstanding.shift();
-    if (!entry) return; // unsolicited: geth sends none, and they are harmless
-    if (this.#outstanding.length === 0) this.#outstanding = []; // release a grown backing store
+    if (this.#outstanding.length === 0) return; // unsolicited: geth sends none, and they are harmless
+    const entry = this.#outstanding.shift()!;
+    if (this.#outstanding.length === 0) this.#outstanding = NONE; // release the array
     const rtt = performance.now() - entry.sentAt;
     this.stats.record(rtt);
     entry.resolve?.(rtt);
@@ -206,7 +242,7 @@ export class PingTracker {
     if (this.#outstanding.length === 0) return;
     const err = reason();
     for (const p of this.#outstanding) p.reject?.(err);
-    this.#outstanding = [];
+    this.#outstanding = NONE;
   }
 
   #isLate(p: PendingPing): boolean {

@@ -4,6 +4,7 @@
  * through. Peers come from dial() and from a Server; the Hello phase is protocol-handshake.ts.
  */
 import { EventEmitter } from 'node:events';
+import { compactListenerTable } from './listener-table.js';
 import { asRlpxError, ClosedError, DisconnectedError, discReasonForError, NetworkError, ProtocolError, type Initiator } from '../errors.js';
 import { checkReason, DisconnectReason, isKnownReason, reasonName } from '../reasons.js';
 import { abortable, checkSignal } from '../abort.js';
@@ -59,8 +60,16 @@ export interface PeerEvents {
   close: [info: CloseInfo];
 }
 
+/** Set by Peer's static block: watchClose's access to a peer's private fields. */
+let setCloseWatcher: (peer: Peer, watcher: (peer: Peer, owner: unknown) => void, owner: unknown) => void;
+
 export class Peer extends EventEmitter<PeerEvents> {
   static {
+    setCloseWatcher = (peer, watcher, owner) => {
+      peer.#closeWatcher = watcher;
+      peer.#closeWatcherOwner = owner;
+      if (peer.#closedWith) queueMicrotask(() => watcher(peer, owner));
+    };
     linkPeerInternals<Peer>({
       onMessage: (peer, msg) => peer.#onMessage(msg),
       onDisconnect: (peer, payload) => peer.#onDisconnect(payload),
@@ -78,30 +87,34 @@ export class Peer extends EventEmitter<PeerEvents> {
   readonly remotePublicKey: Uint8Array;
   /** The remote's Hello. */
   readonly remoteHello: Hello;
-  /** Resolves once, when the peer is closed and its socket is gone. */
-  readonly closed: Promise<CloseInfo>;
   readonly protocols: readonly ProtocolChannel[];
 
   readonly #config: PeerConfig;
   readonly #health: PingTracker;
   readonly #pingLimit: PingLimit;
   #answerPings: boolean;
-  #resolveClosed!: (c: CloseInfo) => void;
+  /** Made on first use: a promise per idle peer that nobody awaits is about 150 bytes of heap. */
+  #closed: Promise<CloseInfo> | undefined;
+  #resolveClosed: ((c: CloseInfo) => void) | undefined;
+  /** Set once 'close' has been emitted: what `closed` resolves with. */
+  #closedWith: CloseInfo | undefined;
+  /** Told after 'close', before anything awaiting `closed` (see watchClose): the Server's table. */
+  #closeWatcher: ((peer: Peer, owner: unknown) => void) | undefined;
+  #closeWatcherOwner: unknown;
   #closeInfo: CloseInfo | undefined;
   #closeEmitted = false;
-  #pingTimer: NodeJS.Timeout | undefined;
 
   /** Peers come from dial() and Server; this is called once the Hello phase has succeeded. */
   constructor(connection: RlpxConnection, session: Session, protocols: readonly Protocol[], config: PeerConfig) {
     // Rejections of async listeners come back to us instead of going unhandled.
     super({ captureRejections: true });
+    compactListenerTable(this);
     this.connection = connection;
     this.remotePublicKey = connection.remotePublicKey;
     this.remoteHello = session.hello;
     this.#config = config;
     this.#answerPings = config.answerPings;
     this.#pingLimit = new PingLimit(config.maxPingRate, config.pingBurst);
-    this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
     const link = new PeerLink(this);
     this.#health = new PingTracker(link, config.healthMode, config.pongTimeout);
     this.protocols = session.matched.map((m) => new ProtocolChannel(link, m));
@@ -113,6 +126,11 @@ export class Peer extends EventEmitter<PeerEvents> {
       if (run && !this.#runProtocol(run, ch)) break;
     }
     connection.start(link);
+  }
+
+  /** Resolves once, when the peer is closed and its socket is gone. */
+  get closed(): Promise<CloseInfo> {
+    return (this.#closed ??= this.#closedWith ? Promise.resolve(this.#closedWith) : new Promise((resolve) => (this.#resolveClosed = resolve)));
   }
 
   /** Hex of the remote's 64-byte public key, as enode URLs show it. */
@@ -253,10 +271,7 @@ export class Peer extends EventEmitter<PeerEvents> {
 
   #startPingLoop(): void {
     if (this.#config.pingInterval === 0) return;
-    this.#pingTimer = setInterval(() => {
-      if (!this.isClosing) this.#health.tick();
-    }, this.#config.pingInterval);
-    this.#pingTimer.unref();
+    this.#health.startLoop(this.#config.pingInterval);
   }
 
   /** Close because of an error: discReasonForError says with which reason, and who caused it. */
@@ -270,8 +285,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     if (this.#closeInfo) return;
     const full: CloseInfo = { ...info, name: reasonName(info.reason) };
     this.#closeInfo = full;
-    clearInterval(this.#pingTimer);
-    this.#pingTimer = undefined;
+    this.#health.stopLoop();
     // Built only if a Ping is pending and has to be refused with it.
     this.#health.stop(() => closeErrorOf(full));
     closeConnection(this.connection, info.reason as DisconnectReason, notify);
@@ -291,7 +305,9 @@ export class Peer extends EventEmitter<PeerEvents> {
     // `closed` (and disconnect()) resolve, so an awaiting caller sees its effects.
     setImmediate(() => {
       this.#emit('close', info);
-      this.#resolveClosed(info);
+      this.#closedWith = info;
+      this.#resolveClosed?.(info);
+      this.#closeWatcher?.(this, this.#closeWatcherOwner);
     });
   }
 }
@@ -301,6 +317,14 @@ export class Peer extends EventEmitter<PeerEvents> {
  * the remote's reason), or our close (ClosedError). Whatever awaited the peer fails with it,
  * so a remote refusal reads the same on every path (dial, server.dial, a listener's 'rejected').
  */
+/**
+ * Call `watcher(peer, owner)` once the peer has closed (after 'close', before whatever awaits
+ * `closed`); one watcher per peer. A shared function and its owner, not a closure per peer.
+ */
+export function watchClose<O>(peer: Peer, watcher: (peer: Peer, owner: O) => void, owner: O): void {
+  setCloseWatcher(peer, watcher as (peer: Peer, owner: unknown) => void, owner);
+}
+
 export function closeErrorOf(info: CloseInfo): Error {
   if (info.error) return info.error;
   if (info.initiator === 'remote') return new DisconnectedError(`remote disconnected: ${info.name}`, info.reason);

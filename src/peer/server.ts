@@ -13,7 +13,7 @@ import { RlpxConnection } from '../wire/connection.js';
 import { connectRlpx, dialTarget, startPeer } from './dial.js';
 import { formatEnode, type Enode } from './enode.js';
 import { InboundThrottle } from './inbound-throttle.js';
-import { closeErrorOf, Peer } from './peer.js';
+import { closeErrorOf, Peer, watchClose } from './peer.js';
 import { closeConnection } from './disconnect.js';
 import { exchangeHello, type HelloConfig } from './protocol-handshake.js';
 
@@ -29,6 +29,8 @@ export interface ServerEvents {
 
 export class Server extends EventEmitter<ServerEvents> {
   readonly publicKey: Uint8Array;
+  /** Hex of publicKey, for the self check of every connection (made once: it showed in the served handshake's profile). */
+  readonly #selfId: string;
   /** Running peers by hex public key. */
   readonly peers = new Map<string, Peer>();
   readonly #net: NetServer;
@@ -55,6 +57,7 @@ export class Server extends EventEmitter<ServerEvents> {
     this.#throttle = new InboundThrottle(config.server.throttle);
     this.#hello = config.hello;
     this.publicKey = config.hello.localId;
+    this.#selfId = bytesToHex(this.publicKey);
     net.on('connection', (socket) => this.#onConnection(socket));
     // Accept failures (EMFILE at 10,000 peers, say) must not become uncaught exceptions.
     net.on('error', (error) => this.emit('rejected', { remote: 'accept', error }));
@@ -171,7 +174,7 @@ export class Server extends EventEmitter<ServerEvents> {
     if (this.#closing) return DisconnectReason.ClientQuitting;
     if (this.peers.size >= this.#config.server.maxPeers) return DisconnectReason.TooManyPeers;
     if (this.peers.has(id)) return DisconnectReason.AlreadyConnected;
-    if (id === bytesToHex(this.publicKey)) return DisconnectReason.ConnectedToSelf;
+    if (id === this.#selfId) return DisconnectReason.ConnectedToSelf;
     return undefined;
   }
 
@@ -190,9 +193,7 @@ export class Server extends EventEmitter<ServerEvents> {
       return this.#rejectPeer(remote, new RefusedError(`refused: ${reasonName(refuse)}`, { reason: refuse }));
     }
     this.peers.set(peer.id, peer);
-    void peer.closed.then(() => {
-      if (this.peers.get(peer.id) === peer) this.peers.delete(peer.id);
-    });
+    watchClose(peer, forget, this.peers);
     this.emit('peer', peer);
     return undefined;
   }
@@ -233,6 +234,12 @@ export class Server extends EventEmitter<ServerEvents> {
 }
 
 const ignore = (): void => {};
+
+/** A closed peer leaves the table (if it is still the one under its id). */
+function forget(peer: Peer, peers: Map<string, Peer>): void {
+  const id = peer.id;
+  if (peers.get(id) === peer) peers.delete(id);
+}
 const remoteOf = (s: Socket): string => `${s.remoteAddress}:${s.remotePort}`;
 
 /** Send Disconnect on a connection that never gets a Peer; resolves once its socket is gone. */

@@ -2,8 +2,11 @@
  * Socket chunks waiting to be parsed: pushed as they arrive, taken by exact byte counts.
  * Shared by the handshake reader and the frame reader.
  */
+/** The empty queue's list, shared (frozen): an idle connection's queue holds no array. */
+const NONE = Object.freeze([]) as unknown as Uint8Array[];
+
 export class ByteQueue {
-  #chunks: Uint8Array[] = [];
+  #chunks: Uint8Array[] = NONE;
   #length = 0;
 
   /** Bytes queued. */
@@ -13,7 +16,7 @@ export class ByteQueue {
 
   push(chunk: Uint8Array): void {
     if (chunk.length === 0) return;
-    this.#chunks.push(chunk);
+    (this.#chunks === NONE ? (this.#chunks = []) : this.#chunks).push(chunk);
     this.#length += chunk.length;
   }
 
@@ -33,7 +36,7 @@ export class ByteQueue {
     if (first.length >= n) {
       out = first.subarray(0, n);
       if (first.length > n) this.#chunks[0] = first.subarray(n);
-      else if (this.#chunks.length === 1) this.#chunks = []; // drop a grown backing store
+      else if (this.#chunks.length === 1) this.#chunks = NONE; // drop a grown backing store
       else this.#chunks.shift();
     } else {
       out = new Uint8Array(n);
@@ -54,7 +57,8 @@ export class ByteQueue {
           at = n;
         }
       }
-      this.#chunks.splice(0, used);
+      if (used === this.#chunks.length) this.#chunks = NONE;
+      else this.#chunks.splice(0, used);
     }
     this.#length -= n;
     return out;
@@ -63,7 +67,7 @@ export class ByteQueue {
   /** Remove and return every queued chunk. */
   drain(): Uint8Array[] {
     const chunks = this.#chunks;
-    this.#chunks = [];
+    this.#chunks = NONE;
     this.#length = 0;
     return chunks;
   }

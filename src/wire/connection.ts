@@ -52,6 +52,9 @@ export interface ConnectionHandlers {
  */
 type State = 'idle' | 'open' | 'failed' | 'ended';
 
+/** A deadline's failure, for the connection that is its owner: one function for all connections. */
+let failConnection: (err: RlpxError, conn: unknown) => void;
+
 export class RlpxConnection implements SocketSink {
   readonly remotePublicKey: Uint8Array;
   readonly socket: Socket;
@@ -71,11 +74,14 @@ export class RlpxConnection implements SocketSink {
     this.remotePublicKey = h.secrets.remotePublicKey;
     this.#maxFrameSize = config.maxFrameSize;
     this.#reader = new FrameReader(h.secrets, { maxFrameSize: config.maxFrameSize });
-    const fail = (err: RlpxError): void => this.#fail(err);
-    this.#writer = new FrameWriter(socket, new FrameSealer(h.secrets), config, fail);
-    this.#flow = new ReadFlow(socket, config.readTimeout, fail);
+    this.#writer = new FrameWriter(socket, new FrameSealer(h.secrets), config, failConnection, this);
+    this.#flow = new ReadFlow(socket, config.readTimeout, failConnection, this);
     for (const c of h.leftover) this.#reader.push(c);
     bindSocket(socket, this);
+  }
+
+  static {
+    failConnection = (err, conn) => (conn as RlpxConnection).#fail(err);
   }
 
   /** Dial side: send auth, read ack. The socket is ours from here on, failure or not. */

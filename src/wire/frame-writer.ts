@@ -32,6 +32,13 @@ export interface WriterConfig {
 /** A batch this large is written without waiting for the end of the tick. */
 const BATCH_BYTES = 64 * 1024;
 
+/**
+ * The empty list every writer starts with and returns to: an idle peer's writer holds no
+ * arrays of its own (four of them cost about 128 bytes of heap per peer). Frozen: a writer
+ * puts an array of its own in its place before adding anything.
+ */
+const NONE = Object.freeze([]) as unknown as never[];
+
 /** What every send that is queued at once returns: nothing to wait for. */
 const QUEUED = Promise.resolve();
 
@@ -67,14 +74,15 @@ export class FrameWriter {
   readonly #socket: Socket;
   readonly #sealer: FrameSealer;
   readonly #config: WriterConfig;
-  readonly #onStall: (err: TimeoutError) => void;
-  readonly #waiting: Waiting[] = [];
-  #roomWaiters: Array<() => void> = [];
+  readonly #onStall: (err: TimeoutError, owner: unknown) => void;
+  readonly #owner: unknown;
+  #waiting: Waiting[] = NONE;
+  #roomWaiters: Array<() => void> = NONE;
   /** Frames sealed this tick, written together on the next (see #writeBatch). */
-  #batch: Buffer[] = [];
+  #batch: Buffer[] = NONE;
   #batchBytes = 0;
   /** Sends that resolve once the current batch is handed to the kernel. */
-  #batchWritten: Settle[] = [];
+  #batchWritten: Settle[] = NONE;
   #stallTimer: NodeJS.Timeout | undefined;
   /** No more writes (close()); the error is built only when something is refused with it. */
   #shut = false;
@@ -82,11 +90,13 @@ export class FrameWriter {
   /** The tick in which this writer last wrote a frame at once (see #put). */
   #wroteAtOnce = -1;
 
-  constructor(socket: Socket, sealer: FrameSealer, config: WriterConfig, onStall: (err: TimeoutError) => void) {
+  /** `onStall` is called with `owner`: a shared function and its owner cost no closure per connection. */
+  constructor(socket: Socket, sealer: FrameSealer, config: WriterConfig, onStall: (err: TimeoutError, owner: unknown) => void, owner?: unknown) {
     this.#socket = socket;
     this.#sealer = sealer;
     this.#config = config;
     this.#onStall = onStall;
+    this.#owner = owner;
   }
 
   /** Sends waiting for room in the socket's buffer. */
@@ -127,7 +137,7 @@ export class FrameWriter {
         };
         signal.addEventListener('abort', entry.onAbort, { once: true });
       }
-      this.#waiting.push(entry);
+      (this.#waiting === NONE ? (this.#waiting = []) : this.#waiting).push(entry);
       this.#armStall();
     });
   }
@@ -136,7 +146,7 @@ export class FrameWriter {
   writable(): Promise<void> {
     if (this.#shut) return Promise.reject(this.#closedError());
     if (this.#waiting.length === 0 && !this.#socket.writableNeedDrain) return QUEUED;
-    return new Promise((resolve) => this.#roomWaiters.push(resolve));
+    return new Promise((resolve) => (this.#roomWaiters === NONE ? (this.#roomWaiters = []) : this.#roomWaiters).push(resolve));
   }
 
   /** The socket's buffer drained: write what waits, while there is room. */
@@ -154,7 +164,10 @@ export class FrameWriter {
       if (!entry.written) entry.resolve();
     }
     if (this.#waiting.length > 0) this.#armStall();
-    else if (!this.#socket.writableNeedDrain) this.#wakeRoomWaiters();
+    else {
+      this.#waiting = NONE;
+      if (!this.#socket.writableNeedDrain) this.#wakeRoomWaiters();
+    }
   }
 
   /**
@@ -163,7 +176,9 @@ export class FrameWriter {
    */
   abandon(err: RlpxError): void {
     this.#disarmStall();
-    for (const entry of this.#waiting.splice(0)) {
+    const waiting = this.#waiting;
+    this.#waiting = NONE;
+    for (const entry of waiting) {
       if (entry.onAbort) entry.signal!.removeEventListener('abort', entry.onAbort);
       entry.reject(err);
     }
@@ -199,10 +214,10 @@ export class FrameWriter {
    */
   #put(body: Uint8Array, waiter: Settle | undefined): void {
     const frame = asBuffer(this.#sealer.seal(body));
-    const batch = this.#batch;
+    const batch = this.#batch === NONE ? (this.#batch = []) : this.#batch;
     batch.push(frame);
     // Before a write the frame may trigger: the waiter belongs to the batch that carries it.
-    if (waiter) this.#batchWritten.push(waiter);
+    if (waiter) (this.#batchWritten === NONE ? (this.#batchWritten = []) : this.#batchWritten).push(waiter);
     if (batch.length === 1) {
       if (this.#wroteAtOnce !== tick && this.#socket.writableLength === 0) {
         this.#wroteAtOnce = tick;
@@ -228,9 +243,9 @@ export class FrameWriter {
     const frames = this.#batch;
     if (frames.length === 0) return; // written early, on reaching BATCH_BYTES
     const written = this.#batchWritten;
-    this.#batch = [];
+    this.#batch = NONE;
     this.#batchBytes = 0;
-    this.#batchWritten = [];
+    this.#batchWritten = NONE;
     const socket = this.#socket;
     if (socket.destroyed || !socket.writable) {
       if (written.length === 0) return;
@@ -263,7 +278,7 @@ export class FrameWriter {
   #wakeRoomWaiters(): void {
     const waiters = this.#roomWaiters;
     if (waiters.length === 0) return;
-    this.#roomWaiters = [];
+    this.#roomWaiters = NONE;
     for (const w of waiters) w();
   }
 
@@ -272,7 +287,7 @@ export class FrameWriter {
     if (this.#stallTimer || ms === 0) return;
     this.#stallTimer = setTimeout(() => {
       this.#stallTimer = undefined;
-      this.#onStall(new TimeoutError(`writes stalled for ${ms} ms`, { reason: DisconnectReason.NetworkError, deadline: 'write' }));
+      this.#onStall(new TimeoutError(`writes stalled for ${ms} ms`, { reason: DisconnectReason.NetworkError, deadline: 'write' }), this.#owner);
     }, ms);
     this.#stallTimer.unref();
   }

@@ -24,6 +24,14 @@ export const MAX_FRAME_SIZE = 0xffffff;
 const HEADER_DATA = Uint8Array.of(0xc2, 0x80, 0x80);
 /** Zero padding of a body, as plaintext for the keystream. */
 const PAD = new Uint8Array(16);
+/**
+ * One plaintext header for every sealer and one for every reader: each uses it within one
+ * synchronous call, and a typed array per session would cost about 200 bytes of heap per idle
+ * peer. Two, because a sealer writes only the first 6 bytes (the rest stay zero), while a
+ * reader decrypts all 16 (the remote's padding included).
+ */
+const SEAL_HEADER = new Uint8Array(HEADER_SIZE);
+const READ_HEADER = new Uint8Array(HEADER_SIZE);
 
 const padded = (n: number): number => (n + 15) & ~15;
 
@@ -47,7 +55,6 @@ export function frameWireSize(size: number): number {
 export class FrameSealer {
   readonly #stream: Keystream;
   readonly #mac: HashMac;
-  readonly #header = new Uint8Array(HEADER_SIZE);
 
   constructor(secrets: Secrets) {
     claim(secrets.egressMac, 'FrameSealer');
@@ -65,7 +72,8 @@ export class FrameSealer {
 
     // Header, body and padding are encrypted straight into their places in `out`; the header
     // MAC goes between header and body, outside the keystream.
-    const header = this.#header;
+    this.#stream.reserve(HEADER_SIZE, size, bodyPadded - size);
+    const header = SEAL_HEADER;
     header[0] = size >>> 16;
     header[1] = (size >>> 8) & 0xff;
     header[2] = size & 0xff;
@@ -90,7 +98,6 @@ export class FrameSealer {
 export class FrameReader {
   readonly #stream: Keystream;
   readonly #mac: HashMac;
-  readonly #header = new Uint8Array(HEADER_SIZE);
   #maxFrameSize: number;
   readonly #queue = new ByteQueue();
   /** Body size from a verified header whose body has not all arrived yet. */
@@ -154,7 +161,9 @@ export class FrameReader {
       if (!equalBytes(this.#mac.header(headerCt), block.subarray(HEADER_SIZE))) {
         throw new FrameError('frame: bad header MAC');
       }
-      const header = this.#header;
+      const header = READ_HEADER;
+      // The body's size is in the header: reserve its smallest, one block (a Ping's, say).
+      this.#stream.reserve(HEADER_SIZE, 16, 0);
       this.#stream.xorInto(headerCt, header, 0);
       const size = (header[0]! << 16) | (header[1]! << 8) | header[2]!;
       if (size > this.#maxFrameSize) {

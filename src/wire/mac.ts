@@ -7,6 +7,7 @@
  */
 import { createCipheriv, type Cipher } from 'node:crypto';
 import type { KeccakState } from '../crypto/keccak.js';
+import { WasmKeccakState } from '../crypto/keccak-wasm.js';
 
 export const MAC_SIZE = 16;
 
@@ -24,36 +25,60 @@ function ecbFor(macSecret: Uint8Array): Cipher {
   return c;
 }
 
-export class HashMac {
-  readonly #state: KeccakState;
-  readonly #ecb: Cipher;
-  /**
-   * The state's current digest. Only absorbing changes it, so the digest that ends one frame
-   * is the one the next header starts from: caching it saves a keccak permutation per frame.
-   */
-  #digest: Uint8Array;
+/**
+ * A MAC's sponge and its current digest. Only absorbing changes the digest, so the digest that
+ * ends one frame is the one the next header starts from: keeping it saves a keccak permutation
+ * per frame. Digests returned are read before the next call on any sponge.
+ */
+interface DigestKeeper {
+  updateAndSumView(data: Uint8Array): Uint8Array;
+  lastSumView(): Uint8Array;
+}
 
-  constructor(macSecret: Uint8Array, state: KeccakState) {
+/** The library fallback's sponge: the digest is kept here (the WebAssembly one keeps its own). */
+class KeptDigest implements DigestKeeper {
+  readonly #state: KeccakState;
+  #digest: Uint8Array;
+  constructor(state: KeccakState) {
     this.#state = state;
-    this.#ecb = ecbFor(macSecret);
     this.#digest = state.sum();
   }
+  updateAndSumView(data: Uint8Array): Uint8Array {
+    return (this.#digest = this.#state.updateAndSum(data));
+  }
+  lastSumView(): Uint8Array {
+    return this.#digest;
+  }
+}
 
-  /** MAC of a 16-byte header ciphertext. */
-  header(headerCiphertext: Uint8Array): Uint8Array {
-    return this.#mix(this.#digest, headerCiphertext);
+export class HashMac {
+  readonly #state: DigestKeeper;
+  readonly #ecb: Cipher;
+
+  constructor(macSecret: Uint8Array, state: KeccakState) {
+    if (state instanceof WasmKeccakState) {
+      state.sumView(); // the digest the first header starts from, kept in the sponge's slot
+      this.#state = state;
+    } else {
+      this.#state = new KeptDigest(state);
+    }
+    this.#ecb = ecbFor(macSecret);
   }
 
-  /** MAC of a frame body ciphertext (padding included). */
+  /** MAC of a 16-byte header ciphertext (a view, valid until the next MAC is computed). */
+  header(headerCiphertext: Uint8Array): Uint8Array {
+    return this.#mix(this.#state.lastSumView(), headerCiphertext);
+  }
+
+  /** MAC of a frame body ciphertext, padding included (a view, as header's). */
   frame(bodyCiphertext: Uint8Array): Uint8Array {
-    const d = this.#state.updateAndSum(bodyCiphertext);
+    const d = this.#state.updateAndSumView(bodyCiphertext);
     return this.#mix(d, d);
   }
 
   #mix(digest: Uint8Array, seed: Uint8Array): Uint8Array {
     const block = this.#ecb.update(digest.subarray(0, MAC_SIZE));
     for (let i = 0; i < MAC_SIZE; i++) block[i]! ^= seed[i]!;
-    this.#digest = this.#state.updateAndSum(block);
-    return this.#digest.subarray(0, MAC_SIZE);
+    return this.#state.updateAndSumView(block).subarray(0, MAC_SIZE);
   }
 }

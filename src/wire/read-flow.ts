@@ -7,18 +7,25 @@
  */
 import type { Socket } from 'node:net';
 import { TimeoutError } from '../errors.js';
+import { wheelFor, type WheelEntry } from './timer-wheel.js';
 
-export class ReadFlow {
+/** The deadline runs on the shared wheel of its length (timer-wheel.ts): no Timeout per connection. */
+export class ReadFlow implements WheelEntry {
   readonly #socket: Socket;
   readonly #timeout: number;
-  readonly #onTimeout: (err: TimeoutError) => void;
+  readonly #onTimeout: (err: TimeoutError, owner: unknown) => void;
+  readonly #owner: unknown;
   #holds = 0;
-  #timer: NodeJS.Timeout | undefined;
+  /** When the last frame came (or the deadline started), performance.now() time. */
+  #since = 0;
+  wheelSlot = -1;
 
-  constructor(socket: Socket, timeout: number, onTimeout: (err: TimeoutError) => void) {
+  /** `onTimeout` is called with `owner`: a shared function and its owner cost no closure per connection. */
+  constructor(socket: Socket, timeout: number, onTimeout: (err: TimeoutError, owner: unknown) => void, owner?: unknown) {
     this.#socket = socket;
     this.#timeout = timeout;
     this.#onTimeout = onTimeout;
+    this.#owner = owner;
   }
 
   get held(): boolean {
@@ -40,21 +47,25 @@ export class ReadFlow {
 
   /** Start the deadline (a no-op while held or disabled). */
   arm(): void {
-    if (this.#timeout === 0 || this.#holds > 0 || this.#timer) return;
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      this.#onTimeout(new TimeoutError(`no message for ${this.#timeout} ms`, { deadline: 'read' }));
-    }, this.#timeout);
-    this.#timer.unref();
+    if (this.#timeout === 0 || this.#holds > 0 || this.wheelSlot >= 0) return;
+    this.#since = performance.now();
+    wheelFor(this.#timeout).add(this, this.#since + this.#timeout);
   }
 
   /** A frame arrived: the deadline starts again. */
   refresh(): void {
-    this.#timer?.refresh();
+    if (this.wheelSlot >= 0) this.#since = performance.now();
   }
 
   disarm(): void {
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = undefined;
+    if (this.wheelSlot >= 0) wheelFor(this.#timeout).remove(this);
+  }
+
+  /** The wheel's call: past the deadline fails the connection, else look again when it would be. */
+  wheelTick(now: number): number {
+    const at = this.#since + this.#timeout;
+    if (now < at) return at;
+    this.#onTimeout(new TimeoutError(`no message for ${this.#timeout} ms`, { deadline: 'read' }), this.#owner);
+    return -1;
   }
 }

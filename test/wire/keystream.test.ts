@@ -9,7 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { Keystream } from '../../src/wire/keystream.js';
 import { mulberry32, seededBytes } from '../helpers/bytes.js';
 
-function check(sizes: number[], seed: number): void {
+/** `hint(i)`, when given, is passed to reserve() before piece i (right, wrong or absurd: only a hint). */
+function check(sizes: number[], seed: number, hint?: (i: number) => [number, number, number] | undefined): void {
   const key = seededBytes(32, seed);
   const pieces = sizes.map((n, i) => seededBytes(n, seed * 1000 + i));
   const ks = new Keystream(key);
@@ -17,10 +18,12 @@ function check(sizes: number[], seed: number): void {
   // Written at an offset into a larger buffer, as frames are.
   const got = new Uint8Array(total + 7);
   let at = 7;
-  for (const p of pieces) {
+  pieces.forEach((p, i) => {
+    const h = hint?.(i);
+    if (h) ks.reserve(...h);
     ks.xorInto(p, got, at);
     at += p.length;
-  }
+  });
   const all = new Uint8Array(total);
   let o = 0;
   for (const p of pieces) {
@@ -46,6 +49,20 @@ describe('Keystream', () => {
     for (let round = 0; round < 20; round++) {
       const sizes = Array.from({ length: 60 }, (_, i) => (i % 17 === 5 ? 5000 + (next() % 20_000) : next() % 700));
       check(sizes, 100 + round);
+    }
+  });
+
+  it('equals one CTR pass whatever reserve() is told, quiet or busy', () => {
+    const next = mulberry32(11);
+    for (let round = 0; round < 20; round++) {
+      const sizes = Array.from({ length: 80 }, (_, i) => (i % 23 === 7 ? 600 + (next() % 3000) : next() % 200));
+      // Frame-like hints (header, body, padding of the next pieces), then random ones, some huge.
+      check(sizes, 300 + round, (i) => {
+        const r = next() % 4;
+        if (r === 0) return undefined;
+        if (r === 1) return [sizes[i]!, sizes[i + 1] ?? 0, sizes[i + 2] ?? 0];
+        return [next() % 64, next() % (r === 2 ? 600 : 1 << 20), next() % 16];
+      });
     }
   });
 });
