@@ -56,7 +56,7 @@ describe.skipIf(!bin)('serves, against geth with the ethtest chain', () => {
     }));
     geth().signal('SIGCONT');
     expect(frozen).toBe(true);
-    expect(r.success).toBe(false);
+    expect(r.success, r.log.join("\n")).toBe(false);
     expect(r.eth).toMatchObject({ serves: false, servesReason: 'no answer within 1500 ms' });
     expect(r.phases.headers).toBeGreaterThanOrEqual(1400);
     expect(await servesMetric(r)).toBe(0);
