@@ -56,7 +56,13 @@ rl.on('line', (line) => {
     return;
   }
   const network = all.map((l) => nodeFromEnr(decodeEnr(l.split(' ')[1]!))!);
-  for (const n of nodes) for (const other of shuffled(network)) n.v4.table.add(other, { live: true });
+  // Known to speak both: the one table serves each protocol only the nodes proven over it.
+  for (const n of nodes) {
+    for (const other of shuffled(network)) {
+      n.v4.table.add(other, { live: true, protocol: 'v4' });
+      n.v4.table.add(other, { live: true, protocol: 'v5' });
+    }
+  }
   process.stdout.write('ready\n');
 });
 rl.on('close', () => {
