@@ -12,8 +12,7 @@
  * its 8-second progress log, so to the next 8 s), datagrams our crawler sent per node found
  * (counted at the receiving nodes), and our crawler's peak RSS (VmHWM).
  */
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import type { Readable, Writable } from 'node:stream';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,47 +20,20 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { gethBinaries } from '../test/helpers/geth.js';
 import { watchPeakRss } from './peak-rss.js';
+import { received, startNetwork } from './sim-network.js';
 
 const { values } = parseArgs({ options: { nodes: { type: 'string', default: '1000' }, children: { type: 'string', default: '4' }, built: { type: 'boolean', default: false }, 'skip-devp2p': { type: 'boolean', default: false } } });
 const total = Number(values.nodes);
 const nChildren = Number(values.children);
-const per = Math.ceil(total / nChildren);
 const dir = mkdtempSync(join(tmpdir(), 'rlpx-discv4-sim-'));
 
-interface Child {
-  proc: ChildProcessByStdio<Writable, Readable, null>;
-  lines: AsyncIterator<string>;
-}
-
-async function nextLine(c: Child): Promise<string> {
-  const r = await c.lines.next();
-  if (r.done) throw new Error('child ended');
-  return r.value;
-}
-
-const children: Child[] = [];
-const enodes: string[] = [];
-for (let i = 0; i < nChildren; i++) {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'bench/discv4-sim-child.ts', `127.0.0.${i + 2}`, String(Math.min(per, total - i * per))], { stdio: ['pipe', 'pipe', 'inherit'] });
-  children.push({ proc, lines: createInterface({ input: proc.stdout })[Symbol.asyncIterator]() });
-}
-for (const [i, c] of children.entries()) for (let k = 0; k < Math.min(per, total - i * per); k++) enodes.push(await nextLine(c));
-for (const c of children) c.proc.stdin.write(`${enodes.join('\n')}\n\n`);
-for (const c of children) if ((await nextLine(c)) !== 'ready') throw new Error('child not ready');
+const { children, lines: enodes } = await startNetwork('bench/discv4-sim-child.ts', total, nChildren);
 process.stderr.write(`network of ${enodes.length} nodes ready\n`);
 const want = Math.ceil(enodes.length * 0.99);
 
-async function received(): Promise<number> {
-  let sum = 0;
-  for (const c of children) {
-    c.proc.stdin.write('stats\n');
-    sum += (JSON.parse((await nextLine(c)).slice(6)) as { received: number }).received;
-  }
-  return sum;
-}
 
 // Ours.
-const before = await received();
+const before = await received(children);
 const t0 = performance.now();
 const cliArgs = values.built ? ['dist/cli/main.js'] : ['--import', 'tsx', 'src/cli/main.ts'];
 const crawl = spawn(process.execPath, [...cliArgs, 'crawl', enodes[0]!, '--discover', 'v4', '--discover-idle', '10', '--timeout', '1000', '--nodes-json', join(dir, 'ours.json')], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -76,7 +48,7 @@ crawl.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
 await new Promise((r) => crawl.on('close', r));
 const peakMiB = peak.stop();
 const oursTotal = (performance.now() - t0) / 1000;
-const sent = (await received()) - before;
+const sent = (await received(children)) - before;
 const oursFound = Object.keys(JSON.parse(readFileSync(join(dir, 'ours.json'), 'utf8')) as object).length;
 
 // devp2p's.

@@ -16,15 +16,15 @@
  * is its --timeout, and until 99 % were found), and peak RSS (VmHWM); then the ratios
  * ours/devp2p, and one JSON line with every figure.
  */
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { gethBinaries } from '../test/helpers/geth.js';
+import { received, startNetwork, type SimChild } from './sim-network.js';
 
 const OPTIONS = {
   protocol: { type: 'string', default: 'v5' },
@@ -35,40 +35,10 @@ const OPTIONS = {
   only: { type: 'string' },
 } as const;
 
-interface SimChild {
-  proc: ChildProcessByStdio<Writable, Readable, null>;
-  lines: AsyncIterator<string>;
-}
-
-async function nextLine(c: SimChild): Promise<string> {
-  const r = await c.lines.next();
-  if (r.done) throw new Error('sim child ended');
-  return r.value;
-}
-
 /** The network: its children and each node's "enode enr" line. */
-async function startNetwork(total: number, nChildren: number): Promise<{ children: SimChild[]; nodes: { enode: string; enr: string }[] }> {
-  const per = Math.ceil(total / nChildren);
-  const counts = Array.from({ length: nChildren }, (_, i) => Math.max(0, Math.min(per, total - i * per)));
-  const children = counts.map((count, i): SimChild => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', 'bench/discv5-sim-child.ts', `127.0.0.${i + 2}`, String(count)], { stdio: ['pipe', 'pipe', 'inherit'] });
-    return { proc, lines: createInterface({ input: proc.stdout })[Symbol.asyncIterator]() };
-  });
-  const lines: string[] = [];
-  for (const [i, c] of children.entries()) for (let k = 0; k < counts[i]!; k++) lines.push(await nextLine(c));
-  for (const c of children) c.proc.stdin.write(`${lines.join('\n')}\n\n`);
-  for (const c of children) if ((await nextLine(c)) !== 'ready') throw new Error('sim child not ready');
+async function startSimNetwork(total: number, nChildren: number): Promise<{ children: SimChild[]; nodes: { enode: string; enr: string }[] }> {
+  const { children, lines } = await startNetwork('bench/discv5-sim-child.ts', total, nChildren);
   return { children, nodes: lines.map((l) => ({ enode: l.split(' ')[0]!, enr: l.split(' ')[1]! })) };
-}
-
-/** Datagrams the whole network has received so far. */
-async function received(children: SimChild[]): Promise<number> {
-  let sum = 0;
-  for (const c of children) {
-    c.proc.stdin.write('stats\n');
-    sum += (JSON.parse((await nextLine(c)).slice(6)) as { received: number }).received;
-  }
-  return sum;
 }
 
 interface CrawlFigures {
@@ -149,7 +119,7 @@ export async function main(argv: string[]): Promise<void> {
   const bin = gethBinaries();
   if (!bin) throw new Error('needs devp2p: bash scripts/build-geth.sh');
   const dir = mkdtempSync(join(tmpdir(), 'rlpx-discv5-sim-'));
-  const { children, nodes } = await startNetwork(Number(values.nodes), Number(values.children));
+  const { children, nodes } = await startSimNetwork(Number(values.nodes), Number(values.children));
   process.stderr.write(`network of ${nodes.length} nodes (discv4 and discv5 on one port each) ready\n`);
   const want = Math.ceil(nodes.length * 0.99);
   const cli = values.built ? ['dist/cli/main.js'] : ['--import', 'tsx', 'src/cli/main.ts'];
