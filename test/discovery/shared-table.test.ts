@@ -44,9 +44,16 @@ async function knownOverBoth(us: Discovery, peer: Discovery): Promise<void> {
   await peer.v4!.ping(nodeOf(us));
   await peer.v5!.ping(us.record.enr);
   const id = peer.v4!.id;
+  const checks = (p: 'v4' | 'v5'): number => us.table.get(id)?.protocols.get(p)?.checks ?? 0;
+  // v4's reply timeout is geth's fixed 500 ms: if a stalled loop fails an early check, the
+  // protocol is struck off the peer, and only the peer's next PING brings it back.
+  let pinged = Date.now();
   await until('the peer proven over v4 and v5', () => {
-    const e = us.table.get(id);
-    return (e?.protocols.get('v4')?.checks ?? 0) >= 2 && (e?.protocols.get('v5')?.checks ?? 0) >= 2;
+    if (Date.now() - pinged > 2000 && !us.table.get(id)?.protocols.has('v4')) {
+      pinged = Date.now();
+      void peer.v4!.ping(nodeOf(us)).catch(() => {});
+    }
+    return checks('v4') >= 2 && checks('v5') >= 2;
   });
 }
 
