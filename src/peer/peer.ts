@@ -313,11 +313,6 @@ export class Peer extends EventEmitter<PeerEvents> {
 }
 
 /**
- * The error a close stands for: its own, or the remote's Disconnect (a DisconnectedError with
- * the remote's reason), or our close (ClosedError). Whatever awaited the peer fails with it,
- * so a remote refusal reads the same on every path (dial, server.dial, a listener's 'rejected').
- */
-/**
  * Call `watcher(peer, owner)` once the peer has closed (after 'close', before whatever awaits
  * `closed`); one watcher per peer. A shared function and its owner, not a closure per peer.
  */
@@ -325,6 +320,11 @@ export function watchClose<O>(peer: Peer, watcher: (peer: Peer, owner: O) => voi
   setCloseWatcher(peer, watcher as (peer: Peer, owner: unknown) => void, owner);
 }
 
+/**
+ * The error a close stands for: its own, or the remote's Disconnect (a DisconnectedError with
+ * the remote's reason), or our close (ClosedError). Whatever awaited the peer fails with it,
+ * so a remote refusal reads the same on every path (dial, server.dial, a listener's 'rejected').
+ */
 export function closeErrorOf(info: CloseInfo): Error {
   if (info.error) return info.error;
   if (info.initiator === 'remote') return new DisconnectedError(`remote disconnected: ${info.name}`, info.reason);
