@@ -65,8 +65,9 @@ export class Table extends EventEmitter<TableEvents> {
   readonly #limits = new SubnetLimits();
   readonly #now: () => number;
   readonly #protocol: DiscoveryProtocol;
-  /** Called with each node that enters the live entries and each that leaves them (besides the events). */
+  /** Called with each node that enters the live entries (as well as the 'added' event). @deprecated Listen to 'added'. */
   onAdded?: (node: DiscoveryNode) => void;
+  /** Called with each node that leaves the live entries (as well as the 'removed' event). @deprecated Listen to 'removed'. */
   onRemoved?: (node: DiscoveryNode) => void;
 
   constructor(options: TableOptions) {
@@ -172,8 +173,7 @@ export class Table extends EventEmitter<TableEvents> {
     const wasLive = b.entries.includes(e);
     this.#forget(b, e);
     if (wasLive) {
-      this.onRemoved?.(e.node);
-      this.emit('removed', e.node);
+      this.#removed(e.node);
       if (b.replacements.length > 0) {
         const r = b.replacements.splice(randomIndex(b.replacements.length), 1)[0]!;
         b.entries.push(r);
@@ -259,6 +259,11 @@ export class Table extends EventEmitter<TableEvents> {
   #added(node: DiscoveryNode): void {
     this.onAdded?.(node);
     this.emit('added', node);
+  }
+
+  #removed(node: DiscoveryNode): void {
+    this.onRemoved?.(node);
+    this.emit('removed', node);
   }
 
   /** Count the node's subnet in the bucket and the table, unless that would pass a limit. */
