@@ -4,6 +4,7 @@
  */
 import { TimeoutError } from '../errors.js';
 import { wheelFor, type WheelEntry } from '../wire/timer-wheel.js';
+import { emptyList, owned } from '../wire/empty-list.js';
 
 export type HealthState = 'healthy' | 'late' | 'unresponsive';
 
@@ -115,9 +116,6 @@ interface PendingPing {
 /** Pings sent and not yet answered, beyond which the oldest is dropped as missed (geth mode). */
 const MAX_OUTSTANDING_PINGS = 16;
 
-/** No Ping outstanding: one shared, frozen list instead of an empty array per peer. */
-const NONE = Object.freeze([]) as unknown as PendingPing[];
-
 /**
  * The L7 health state machine. Pongs carry no id, so each is matched to the oldest outstanding
  * Ping; this is only sound because the remote answers every Ping in order, which is why our
@@ -126,7 +124,7 @@ const NONE = Object.freeze([]) as unknown as PendingPing[];
  */
 export class PingTracker implements WheelEntry {
   readonly stats = new RttStats();
-  #outstanding: PendingPing[] = NONE;
+  #outstanding: PendingPing[] = emptyList(); // no Ping outstanding: the shared list
   #timer: NodeJS.Timeout | undefined;
   #state: HealthState = 'healthy';
   readonly #host: PingHost;
@@ -195,7 +193,7 @@ export class PingTracker implements WheelEntry {
 
   send(entry: PendingPing): void {
     entry.sentAt = performance.now();
-    (this.#outstanding === NONE ? (this.#outstanding = []) : this.#outstanding).push(entry);
+    (this.#outstanding = owned(this.#outstanding)).push(entry);
     this.stats.sent++;
     if (this.#outstanding.length > MAX_OUTSTANDING_PINGS) {
       const dropped = this.#outstanding.shift()!;
@@ -225,7 +223,7 @@ export class PingTracker implements WheelEntry {
   pong(): void {
     if (this.#outstanding.length === 0) return; // unsolicited: geth sends none, and they are harmless
     const entry = this.#outstanding.shift()!;
-    if (this.#outstanding.length === 0) this.#outstanding = NONE; // release the array
+    if (this.#outstanding.length === 0) this.#outstanding = emptyList(); // release the array
     const rtt = performance.now() - entry.sentAt;
     this.stats.record(rtt);
     entry.resolve?.(rtt);
@@ -242,7 +240,7 @@ export class PingTracker implements WheelEntry {
     if (this.#outstanding.length === 0) return;
     const err = reason();
     for (const p of this.#outstanding) p.reject?.(err);
-    this.#outstanding = NONE;
+    this.#outstanding = emptyList();
   }
 
   #isLate(p: PendingPing): boolean {

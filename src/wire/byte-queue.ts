@@ -2,11 +2,10 @@
  * Socket chunks waiting to be parsed: pushed as they arrive, taken by exact byte counts.
  * Shared by the handshake reader and the frame reader.
  */
-/** The empty queue's list, shared (frozen): an idle connection's queue holds no array. */
-const NONE = Object.freeze([]) as unknown as Uint8Array[];
+import { emptyList, owned } from './empty-list.js';
 
 export class ByteQueue {
-  #chunks: Uint8Array[] = NONE;
+  #chunks: Uint8Array[] = emptyList();
   #length = 0;
 
   /** Bytes queued. */
@@ -16,7 +15,7 @@ export class ByteQueue {
 
   push(chunk: Uint8Array): void {
     if (chunk.length === 0) return;
-    (this.#chunks === NONE ? (this.#chunks = []) : this.#chunks).push(chunk);
+    (this.#chunks = owned(this.#chunks)).push(chunk);
     this.#length += chunk.length;
   }
 
@@ -36,7 +35,7 @@ export class ByteQueue {
     if (first.length >= n) {
       out = first.subarray(0, n);
       if (first.length > n) this.#chunks[0] = first.subarray(n);
-      else if (this.#chunks.length === 1) this.#chunks = NONE; // drop a grown backing store
+      else if (this.#chunks.length === 1) this.#chunks = emptyList(); // drop a grown backing store
       else this.#chunks.shift();
     } else {
       out = new Uint8Array(n);
@@ -57,7 +56,7 @@ export class ByteQueue {
           at = n;
         }
       }
-      if (used === this.#chunks.length) this.#chunks = NONE;
+      if (used === this.#chunks.length) this.#chunks = emptyList();
       else this.#chunks.splice(0, used);
     }
     this.#length -= n;
@@ -67,7 +66,7 @@ export class ByteQueue {
   /** Remove and return every queued chunk. */
   drain(): Uint8Array[] {
     const chunks = this.#chunks;
-    this.#chunks = NONE;
+    this.#chunks = emptyList();
     this.#length = 0;
     return chunks;
   }

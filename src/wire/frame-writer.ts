@@ -22,6 +22,7 @@ import type { Socket } from 'node:net';
 import { ClosedError, NetworkError, TimeoutError, type RlpxError } from '../errors.js';
 import { DisconnectReason } from '../reasons.js';
 import { asBuffer } from '../crypto/bytes.js';
+import { emptyList, owned } from './empty-list.js';
 import { frameWireSize, MAX_FRAME_SIZE, type FrameSealer } from './frame.js';
 
 export interface WriterConfig {
@@ -31,13 +32,6 @@ export interface WriterConfig {
 
 /** A batch this large is written without waiting for the end of the tick. */
 const BATCH_BYTES = 64 * 1024;
-
-/**
- * The empty list every writer starts with and returns to: an idle peer's writer holds no
- * arrays of its own (four of them cost about 128 bytes of heap per peer). Frozen: a writer
- * puts an array of its own in its place before adding anything.
- */
-const NONE = Object.freeze([]) as unknown as never[];
 
 /** What every send that is queued at once returns: nothing to wait for. */
 const QUEUED = Promise.resolve();
@@ -76,13 +70,13 @@ export class FrameWriter {
   readonly #config: WriterConfig;
   readonly #onStall: (err: TimeoutError, owner: unknown) => void;
   readonly #owner: unknown;
-  #waiting: Waiting[] = NONE;
-  #roomWaiters: Array<() => void> = NONE;
+  #waiting: Waiting[] = emptyList();
+  #roomWaiters: Array<() => void> = emptyList();
   /** Frames sealed this tick, written together on the next (see #writeBatch). */
-  #batch: Buffer[] = NONE;
+  #batch: Buffer[] = emptyList();
   #batchBytes = 0;
   /** Sends that resolve once the current batch is handed to the kernel. */
-  #batchWritten: Settle[] = NONE;
+  #batchWritten: Settle[] = emptyList();
   #stallTimer: NodeJS.Timeout | undefined;
   /** No more writes (close()); the error is built only when something is refused with it. */
   #shut = false;
@@ -137,7 +131,7 @@ export class FrameWriter {
         };
         signal.addEventListener('abort', entry.onAbort, { once: true });
       }
-      (this.#waiting === NONE ? (this.#waiting = []) : this.#waiting).push(entry);
+      (this.#waiting = owned(this.#waiting)).push(entry);
       this.#armStall();
     });
   }
@@ -146,7 +140,7 @@ export class FrameWriter {
   writable(): Promise<void> {
     if (this.#shut) return Promise.reject(this.#closedError());
     if (this.#waiting.length === 0 && !this.#socket.writableNeedDrain) return QUEUED;
-    return new Promise((resolve) => (this.#roomWaiters === NONE ? (this.#roomWaiters = []) : this.#roomWaiters).push(resolve));
+    return new Promise((resolve) => (this.#roomWaiters = owned(this.#roomWaiters)).push(resolve));
   }
 
   /** The socket's buffer drained: write what waits, while there is room. */
@@ -165,7 +159,7 @@ export class FrameWriter {
     }
     if (this.#waiting.length > 0) this.#armStall();
     else {
-      this.#waiting = NONE;
+      this.#waiting = emptyList();
       if (!this.#socket.writableNeedDrain) this.#wakeRoomWaiters();
     }
   }
@@ -177,7 +171,7 @@ export class FrameWriter {
   abandon(err: RlpxError): void {
     this.#disarmStall();
     const waiting = this.#waiting;
-    this.#waiting = NONE;
+    this.#waiting = emptyList();
     for (const entry of waiting) {
       if (entry.onAbort) entry.signal!.removeEventListener('abort', entry.onAbort);
       entry.reject(err);
@@ -214,10 +208,10 @@ export class FrameWriter {
    */
   #put(body: Uint8Array, waiter: Settle | undefined): void {
     const frame = asBuffer(this.#sealer.seal(body));
-    const batch = this.#batch === NONE ? (this.#batch = []) : this.#batch;
+    const batch = (this.#batch = owned(this.#batch));
     batch.push(frame);
     // Before a write the frame may trigger: the waiter belongs to the batch that carries it.
-    if (waiter) (this.#batchWritten === NONE ? (this.#batchWritten = []) : this.#batchWritten).push(waiter);
+    if (waiter) (this.#batchWritten = owned(this.#batchWritten)).push(waiter);
     if (batch.length === 1) {
       if (this.#wroteAtOnce !== tick && this.#socket.writableLength === 0) {
         this.#wroteAtOnce = tick;
@@ -243,9 +237,9 @@ export class FrameWriter {
     const frames = this.#batch;
     if (frames.length === 0) return; // written early, on reaching BATCH_BYTES
     const written = this.#batchWritten;
-    this.#batch = NONE;
+    this.#batch = emptyList();
     this.#batchBytes = 0;
-    this.#batchWritten = NONE;
+    this.#batchWritten = emptyList();
     const socket = this.#socket;
     if (socket.destroyed || !socket.writable) {
       if (written.length === 0) return;
@@ -278,7 +272,7 @@ export class FrameWriter {
   #wakeRoomWaiters(): void {
     const waiters = this.#roomWaiters;
     if (waiters.length === 0) return;
-    this.#roomWaiters = NONE;
+    this.#roomWaiters = emptyList();
     for (const w of waiters) w();
   }
 
