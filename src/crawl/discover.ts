@@ -14,7 +14,7 @@ import { startDiscovery } from '../discovery/discovery.js';
 import type { DiscoveryV4 } from '../discovery/v4-discovery.js';
 import type { DiscoveryV5 } from '../discovery/v5-node.js';
 import { nodeFromEnr, nodeIdHex, type DiscoveryNode } from '../discovery/node.js';
-import type { AddressSource, DialTarget, Endpoint } from './seeds.js';
+import { addAlternate, type AddressSource, type DialTarget, type Endpoint } from './seeds.js';
 
 
 /** The log-distances a v5 crawl asks each node for, one FINDNODE per group: 256..254, then 253..241. */
@@ -225,32 +225,30 @@ export class NodeDiscovery {
  * the record, a bootnode's seed). None when it has no TCP port anywhere.
  */
 function dialTarget(node: DiscoveryNode, enr: Enr | undefined, sources: string[], firstSeen: string): DialTarget | undefined {
-  const eps: (Endpoint & { udp: number | undefined })[] = [];
-  const add = (host: string | undefined, port: number | undefined, udp: number | undefined, from: AddressSource): void => {
-    if (host === undefined || !port || eps.some((e) => e.host === host && e.port === port)) return;
-    const enode = formatEnode({ id: node.publicKey, host, port, ...(udp ? { discport: udp } : {}) });
-    eps.push({ enode, host, port, udp, from });
-  };
-  if (enr) {
-    add(enr.ip, enr.tcp, enr.udp, 'enr');
-    add(enr.ip6, enr.tcp6 ?? enr.tcp, enr.udp6 ?? enr.udp, 'enr6');
-  }
-  add(node.ip, node.tcp, node.udp, 'discovery');
-  const [first, ...alternates] = eps;
+  type Found = Endpoint & { from: AddressSource };
+  const at = (host: string | undefined, port: number | undefined, udp: number | undefined, from: AddressSource): Found | undefined =>
+    host === undefined || !port ? undefined : { enode: formatEnode({ id: node.publicKey, host, port, ...(udp ? { discport: udp } : {}) }), host, port, from };
+  const [first, ...rest] = [
+    enr && at(enr.ip, enr.tcp, enr.udp, 'enr'),
+    enr && at(enr.ip6, enr.tcp6 ?? enr.tcp, enr.udp6 ?? enr.udp, 'enr6'),
+    at(node.ip, node.tcp, node.udp, 'discovery'),
+  ].filter((e): e is Found => e !== undefined);
   if (!first) return undefined;
-  return {
+  const target: DialTarget = {
     id: bytesToHex(node.id),
     publicKey: node.publicKey,
     enode: first.enode,
     host: first.host,
     port: first.port,
     ...(enr ? { enr } : {}),
-    ...(alternates.length > 0 ? { alternates: alternates.map(({ enode, host, port, from }) => ({ enode, host, port, from })) } : {}),
     sources: [...sources],
     firstSeen,
     dialEvery: true,
     from: first.from,
   };
+  // Each distinct host and port once: the same address in the record and in NEIGHBORS is one.
+  for (const ep of rest) addAlternate(target, ep);
+  return target;
 }
 
 const PROTOCOL_BIT = { discv4: 1, discv5: 2 } as const;
