@@ -4,7 +4,6 @@
  * lookups work both ways.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSocket } from 'node:dgram';
 import { Discv5 } from '@chainsafe/discv5';
 import { ENR, SignableENR } from '@chainsafe/enr';
 // @chainsafe/discv5's own dependency: its nodes need a libp2p key.
@@ -17,26 +16,19 @@ import { startDiscovery } from '../../src/discovery/discovery.js';
 import { decodeEnr } from '../../src/discovery/enr.js';
 import { makeNode, nodeFromEnr } from '../../src/discovery/node.js';
 import { startDiscoveryV4 } from '../../src/discovery/v4-discovery.js';
+import { freePort } from '../helpers/geth.js';
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of closers.splice(0).reverse()) await c();
 });
 
-async function freeUdpPort(): Promise<number> {
-  const s = createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
-  const { port } = s.address();
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
 /** Their key type, as @chainsafe/discv5 declares it (its @libp2p/crypto resolves a newer @libp2p/interface, the same at run time). */
 type TheirKey = Parameters<typeof Discv5.create>[0]['privateKey'];
 
 async function chainsafe(): Promise<Discv5> {
   const privateKey = (await generateKeyPair('secp256k1')) as unknown as TheirKey;
-  const port = await freeUdpPort();
+  const port = await freePort();
   const enr = SignableENR.createFromPrivateKey(privateKey);
   enr.ip = '127.0.0.1';
   enr.udp = port;
