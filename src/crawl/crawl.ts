@@ -90,7 +90,7 @@ export class Crawl implements AsyncIterable<NodeResult> {
    * dropped once dialed: after that only its id is kept (#seen), for the dedup, so a crawl of
    * many nodes holds per node no more than its id.
    */
-  #pending: DialTarget[] = [];
+  #pending: (DialTarget | undefined)[] = [];
   #next = 0;
   readonly #byId = new Map<string, DialTarget>();
   readonly #seen = new Set<string>();
@@ -177,7 +177,7 @@ export class Crawl implements AsyncIterable<NodeResult> {
   #take(): DialTarget | undefined {
     const t = this.#pending[this.#next];
     if (!t) return undefined;
-    this.#pending[this.#next++] = undefined as unknown as DialTarget;
+    this.#pending[this.#next++] = undefined;
     // Drop the dialed head now and then, so the queue's array does not keep its full length.
     if (this.#next >= 1024 && this.#next * 2 >= this.#pending.length) {
       this.#pending = this.#pending.slice(this.#next);
