@@ -111,8 +111,11 @@ describe('discv5 against @chainsafe/discv5 11.0.0', () => {
     // They handshake with us: their record puts them in the table as v5; our v5 PINGs prove them.
     await cs.sendPing(ENR.decodeTxt(us.record.enr.toText()));
     const v5checks = (): number => us.table.get(csNode.id)?.protocols.get('v5')?.checks ?? 0;
-    for (let i = 0; i < 200 && v5checks() < 2; i++) await new Promise((r) => setTimeout(r, 25));
-    expect(v5checks()).toBeGreaterThanOrEqual(2);
+    // Checked 3 times, so one failed PING divides the count by 3 without ending it: lost (their
+    // socket's receive buffer is 16 × 1,280 bytes, which a stall of this shared event loop can
+    // overflow, our guess at the failure CI saw) or later than the 5 s above.
+    for (let i = 0; i < 400 && v5checks() < 3; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(v5checks()).toBeGreaterThanOrEqual(3);
     // A discv4 node of ours lists them in its NEIGHBORS, as if they spoke v4: our v4 lookup tags them v4 too.
     const a4 = await startDiscoveryV4({ privateKey: generatePrivateKey(), host: '127.0.0.1', refreshIntervalMs: 0, revalidateIntervalMs: 0 });
     closers.push(() => a4.close());
@@ -133,8 +136,9 @@ describe('discv5 against @chainsafe/discv5 11.0.0', () => {
     for (let i = 0; i < 200 && us.table.get(csNode.id)?.protocols.has('v4'); i++) await new Promise((r) => setTimeout(r, 25));
     expect([...(us.table.get(csNode.id)?.protocols.keys() ?? [])]).toEqual(['v5']);
     // Several more rounds of v5 checks: still there.
+    // (Up to 20 s: a lost PING costs its 5 s timeout, then the count climbs back from a third.)
     const after = v5checks();
-    for (let i = 0; i < 200 && v5checks() < after + 4; i++) await new Promise((r) => setTimeout(r, 25));
+    for (let i = 0; i < 800 && v5checks() < after + 4; i++) await new Promise((r) => setTimeout(r, 25));
     expect(v5checks()).toBeGreaterThanOrEqual(after + 4);
     expect(removed).not.toContain(bytesToHex(csNode.id));
     expect(us.table.has(csNode.id)).toBe(true);
