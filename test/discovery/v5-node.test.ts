@@ -46,7 +46,7 @@ describe('discv5 node on loopback', () => {
     expect(found.map((e) => bytesToHex(e.nodeId))).toEqual([bytesToHex(a.id)]);
   });
 
-  it('a lookup over a small network finds every node', async () => {
+  it('lookups over a small network find every node: random ones, our own id, and any node still unseen by its id', async () => {
     const boot = await start();
     const others = await Promise.all(Array.from({ length: 7 }, () => start({ bootnodes: [boot.enr] })));
     // Each joins by pinging the bootnode, which then checks it and serves it.
@@ -54,10 +54,15 @@ describe('discv5 node on loopback', () => {
     const want = new Set([boot, ...others].map((n) => bytesToHex(n.id)));
     const seeker = await start({ bootnodes: [boot.enr.toText()] });
     const seen = new Set<string>();
+    const onFound = (n: { id: Uint8Array }): void => void seen.add(bytesToHex(n.id));
     for (let i = 0; i < 15 && [...want].some((id) => !seen.has(id)); i++) {
       await new Promise((r) => setTimeout(r, 100));
-      await seeker.lookup(randomBytes(32), { onFound: (n) => seen.add(bytesToHex(n.id)) });
-      await seeker.lookup(seeker.id, { onFound: (n) => seen.add(bytesToHex(n.id)) });
+      await seeker.lookup(randomBytes(32), { onFound });
+      await seeker.lookup(seeker.id, { onFound });
+      // Random lookups need not reach everything: a node at log-distance 251 from the bootnode,
+      // known to nobody else, is served only for distances 250..252, which a random target asks
+      // for about 1 time in 18 (seen: 1 run in 4). A lookup aimed at its id asks for exactly those.
+      for (const id of [...want].filter((x) => !seen.has(x))) await seeker.lookup(hexToBytes(id), { onFound });
       // Lookups start from the table, and report only what is new to them.
       for (const n of seeker.table.nodes()) seen.add(bytesToHex(n.id));
     }
