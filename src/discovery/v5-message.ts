@@ -6,6 +6,7 @@
  */
 import { RLP } from '@ethereumjs/rlp';
 import { concatBytes } from '../crypto/bytes.js';
+import { randomBytes } from '../crypto/random.js';
 import { canonicalUint } from '../wire/rlp.js';
 import { ipFromBytes, ipToBytes, writeUint } from './enr-values.js';
 import { V5PacketError } from './v5-errors.js';
@@ -27,6 +28,17 @@ export type V5Message =
   | { type: 'talkresp'; reqId: Uint8Array; response: Uint8Array };
 
 type Item = Uint8Array | Item[];
+
+/**
+ * A fresh request id: 8 random bytes, the first never zero. The spec makes the id opaque, but
+ * @chainsafe/discv5 (Lodestar's discovery) reads it as an integer and echoes it without its
+ * leading zero bytes, so 1 request in 256 would get an answer that matches nothing we sent.
+ */
+export function newRequestId(): Uint8Array {
+  const id = randomBytes(MAX_REQUEST_ID_SIZE);
+  id[0] = 1 + (id[0]! % 255);
+  return id;
+}
 
 export function encodeMessage(m: V5Message): Uint8Array {
   if (m.reqId.length > MAX_REQUEST_ID_SIZE) throw new RangeError('discv5: request id over 8 bytes');

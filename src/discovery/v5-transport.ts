@@ -8,14 +8,13 @@
  * Nothing a remote sends throws out of handlePacket: bad input is dropped and counted by kind.
  */
 import { bytesToHex } from '../crypto/bytes.js';
-import { randomBytes } from '../crypto/random.js';
 import type { Enr } from './enr.js';
 import type { DiscoveryNode } from './node.js';
 import { V5PacketError, V5RequestError, type V5DropKind } from './v5-errors.js';
 import { openMessage } from './v5-crypto.js';
 import { handshakePacket, openHandshake, randomPacket, sealedPacket, whoareyouPacket } from './v5-handshake.js';
 import { BoundedLru } from './v5-lru.js';
-import { decodeMessage, encodeMessage, type V5Message } from './v5-message.js';
+import { decodeMessage, encodeMessage, newRequestId, type V5Message } from './v5-message.js';
 import { decodePacket, decodeWhoareyouAuth, FLAG_HANDSHAKE, FLAG_WHOAREYOU, type DecodedPacket } from './v5-packet.js';
 import { SourceRateLimit } from './v5-rate.js';
 
@@ -283,7 +282,7 @@ export class V5Transport {
       return Promise.reject(new V5RequestError('overload', 'discv5: too many requests in flight'));
     }
     options.signal?.throwIfAborted();
-    const reqId = randomBytes(8);
+    const reqId = newRequestId();
     const pt = encodeMessage({ ...message, reqId } as V5Message);
     if (pt.length > MAX_REQUEST_SIZE) return Promise.reject(new RangeError(`discv5: a ${pt.length}-byte request is over ${MAX_REQUEST_SIZE} bytes`));
     const expect: Expect = message.type === 'ping' ? 'pong' : message.type === 'findnode' ? 'nodes' : 'talkresp';

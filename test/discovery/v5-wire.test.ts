@@ -6,7 +6,7 @@ import { decodeEnr, encodeEnr } from '../../src/discovery/enr.js';
 import { V5PacketError } from '../../src/discovery/v5-errors.js';
 import { deriveKeys, idSign, idVerify, openMessage, sealMessage } from '../../src/discovery/v5-crypto.js';
 import { handshakePacket, openHandshake, sealedPacket, whoareyouPacket } from '../../src/discovery/v5-handshake.js';
-import { decodeMessage, encodeMessage } from '../../src/discovery/v5-message.js';
+import { decodeMessage, encodeMessage, newRequestId } from '../../src/discovery/v5-message.js';
 import {
   decodeHandshakeAuth,
   decodePacket,
@@ -166,5 +166,20 @@ describe('discv5 message vectors', () => {
     expect(() => decodeMessage(h('09c20101'))).toThrow(/unknown message type/);
     expect(() => decodeMessage(h('01ff'))).toThrow(V5PacketError);
     expect(() => decodeMessage(h('01c3010101ff'))).toThrow(V5PacketError);
+  });
+
+  it('request ids are 8 random bytes whose first is never zero (an integer reading keeps all 8)', () => {
+    const firsts = new Set<number>();
+    const ids = new Set<string>();
+    for (let i = 0; i < 20_000; i++) {
+      const id = newRequestId();
+      expect(id.length).toBe(8);
+      expect(id[0]).not.toBe(0);
+      firsts.add(id[0]!);
+      ids.add(bytesToHex(id));
+    }
+    // Still spread over every other first byte, and no repeats.
+    expect(firsts.size).toBe(255);
+    expect(ids.size).toBe(20_000);
   });
 });
